@@ -1,0 +1,33 @@
+# The two commands a newcomer runs on a fresh machine: `make plan` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= all
+
+.PHONY: plan test lint typecheck unit clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## plan: what STACK (prod, dr or all) would create, with every check; no cloud needed.
+plan: $(VENV)/.installed
+	$(PY) -m offline.plan --stack $(STACK) --out build/plan
+
+## test: lint, type check and the test suite.
+test: lint typecheck unit
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf build

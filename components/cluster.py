@@ -1,0 +1,440 @@
+"""EKS cluster: HA control plane, managed node groups over the zones, core add-ons, access.
+
+The control plane runs in the private subnets with its API private, public only for the
+configured operator networks. Kubernetes secrets are envelope-encrypted with a customer
+KMS key, every control-plane log type (audit included) goes to an encrypted CloudWatch
+log group, and every Kubernetes resource of the platform goes through the explicit
+provider this component builds (``k8s_provider``), never the ambient kubeconfig.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws_context import AwsContext
+from components.iam import OidcIssuer, irsa_trust_policy, policy_document, role, service_trust_policy
+from components.keys import KEY_USE_ACTIONS, customer_key, encrypted_log_group
+from components.settings import ACCESS_LEVEL_GROUPS, AccessPrincipals, NodeGroupSettings
+
+CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+# Amazon Linux 2023: EKS publishes no Amazon Linux 2 AMIs for Kubernetes 1.33 and later.
+NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+
+# Playbook "Update Procedures" > "Infrastructure Updates": nodes are replaced a quarter
+# at a time (drain, replace, uncordon), so three quarters of capacity stays serving.
+NODE_MAX_UNAVAILABLE_PERCENT = 25
+
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
+
+# Managed add-ons installed before the nodes join (networking) and after (scheduled pods).
+NETWORK_ADDONS = ("vpc-cni", "kube-proxy")
+WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    kubernetes_version: str
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    node_groups: Sequence[NodeGroupSettings]
+    api_public_access_cidrs: Sequence[str]
+    access_principals: AccessPrincipals
+    log_retention_days: int
+    logs_key: aws.kms.Key
+    deletion_protection: bool
+    ctx: AwsContext
+    tags: Mapping[str, str]
+
+
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig whose credentials come from ``aws eks get-token`` at use time."""
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            "interactiveMode": "Never",
+        }
+    }
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "users": [{"name": cluster_name, "user": user}],
+        },
+        indent=2,
+    )
+
+
+class Cluster(pulumi.ComponentResource):
+    cluster: aws.eks.Cluster
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc: OidcIssuer
+    node_role_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    node_groups: list[aws.eks.NodeGroup]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:cluster:Cluster", name, None, opts)
+        self._name = name
+        self._args = args
+        self.cluster = self._control_plane()
+        self.name = self.cluster.name
+        self.endpoint = self.cluster.endpoint
+        self.security_group_id = self.cluster.vpc_config.cluster_security_group_id
+        self.oidc = self._oidc_provider()
+
+        network_addons = [self._addon(addon) for addon in NETWORK_ADDONS]
+        self.node_groups = self._node_groups(depends_on=network_addons)
+        ebs_key = self._ebs_key()
+        self.addons = network_addons + [
+            self._addon(addon, depends_on=self.node_groups, ebs_key=ebs_key) for addon in WORKLOAD_ADDONS
+        ]
+        self._access_entries()
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
+                lambda values: kubeconfig(values[0], values[1], values[2], args.ctx.region)
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.addons),
+        )
+        self._default_storage_class(ebs_key)
+        self.register_outputs(
+            {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "oidc_provider_arn": self.oidc.provider_arn,
+                "oidc_issuer_url": self.oidc.issuer_url,
+                "node_role_arn": self.node_role_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    # --- control plane -------------------------------------------------------------
+
+    def _control_plane(self) -> aws.eks.Cluster:
+        args = self._args
+        self.secrets_key = customer_key(
+            f"{self._name}-secrets",
+            alias=f"{args.cluster_name}-secrets",
+            description=f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
+            ctx=args.ctx,
+            parent=self,
+            tags=args.tags,
+        )
+        cluster_role = role(
+            f"{self._name}-control-plane",
+            trust_policy=service_trust_policy("eks.amazonaws.com", args.ctx),
+            description=f"EKS control plane of {args.cluster_name}",
+            parent=self,
+            tags=args.tags,
+            managed_policy_arns=[args.ctx.managed_policy("AmazonEKSClusterPolicy")],
+            inline_policy=self.secrets_key.arn.apply(
+                lambda arn: policy_document(
+                    [
+                        {
+                            "Sid": "SecretsEnvelopeEncryption",
+                            "Effect": "Allow",
+                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                            "Resource": arn,
+                        }
+                    ]
+                )
+            ),
+        )
+        # EKS writes to this fixed log group name; created first so it is encrypted and
+        # has a retention instead of the never-expiring group EKS would create.
+        log_group = encrypted_log_group(
+            f"{self._name}-control-plane-logs",
+            log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
+            key=args.logs_key,
+            retention_days=args.log_retention_days,
+            parent=self,
+            tags=args.tags,
+        )
+        public = bool(args.api_public_access_cidrs)
+        return aws.eks.Cluster(
+            f"{self._name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(args.private_subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                # Left unset, EKS opens a public endpoint to 0.0.0.0/0.
+                public_access_cidrs=list(args.api_public_access_cidrs) if public else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=CONTROL_PLANE_LOG_TYPES,
+            # Access entries only (no aws-auth ConfigMap). The identity that runs
+            # `pulumi up` keeps cluster-admin: it creates every Kubernetes resource of the
+            # platform. Set explicitly: changing it later replaces the cluster.
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            # STANDARD: when a version leaves standard support EKS upgrades the cluster
+            # instead of silently billing extended support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=args.deletion_protection,
+            tags={**args.tags, "Name": args.cluster_name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+
+    def _oidc_provider(self) -> OidcIssuer:
+        issuer = self.cluster.identities[0].oidcs[0].issuer.apply(str)
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{self._name}-oidc",
+            url=issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=dict(self._args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return OidcIssuer(provider_arn=provider.arn, issuer_url=issuer)
+
+    def irsa_role(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        description: str,
+        managed_policy_arns: Sequence[str] = (),
+        inline_policy: pulumi.Input[str] | None = None,
+        parent: pulumi.Resource | None = None,
+    ) -> aws.iam.Role:
+        """An IAM role that only the given Kubernetes service account can assume."""
+        return role(
+            name,
+            trust_policy=irsa_trust_policy(self.oidc, namespace, service_account),
+            description=description,
+            parent=parent or self,
+            tags=self._args.tags,
+            managed_policy_arns=managed_policy_arns,
+            inline_policy=inline_policy,
+        )
+
+    # --- nodes ---------------------------------------------------------------------
+
+    def _node_groups(self, depends_on: Sequence[pulumi.Resource]) -> list[aws.eks.NodeGroup]:
+        args = self._args
+        # No CNI policy on the node role: the VPC CNI gets it through its own IRSA role.
+        node_role = role(
+            f"{self._name}-node",
+            trust_policy=service_trust_policy("ec2.amazonaws.com", args.ctx),
+            description=f"Worker nodes of {args.cluster_name}",
+            parent=self,
+            tags=args.tags,
+            managed_policy_arns=[
+                args.ctx.managed_policy("AmazonEKSWorkerNodePolicy"),
+                args.ctx.managed_policy("AmazonEC2ContainerRegistryPullOnly"),
+            ],
+        )
+        self.node_role_arn = node_role.arn
+        self.node_role = node_role
+        return [self._node_group(group, node_role, depends_on) for group in args.node_groups]
+
+    def _node_group(
+        self, group: NodeGroupSettings, node_role: aws.iam.Role, depends_on: Sequence[pulumi.Resource]
+    ) -> aws.eks.NodeGroup:
+        args = self._args
+        name = f"{self._name}-{group.name}"
+        template = aws.ec2.LaunchTemplate(
+            name,
+            description=f"Nodes of {args.cluster_name}/{group.name}: encrypted gp3 root volume, IMDSv2 only",
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=group.disk_size_gib,
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            # IMDSv2 with a hop limit of 1: pods cannot reach the node's instance role;
+            # workloads that call AWS get their own IRSA role.
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+            ),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type=kind, tags={**args.tags, "Name": f"{args.cluster_name}-{group.name}"}
+                )
+                for kind in ("instance", "volume")
+            ],
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return aws.eks.NodeGroup(
+            name,
+            cluster_name=self.cluster.name,
+            node_group_name_prefix=f"{group.name}-",
+            node_role_arn=node_role.arn,
+            subnet_ids=list(args.private_subnet_ids),
+            version=self.cluster.version,
+            ami_type=NODE_AMI_TYPE,
+            capacity_type=group.capacity_type,
+            instance_types=list(group.instance_types),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=group.min_size,
+                desired_size=group.desired_size,
+                max_size=group.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=NODE_MAX_UNAVAILABLE_PERCENT),
+            labels={"tractus-x.io/node-group": group.name},
+            tags={**args.tags, "Name": f"{args.cluster_name}-{group.name}"},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(depends_on),
+                # The cluster autoscaler owns the current size; Pulumi keeps min and max.
+                ignore_changes=["scalingConfig.desiredSize"],
+                # A new prefix-named group is created before the old one is drained.
+                delete_before_replace=False,
+            ),
+        )
+
+    # --- add-ons and storage ---------------------------------------------------------
+
+    def _ebs_key(self) -> aws.kms.Key:
+        args = self._args
+        return customer_key(
+            f"{self._name}-ebs",
+            alias=f"{args.cluster_name}-ebs",
+            description=f"Encryption of persistent volumes in {args.cluster_name}",
+            ctx=args.ctx,
+            parent=self,
+            tags=args.tags,
+        )
+
+    def _addon(
+        self,
+        addon: str,
+        depends_on: Sequence[pulumi.Resource] = (),
+        ebs_key: aws.kms.Key | None = None,
+    ) -> aws.eks.Addon:
+        args = self._args
+        # The version is the one EKS marks default for the cluster's Kubernetes version:
+        # tested by AWS with that version, looked up at plan time so the preview shows it.
+        version = aws.eks.get_addon_version_output(
+            addon_name=addon, kubernetes_version=args.kubernetes_version, most_recent=False
+        ).version
+        service_account_role = None
+        if addon == "vpc-cni":
+            service_account_role = self.irsa_role(
+                f"{self._name}-vpc-cni",
+                namespace=VPC_CNI_SERVICE_ACCOUNT[0],
+                service_account=VPC_CNI_SERVICE_ACCOUNT[1],
+                description="VPC CNI plugin (aws-node): assigns pod IP addresses",
+                managed_policy_arns=[args.ctx.managed_policy("AmazonEKS_CNI_Policy")],
+            )
+        elif addon == "aws-ebs-csi-driver" and ebs_key is not None:
+            service_account_role = self.irsa_role(
+                f"{self._name}-ebs-csi",
+                namespace=EBS_CSI_SERVICE_ACCOUNT[0],
+                service_account=EBS_CSI_SERVICE_ACCOUNT[1],
+                description="EBS CSI driver: creates and attaches encrypted persistent volumes",
+                managed_policy_arns=[args.ctx.managed_policy("service-role/AmazonEBSCSIDriverPolicy")],
+                inline_policy=ebs_key.arn.apply(_ebs_key_policy),
+            )
+        return aws.eks.Addon(
+            f"{self._name}-{addon}",
+            cluster_name=self.cluster.name,
+            addon_name=addon,
+            addon_version=version,
+            service_account_role_arn=service_account_role.arn if service_account_role else None,
+            # EKS installs self-managed copies of the networking add-ons with the cluster;
+            # the managed add-on takes them over.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
+
+    def _default_storage_class(self, ebs_key: aws.kms.Key) -> k8s.storage.v1.StorageClass:
+        return k8s.storage.v1.StorageClass(
+            f"{self._name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="gp3-encrypted",
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": ebs_key.arn,
+                "csi.storage.k8s.io/fstype": "ext4",
+            },
+            # Volumes are created in the zone of the pod that claims them.
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            # A deleted claim keeps its volume: production data is released by an operator.
+            reclaim_policy="Retain",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider),
+        )
+
+    # --- access --------------------------------------------------------------------
+
+    def _access_entries(self) -> None:
+        args = self._args
+        for level, principals in args.access_principals.by_level().items():
+            for principal in principals:
+                # Named by the principal, so removing one entry leaves the others untouched.
+                identity = principal.split(":", 5)[5].replace("/", "-")
+                aws.eks.AccessEntry(
+                    f"{self._name}-access-{level}-{identity}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=principal,
+                    type="STANDARD",
+                    kubernetes_groups=[ACCESS_LEVEL_GROUPS[level]],
+                    tags=dict(args.tags),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+
+
+def _ebs_key_policy(key_arn: str) -> str:
+    """What the EBS CSI driver needs on the customer key (AWS EBS CSI driver guide)."""
+    return policy_document(
+        [
+            {
+                "Sid": "GrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {"Sid": "VolumeEncryption", "Effect": "Allow", "Action": KEY_USE_ACTIONS, "Resource": key_arn},
+        ]
+    )

@@ -1,0 +1,120 @@
+"""One stack of the platform: the layers wired in order, and the stack's exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.aws_context import AwsContext
+from components.cluster import Cluster, ClusterArgs
+from components.keys import cloudwatch_logs_statement, customer_key
+from components.network import Network, NetworkArgs
+from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
+from components.settings import Settings
+
+
+class Platform(pulumi.ComponentResource):
+    """Network, cluster and node autoscaling for one stack (``role`` primary or dr)."""
+
+    def __init__(
+        self, name: str, settings: Settings, ctx: AwsContext, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tractusx:platform:Platform", name, None, opts)
+        tags = settings.resource_tags
+        cluster_name = f"{settings.name_prefix}-eks"
+        self.primary_region = _primary_region(settings) if settings.is_dr else None
+
+        logs_key = customer_key(
+            f"{name}-logs",
+            alias=f"{settings.name_prefix}-logs",
+            description=f"CloudWatch Logs of {settings.name_prefix}: VPC flow logs and EKS control-plane logs",
+            ctx=ctx,
+            parent=self,
+            tags=tags,
+            service_statements=[cloudwatch_logs_statement(ctx)],
+        )
+        self.network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                name_prefix=settings.name_prefix,
+                vpc_cidr=settings.vpc_cidr,
+                az_count=settings.az_count,
+                cluster_name=cluster_name,
+                log_retention_days=settings.log_retention_days,
+                logs_key=logs_key,
+                ctx=ctx,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster = Cluster(
+            f"{name}-cluster",
+            ClusterArgs(
+                cluster_name=cluster_name,
+                kubernetes_version=settings.kubernetes_version,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                node_groups=settings.node_groups,
+                api_public_access_cidrs=settings.api_public_access_cidrs,
+                access_principals=settings.access_principals,
+                log_retention_days=settings.log_retention_days,
+                logs_key=logs_key,
+                deletion_protection=settings.deletion_protection,
+                ctx=ctx,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        NodeAutoscaler(
+            f"{name}-node-autoscaler",
+            NodeAutoscalerArgs(
+                cluster=self.cluster,
+                cluster_name=cluster_name,
+                kubernetes_version=settings.kubernetes_version,
+                ctx=ctx,
+                depends_on=self.cluster.node_groups,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.exports = self._exports(settings)
+        self.register_outputs(self.exports)
+
+    def _exports(self, settings: Settings) -> dict[str, Any]:
+        """What later layers and the dr stack read (through a StackReference)."""
+        exports: dict[str, Any] = {
+            "region": settings.region,
+            "role": settings.role,
+            "environment": settings.environment,
+            "domain": settings.domain,
+            "availabilityZones": self.network.zones,
+            "vpcId": self.network.vpc_id,
+            "vpcCidr": settings.vpc_cidr,
+            "privateSubnetIds": self.network.private_subnet_ids,
+            "publicSubnetIds": self.network.public_subnet_ids,
+            "clusterName": self.cluster.name,
+            "clusterEndpoint": self.cluster.endpoint,
+            "clusterSecurityGroupId": self.cluster.security_group_id,
+            "oidcProviderArn": self.cluster.oidc.provider_arn,
+            "oidcIssuerUrl": self.cluster.oidc.issuer_url,
+            "nodeRoleArn": self.cluster.node_role_arn,
+            "kubeconfig": self.cluster.kubeconfig,
+        }
+        if self.primary_region is not None:
+            exports["primaryRegion"] = self.primary_region
+        return exports
+
+
+def _primary_region(settings: Settings) -> pulumi.Output[str]:
+    """The primary stack's region; a dr stack in that same region protects nothing."""
+    reference = pulumi.StackReference(str(settings.primary_stack))
+
+    def check(region: Any) -> str:
+        if region == settings.region:
+            raise pulumi.RunError(
+                f"aws:region: the dr stack is in {region}, the region of its primary stack "
+                f"{settings.primary_stack}; disaster recovery needs a second region"
+            )
+        return str(region)
+
+    return reference.require_output("region").apply(check)

@@ -1,0 +1,513 @@
+"""Typed, validated settings of one stack: the only module that reads Pulumi config.
+
+Every key of the project's namespace is read here into frozen dataclasses. A bad value
+stops the program before any resource is registered, with one error that lists every
+problem, each naming the key and what is allowed. Defaults are the secure choice.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+PROJECT = "tractusx-platform"
+
+ROLE_PRIMARY = "primary"
+ROLE_DR = "dr"
+ROLES = (ROLE_PRIMARY, ROLE_DR)
+
+# Environment names that must meet the playbook's "Production Recommended" size.
+PRODUCTION_ENVIRONMENTS = ("prod", "production")
+
+# Playbook "Production Architecture" > "High Availability Setup": minimum 3 nodes,
+# spread over three availability zones.
+MIN_AVAILABILITY_ZONES = 3
+MIN_NODES = 3
+
+# Playbook "Resource Requirements": totals across the cluster, at the node groups'
+# minimum size (the capacity the cluster keeps while the autoscaler scales in).
+PRODUCTION_MINIMUM_VCPU = 16
+PRODUCTION_MINIMUM_MEMORY_GIB = 32
+PRODUCTION_RECOMMENDED_VCPU = 32
+PRODUCTION_RECOMMENDED_MEMORY_GIB = 64
+
+# Amazon EKS versions in standard support on the EKS release calendar: 1.34 until
+# 2026-12-02 (kept so a 1.34 cluster can be declared while it is upgraded one minor at a
+# time), 1.35 until 2027-03-27, 1.36 until 2027-08-02. Versions in extended support cost
+# more per cluster hour and are refused; each version leaves this list with its support.
+SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
+DEFAULT_KUBERNETES_VERSION = "1.35"
+
+# CloudWatch Logs accepts only these retention periods (days).
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# Access levels of "Kubernetes RBAC" and the Kubernetes group each maps IAM principals
+# to through EKS access entries. The security component binds its roles to these groups.
+# EKS refuses group names that start with "system:".
+ACCESS_LEVEL_GROUPS = {
+    "admin": "tractus-x:platform-admins",
+    "developer": "tractus-x:developers",
+    "readonly": "tractus-x:readonly",
+}
+
+CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
+
+
+def _instance_catalog() -> dict[str, tuple[int, int]]:
+    """vCPU and memory (GiB) of the x86_64 instance types node groups may use."""
+    memory_per_vcpu = {"m": 4, "c": 2, "r": 8}
+    families = ("m6i", "m6a", "m7i", "m7a", "c6i", "c6a", "c7i", "r6i", "r6a", "r7i")
+    sizes = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
+    return {
+        f"{family}.{size}": (vcpu, vcpu * memory_per_vcpu[family[0]])
+        for family in families
+        for size, vcpu in sizes.items()
+    }
+
+
+INSTANCE_TYPES: dict[str, tuple[int, int]] = _instance_catalog()
+
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+_STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class SettingsError(pulumi.RunError):
+    """Raised with every invalid setting of a stack; each line names its key."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"invalid stack settings:\n{lines}")
+
+
+@dataclass(frozen=True)
+class NodeGroupSettings:
+    name: str
+    instance_types: tuple[str, ...]
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size_gib: int = 100
+    capacity_type: str = "ON_DEMAND"
+
+    @property
+    def node_vcpu(self) -> int:
+        """vCPU of the smallest instance type the group may launch."""
+        return min(INSTANCE_TYPES[t][0] for t in self.instance_types)
+
+    @property
+    def node_memory_gib(self) -> int:
+        return min(INSTANCE_TYPES[t][1] for t in self.instance_types)
+
+
+@dataclass(frozen=True)
+class AccessPrincipals:
+    admin: tuple[str, ...] = ()
+    developer: tuple[str, ...] = ()
+    readonly: tuple[str, ...] = ()
+
+    def by_level(self) -> dict[str, tuple[str, ...]]:
+        return {"admin": self.admin, "developer": self.developer, "readonly": self.readonly}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    region: str
+    role: str
+    environment: str
+    domain: str
+    vpc_cidr: str
+    az_count: int
+    kubernetes_version: str
+    node_groups: tuple[NodeGroupSettings, ...]
+    api_public_access_cidrs: tuple[str, ...]
+    access_principals: AccessPrincipals
+    log_retention_days: int
+    deletion_protection: bool = True
+    primary_stack: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_dr(self) -> bool:
+        return self.role == ROLE_DR
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment in PRODUCTION_ENVIRONMENTS
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of every named cloud resource: unique per stack within an account."""
+        return f"tx-{self.environment}"
+
+    @property
+    def min_vcpu(self) -> int:
+        return sum(g.min_size * g.node_vcpu for g in self.node_groups)
+
+    @property
+    def min_memory_gib(self) -> int:
+        return sum(g.min_size * g.node_memory_gib for g in self.node_groups)
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        return {
+            **self.tags,
+            "project": PROJECT,
+            "environment": self.environment,
+            "stack": self.stack,
+            "role": self.role,
+            "managed-by": "pulumi",
+        }
+
+
+DEFAULT_NODE_GROUPS: list[dict[str, Any]] = [
+    {
+        "name": "general",
+        "instanceTypes": ["m6i.2xlarge", "m6a.2xlarge", "m7i.2xlarge"],
+        "minSize": 6,
+        "desiredSize": 6,
+        "maxSize": 12,
+    }
+]
+
+# Every key of the project's namespace; any other key is a typo and is refused.
+KNOWN_KEYS = (
+    "role",
+    "environment",
+    "domain",
+    "primaryStack",
+    "vpcCidr",
+    "azCount",
+    "kubernetesVersion",
+    "nodeGroups",
+    "apiPublicAccessCidrs",
+    "accessPrincipals",
+    "logRetentionDays",
+    "deletionProtection",
+    "tags",
+)
+
+
+class _Reader:
+    """Reads raw config values (strings as Pulumi stores them, or decoded values)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"{_qualified(key)}: {message}")
+
+    def structured(self, key: str, default: Any) -> Any:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                self.fail(key, "must be a YAML/JSON object or list")
+                return default
+        return value
+
+    def string(self, key: str, default: str | None = None) -> str | None:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str):
+            self.fail(key, "must be a string")
+            return default
+        return value
+
+    def integer(self, key: str, default: int) -> int:
+        return self.as_int(key, self.raw.get(key, default))
+
+    def as_int(self, key: str, value: Any) -> int:
+        if isinstance(value, bool):
+            self.fail(key, f"must be a whole number, got {value!r}")
+            return 0
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        self.fail(key, f"must be a whole number, got {value!r}")
+        return 0
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.fail(key, f"must be true or false, got {value!r}")
+        return default
+
+    def string_list(self, key: str, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "must be a list of strings")
+            return ()
+        return tuple(value)
+
+
+def _qualified(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def parse_settings(raw: Mapping[str, Any], stack: str) -> Settings:
+    """Validate raw config (keys without the project prefix, plus ``aws:region``)."""
+    r = _Reader(raw)
+    for key in raw:
+        if key != "aws:region" and key not in KNOWN_KEYS:
+            r.fail(key, f"unknown setting; known settings are {', '.join(KNOWN_KEYS)}")
+
+    region = r.string("aws:region")
+    if region is None:
+        r.fail("aws:region", "is required (for example eu-central-1)")
+    elif not _REGION.match(region):
+        r.fail("aws:region", f"{region!r} is not an AWS region name such as eu-central-1")
+
+    role = r.string("role", ROLE_PRIMARY) or ROLE_PRIMARY
+    if role not in ROLES:
+        r.fail("role", f"{role!r} is not a role; allowed: {', '.join(ROLES)}")
+
+    environment = r.string("environment")
+    if environment is None:
+        r.fail("environment", "is required: a DNS label such as prod or dr")
+    elif not _DNS_LABEL.match(environment):
+        r.fail("environment", f"{environment!r} must be a lowercase DNS label of at most 32 characters")
+
+    domain = r.string("domain")
+    if domain is None:
+        r.fail("domain", "is required: the platform's DNS domain, such as tractus-x.example.org")
+    elif not _DOMAIN.match(domain):
+        r.fail("domain", f"{domain!r} is not a lowercase fully qualified domain name")
+
+    primary_stack = r.string("primaryStack")
+    if role == ROLE_DR:
+        if primary_stack is None:
+            r.fail("primaryStack", "is required when role is dr: the primary stack as <org>/tractusx-platform/<stack>")
+        elif not _STACK_REF.match(primary_stack):
+            r.fail("primaryStack", f"{primary_stack!r} must be a fully qualified stack name <org>/<project>/<stack>")
+    elif primary_stack is not None:
+        r.fail("primaryStack", "is only allowed when role is dr")
+
+    vpc_cidr = _parse_vpc_cidr(r)
+    az_count = r.integer("azCount", MIN_AVAILABILITY_ZONES)
+    if az_count < MIN_AVAILABILITY_ZONES:
+        r.fail("azCount", f"is {az_count}; the platform needs at least {MIN_AVAILABILITY_ZONES} availability zones")
+    elif az_count > 6:
+        r.fail("azCount", f"is {az_count}; at most 6 availability zones are supported")
+
+    kubernetes_version = r.string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION) or DEFAULT_KUBERNETES_VERSION
+    if kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+        r.fail(
+            "kubernetesVersion",
+            f"{kubernetes_version!r} is not supported; allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}",
+        )
+
+    node_groups = _parse_node_groups(r)
+    api_cidrs = _parse_api_cidrs(r)
+    principals = _parse_principals(r)
+
+    retention = r.integer("logRetentionDays", 365)
+    if retention not in CLOUDWATCH_RETENTION_DAYS:
+        r.fail("logRetentionDays", f"{retention} is not a CloudWatch retention; allowed: {CLOUDWATCH_RETENTION_DAYS}")
+
+    deletion_protection = r.boolean("deletionProtection", True)
+
+    tags = r.structured("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        r.fail("tags", "must be a map of string keys to string values")
+        tags = {}
+
+    if r.problems:
+        raise SettingsError(r.problems)
+
+    settings = Settings(
+        stack=stack,
+        region=str(region),
+        role=role,
+        environment=str(environment),
+        domain=str(domain),
+        vpc_cidr=vpc_cidr,
+        az_count=az_count,
+        kubernetes_version=kubernetes_version,
+        node_groups=node_groups,
+        api_public_access_cidrs=api_cidrs,
+        access_principals=principals,
+        log_retention_days=retention,
+        deletion_protection=deletion_protection,
+        primary_stack=primary_stack,
+        tags=tags,
+    )
+    _check_capacity(settings)
+    return settings
+
+
+def _parse_vpc_cidr(r: _Reader) -> str:
+    value = r.string("vpcCidr", "10.40.0.0/16") or "10.40.0.0/16"
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        r.fail("vpcCidr", f"{value!r} is not a CIDR block such as 10.40.0.0/16")
+        return value
+    if network.version != 4 or not network.is_private or not 16 <= network.prefixlen <= 20:
+        r.fail("vpcCidr", f"{value!r} must be a private IPv4 block from /16 to /20")
+    return value
+
+
+def _parse_node_groups(r: _Reader) -> tuple[NodeGroupSettings, ...]:
+    raw_groups = r.structured("nodeGroups", DEFAULT_NODE_GROUPS)
+    if not isinstance(raw_groups, list) or not raw_groups:
+        r.fail("nodeGroups", "must be a non-empty list of node groups")
+        return ()
+    groups: list[NodeGroupSettings] = []
+    names: set[str] = set()
+    for index, item in enumerate(raw_groups):
+        key = f"nodeGroups[{index}]"
+        if not isinstance(item, dict):
+            r.fail(key, "must be an object with name, instanceTypes, minSize, desiredSize, maxSize")
+            continue
+        group = _parse_node_group(r, key, item)
+        if group is None:
+            continue
+        if group.name in names:
+            r.fail(f"{key}.name", f"{group.name!r} is used by another node group")
+        names.add(group.name)
+        groups.append(group)
+    return tuple(groups)
+
+
+def _parse_node_group(r: _Reader, key: str, item: dict[str, Any]) -> NodeGroupSettings | None:
+    allowed = {"name", "instanceTypes", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "capacityType"}
+    for unknown in sorted(set(item) - allowed):
+        r.fail(f"{key}.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    before = len(r.problems)
+    name = item.get("name")
+    if not isinstance(name, str) or not _DNS_LABEL.match(name):
+        r.fail(f"{key}.name", "is required: a lowercase DNS label")
+    types = r.string_list(f"{key}.instanceTypes", item.get("instanceTypes"))
+    if not types:
+        r.fail(f"{key}.instanceTypes", "needs at least one instance type")
+    for instance_type in types:
+        if instance_type not in INSTANCE_TYPES:
+            r.fail(
+                f"{key}.instanceTypes",
+                f"{instance_type!r} is not a known x86_64 type; allowed: {', '.join(sorted(INSTANCE_TYPES))}",
+            )
+    sizes = {k: r.as_int(f"{key}.{k}", item.get(k)) for k in ("minSize", "desiredSize", "maxSize")}
+    disk = r.as_int(f"{key}.diskSizeGiB", item.get("diskSizeGiB", 100))
+    capacity_type = item.get("capacityType", "ON_DEMAND")
+    if capacity_type not in CAPACITY_TYPES:
+        r.fail(f"{key}.capacityType", f"{capacity_type!r} is not allowed; allowed: {', '.join(CAPACITY_TYPES)}")
+    if sizes["minSize"] < MIN_NODES:
+        r.fail(f"{key}.minSize", f"is {sizes['minSize']}; the playbook requires at least {MIN_NODES} nodes")
+    if sizes["maxSize"] < sizes["minSize"]:
+        r.fail(f"{key}.maxSize", f"is {sizes['maxSize']}, below minSize {sizes['minSize']}")
+    if not sizes["minSize"] <= sizes["desiredSize"] <= sizes["maxSize"]:
+        r.fail(f"{key}.desiredSize", f"is {sizes['desiredSize']}; it must lie between minSize and maxSize")
+    if not 20 <= disk <= 2000:
+        r.fail(f"{key}.diskSizeGiB", f"is {disk}; allowed 20 to 2000")
+    if len(r.problems) > before:
+        return None
+    return NodeGroupSettings(
+        name=str(name),
+        instance_types=types,
+        min_size=sizes["minSize"],
+        desired_size=sizes["desiredSize"],
+        max_size=sizes["maxSize"],
+        disk_size_gib=disk,
+        capacity_type=str(capacity_type),
+    )
+
+
+def _parse_api_cidrs(r: _Reader) -> tuple[str, ...]:
+    cidrs = r.string_list("apiPublicAccessCidrs", r.structured("apiPublicAccessCidrs", []))
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            r.fail("apiPublicAccessCidrs", f"{cidr!r} is not a CIDR block such as 203.0.113.0/24")
+            continue
+        if network.prefixlen == 0:
+            r.fail(
+                "apiPublicAccessCidrs",
+                f"{cidr!r} opens the Kubernetes API to the whole internet; list the operators' networks instead",
+            )
+    return cidrs
+
+
+def _parse_principals(r: _Reader) -> AccessPrincipals:
+    raw = r.structured("accessPrincipals", {})
+    if not isinstance(raw, dict):
+        r.fail("accessPrincipals", "must be an object with lists admin, developer, readonly")
+        return AccessPrincipals()
+    levels: dict[str, tuple[str, ...]] = {}
+    for level, value in raw.items():
+        key = f"accessPrincipals.{level}"
+        if level not in ACCESS_LEVEL_GROUPS:
+            r.fail(key, f"unknown access level; allowed: {', '.join(ACCESS_LEVEL_GROUPS)}")
+            continue
+        arns = r.string_list(key, value)
+        for arn in arns:
+            if not _IAM_PRINCIPAL.match(arn):
+                r.fail(key, f"{arn!r} is not an IAM role or user ARN")
+        levels[level] = arns
+    seen: dict[str, str] = {}
+    for level, arns in levels.items():
+        for arn in arns:
+            if arn in seen:
+                r.fail(
+                    f"accessPrincipals.{level}",
+                    f"{arn} is also listed under {seen[arn]}; EKS allows one entry per principal",
+                )
+            seen[arn] = level
+    return AccessPrincipals(**levels)
+
+
+def _check_capacity(settings: Settings) -> None:
+    vcpu, memory = settings.min_vcpu, settings.min_memory_gib
+    if settings.is_production and not settings.is_dr:
+        floor, label = (PRODUCTION_RECOMMENDED_VCPU, PRODUCTION_RECOMMENDED_MEMORY_GIB), "Production Recommended"
+    else:
+        floor, label = (PRODUCTION_MINIMUM_VCPU, PRODUCTION_MINIMUM_MEMORY_GIB), "Production Minimum"
+    if vcpu < floor[0] or memory < floor[1]:
+        raise SettingsError(
+            [
+                f"{_qualified('nodeGroups')}: minimum capacity is {vcpu} vCPU / {memory} GiB; the playbook's "
+                f"{label} is {floor[0]} vCPU / {floor[1]} GiB across the cluster (raise minSize or the instance size)"
+            ]
+        )
+
+
+def _raw_config() -> dict[str, Any]:
+    """Every config value of the running stack in the project's namespace, plus aws:region."""
+    from pulumi.runtime import config as runtime_config
+
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{PROJECT}:"
+    raw = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        raw["aws:region"] = region
+    return raw
+
+
+def load_settings() -> Settings:
+    """Read and validate the running stack's settings."""
+    return parse_settings(_raw_config(), pulumi.get_stack())

@@ -1,0 +1,265 @@
+"""Runs ``__main__.py`` in-process under Pulumi mocks for one stack.
+
+The one mechanism behind the tests and the offline plan: the real program, the real
+``Pulumi.<stack>.yaml`` (secure values replaced by placeholders), provider functions
+answered here, StackReferences fed from an earlier run of the referenced stack. It
+returns every registered resource (type, name, inputs, provider, URN) and the exports.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT = "tractusx-platform"
+STACKS = ("prod", "dr")
+
+# Stand-ins for what only a real account knows. Clearly not real: a plan shows them as is.
+MOCK_ACCOUNT_ID = "123456789012"
+SECRET_PLACEHOLDER = "offline-plan-placeholder-secret"
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    provider: str
+    custom: bool
+    parent: str
+    component: str
+    ignore_changes: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass
+class StackRun:
+    stack: str
+    resources: list[RegisteredResource]
+    exports: dict[str, Any]
+    secret_exports: set[str] = field(default_factory=set)
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> RegisteredResource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise LookupError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+
+def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, str], list[str]]:
+    """The stack's config as Pulumi hands it to a program: strings, structured values as JSON."""
+    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name}; stacks are {', '.join(STACKS)}")
+    document = yaml.safe_load(path.read_text()) or {}
+    values: dict[str, Any] = dict(document.get("config") or {})
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            values.pop(full, None)
+        else:
+            values[full] = value
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in values.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        plain, secret = _replace_secure(value)
+        if secret:
+            secret_keys.append(full)
+        config[full] = plain if isinstance(plain, str) else json.dumps(plain)
+    return config, secret_keys
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        pairs = {k: _replace_secure(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_replace_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what the program asked to register."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[RegisteredResource] = []
+        self.parents: dict[str, tuple[str, str]] = {}
+
+    def _component(self, parent: str) -> str:
+        """The innermost platform component above a resource (``network``, ``cluster``...)."""
+        while parent in self.parents:
+            type_, grandparent = self.parents[parent]
+            if type_.startswith("tractusx:") and type_ != "tractusx:platform:Platform":
+                return type_.split(":")[1]
+            parent = grandparent
+        return "platform"
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, request.object, custom=bool(request.custom))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._record(request, response.urn, request.properties, custom=True)
+        return response
+
+    def _record(self, request: Any, urn: str, properties: Any, custom: bool) -> None:
+        self.parents[urn] = (request.type, request.parent)
+        self.registered.append(
+            RegisteredResource(
+                type=request.type,
+                name=request.name,
+                urn=urn,
+                inputs=rpc.deserialize_properties(properties, keep_unknowns=True),
+                provider=request.provider,
+                custom=custom,
+                parent=request.parent,
+                component=self._component(request.parent),
+                ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
+                dependencies=tuple(request.dependencies),
+            )
+        )
+
+
+class PlatformMocks(pulumi_mocks.Mocks):
+    """Answers the provider functions the program calls and fills computed outputs."""
+
+    def __init__(self, region: str, references: Mapping[str, StackRun]) -> None:
+        self.region = region
+        self.references = references
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        token, inputs = args.token, args.args
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            arn = f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/offline-plan"
+            return {"accountId": MOCK_ACCOUNT_ID, "arn": arn, "userId": "AIDAOFFLINEPLAN", "id": MOCK_ACCOUNT_ID}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{suffix}" for suffix in "abc"]
+            zone_ids = [f"{self.region[:3]}{self.region.split('-')[1][:2]}{self.region[-1]}-az{i}" for i in (1, 2, 3)]
+            return {"names": names, "zoneIds": zone_ids, "groupNames": [self.region], "id": self.region}
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            version = f"resolved-at-deploy:{inputs['addonName']}-default-for-{inputs['kubernetesVersion']}"
+            return {"version": version, "id": inputs["addonName"], **inputs}
+        raise NotImplementedError(f"the offline harness does not answer {token}; add it to PlatformMocks.call")
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, self._stack_reference(str(args.inputs.get("name", args.name)))
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        state.setdefault("name", args.name)
+        module = args.typ.split(":")[1].split("/")[0]
+        if args.typ.startswith("aws:"):
+            if module == "iam":
+                kind = args.typ.rsplit(":", 1)[-1].lower()
+                state.setdefault("arn", f"arn:aws:iam::{MOCK_ACCOUNT_ID}:{kind}/{args.name}")
+            else:
+                state.setdefault("arn", f"arn:aws:{module}:{self.region}:{MOCK_ACCOUNT_ID}:{args.name}")
+        state.update(self._computed(args, state))
+        return resource_id, state
+
+    def _computed(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
+        if args.typ == "aws:eks/cluster:Cluster":
+            digest = hashlib.sha256(f"{self.region}/{state['name']}".encode()).hexdigest()[:32].upper()
+            return {
+                "endpoint": f"https://{digest}.gr7.{self.region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": base64.b64encode(b"offline-plan-ca").decode()},
+                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{digest}"}]}],
+                "vpcConfig": {**state.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{digest[:17].lower()}"},
+            }
+        if args.typ == "aws:kms/key:Key":
+            return {"keyId": f"{args.name}-key-id"}
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1}
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(state["url"]).removeprefix("https://")
+            return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{host}"}
+        return {}
+
+    def _stack_reference(self, name: str) -> dict[str, Any]:
+        stack = name.rsplit("/", 1)[-1]
+        if stack not in self.references:
+            raise LookupError(f"StackReference {name}: run stack {stack!r} first and pass it to the dr run")
+        run = self.references[stack]
+        return {"name": name, "outputs": run.exports, "secretOutputNames": sorted(run.secret_exports)}
+
+
+def run_stack(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    references: Mapping[str, StackRun] | None = None,
+) -> StackRun:
+    """Run the program for ``stack`` under mocks and return what it registered and exported."""
+    config, secret_keys = load_stack_config(stack, overrides)
+    region = config.get("aws:region", "eu-central-1")
+    monitor = _RecordingMonitor(PlatformMocks(region, references or {}))
+
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+
+    def program() -> None:
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        error.add_note(f"resources registered before the failure: {len(monitor.registered)}")
+        raise
+    exports, secret_exports = _sync_await(_resolve_exports())
+    return StackRun(stack=stack, resources=monitor.registered, exports=exports, secret_exports=secret_exports)
+
+
+async def _resolve_exports() -> tuple[dict[str, Any], set[str]]:
+    root = pulumi.runtime.get_root_resource()
+    outputs: dict[str, Any] = getattr(root, "outputs", {})
+    exports: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        exports[key] = await output.future()
+        if await output.is_secret():
+            secrets.add(key)
+    return exports, secrets
+
+
+def run_stacks(stacks: tuple[str, ...] = STACKS) -> dict[str, StackRun]:
+    """Run stacks in order; a dr stack reads the exports of the runs before it."""
+    runs: dict[str, StackRun] = {}
+    for stack in stacks:
+        runs[stack] = run_stack(stack, references=runs)
+    return runs

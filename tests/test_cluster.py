@@ -1,0 +1,203 @@
+"""cluster: HA control plane, node groups sized as the playbook says, add-ons, access."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.node_autoscaler import IMAGE_TAGS, autoscaler_policy
+from components.settings import (
+    ACCESS_LEVEL_GROUPS,
+    INSTANCE_TYPES,
+    MIN_NODES,
+    PRODUCTION_MINIMUM_MEMORY_GIB,
+    PRODUCTION_MINIMUM_VCPU,
+    PRODUCTION_RECOMMENDED_MEMORY_GIB,
+    PRODUCTION_RECOMMENDED_VCPU,
+)
+from offline.checks import is_secret, kubernetes_uses_explicit_provider
+from offline.harness import StackRun, run_stack
+from tests.conftest import policy
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def min_capacity(run: StackRun) -> tuple[int, int]:
+    vcpu = memory = 0
+    for group in run.of_type(NODE_GROUP):
+        smallest = min((INSTANCE_TYPES[t] for t in group.inputs["instanceTypes"]), key=lambda t: t[0])
+        nodes = int(group.inputs["scalingConfig"]["minSize"])
+        vcpu, memory = vcpu + nodes * smallest[0], memory + nodes * smallest[1]
+    return vcpu, memory
+
+
+def test_prod_meets_the_playbooks_recommended_size(prod: StackRun) -> None:
+    assert min_capacity(prod) >= (PRODUCTION_RECOMMENDED_VCPU, PRODUCTION_RECOMMENDED_MEMORY_GIB)
+
+
+def test_dr_pilot_light_meets_the_production_minimum(dr: StackRun) -> None:
+    assert min_capacity(dr) >= (PRODUCTION_MINIMUM_VCPU, PRODUCTION_MINIMUM_MEMORY_GIB)
+
+
+def test_nodes_span_three_private_subnets_and_roll_a_quarter_at_a_time(stack: StackRun) -> None:
+    for group in stack.of_type(NODE_GROUP):
+        assert sorted(group.inputs["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
+        assert len(set(group.inputs["subnetIds"])) == 3
+        assert group.inputs["scalingConfig"]["minSize"] >= MIN_NODES
+        assert group.inputs["updateConfig"] == {"maxUnavailablePercentage": 25}
+        assert group.inputs["version"] == stack.one(CLUSTER).inputs["version"]
+
+
+def test_node_volumes_are_encrypted_gp3_and_metadata_needs_imdsv2(stack: StackRun) -> None:
+    for template in stack.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        (mapping,) = template.inputs["blockDeviceMappings"]
+        assert mapping["ebs"]["volumeType"] == "gp3"
+        assert mapping["ebs"]["encrypted"] == "true"
+        assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+        assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
+
+
+def test_control_plane_is_private_with_encrypted_secrets_and_audit_logs(stack: StackRun) -> None:
+    cluster = stack.one(CLUSTER).inputs
+    assert sorted(cluster["vpcConfig"]["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
+    assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
+    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["encryptionConfig"]["resources"] == ["secrets"]
+    key_name = cluster["encryptionConfig"]["provider"]["keyArn"].rsplit(":", 1)[-1]
+    assert stack.one("aws:kms/key:Key", key_name).inputs["enableKeyRotation"] is True
+    assert "audit" in cluster["enabledClusterLogTypes"]
+    assert cluster["accessConfig"]["authenticationMode"] == "API"
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "tractusx-cluster-control-plane-logs").inputs
+    assert log_group["name"] == f"/aws/eks/{cluster['name']}/cluster"
+    assert log_group["retentionInDays"] == 365
+    assert log_group["kmsKeyId"]
+
+
+def test_public_api_endpoint_opens_only_to_configured_cidrs() -> None:
+    run = run_stack("prod", overrides={"apiPublicAccessCidrs": ["203.0.113.0/24"]})
+    vpc = run.one(CLUSTER).inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_oidc_provider_serves_irsa(stack: StackRun) -> None:
+    provider = stack.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+    assert provider["clientIdLists"] == ["sts.amazonaws.com"]
+    assert provider["url"] == stack.exports["oidcIssuerUrl"]
+
+
+@pytest.mark.parametrize(
+    ("role_name", "subject"),
+    [
+        ("tractusx-cluster-vpc-cni", "system:serviceaccount:kube-system:aws-node"),
+        ("tractusx-cluster-ebs-csi", "system:serviceaccount:kube-system:ebs-csi-controller-sa"),
+        ("tractusx-node-autoscaler-role", "system:serviceaccount:kube-system:cluster-autoscaler"),
+    ],
+)
+def test_irsa_roles_trust_exactly_one_service_account(stack: StackRun, role_name: str, subject: str) -> None:
+    (statement,) = policy(stack.one(ROLE, role_name).inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": stack.exports["oidcProviderArn"]}
+    conditions = statement["Condition"]["StringEquals"]
+    host = stack.exports["oidcIssuerUrl"].removeprefix("https://")
+    assert conditions == {f"{host}:sub": subject, f"{host}:aud": "sts.amazonaws.com"}
+
+
+def test_addons_are_installed_with_their_own_roles(stack: StackRun) -> None:
+    addons = {a.inputs["addonName"]: a.inputs for a in stack.of_type("aws:eks/addon:Addon")}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"].endswith("/tractusx-cluster-ebs-csi")
+    assert addons["vpc-cni"]["serviceAccountRoleArn"].endswith("/tractusx-cluster-vpc-cni")
+    node_policies = [
+        r.inputs["policyArn"]
+        for r in stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.name.startswith("tractusx-cluster-node-")
+    ]
+    assert not any("CNI" in arn for arn in node_policies)  # least privilege: CNI rights on aws-node only
+
+
+def test_ebs_csi_driver_may_use_only_the_volume_key(stack: StackRun) -> None:
+    statements = policy(stack.one(ROLE_POLICY, "tractusx-cluster-ebs-csi-policy").inputs["policy"])["Statement"]
+    ebs_key_arn = stack.one("aws:kms/key:Key", "tractusx-cluster-ebs")
+    assert {s["Resource"] for s in statements} == {
+        f"arn:aws:kms:{stack.exports['region']}:123456789012:{ebs_key_arn.name}"
+    }
+    grants = next(s for s in statements if "kms:CreateGrant" in s["Action"])
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_default_storage_class_is_encrypted_gp3_with_the_customer_key(stack: StackRun) -> None:
+    (storage_class,) = stack.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    spec = storage_class.inputs
+    assert spec["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert spec["provisioner"] == "ebs.csi.aws.com"
+    assert spec["parameters"]["type"] == "gp3"
+    assert spec["parameters"]["encrypted"] == "true"
+    assert spec["parameters"]["kmsKeyId"].endswith(":tractusx-cluster-ebs")
+
+
+def test_access_entries_map_principals_to_the_rbac_groups() -> None:
+    principals = {
+        "admin": ["arn:aws:iam::123456789012:role/platform-team"],
+        "developer": ["arn:aws:iam::123456789012:role/developers"],
+        "readonly": ["arn:aws:iam::123456789012:user/auditor"],
+    }
+    run = run_stack("prod", overrides={"accessPrincipals": principals})
+    entries = {e.inputs["principalArn"]: e.inputs for e in run.of_type("aws:eks/accessEntry:AccessEntry")}
+    for level, arns in principals.items():
+        for arn in arns:
+            assert entries[arn]["kubernetesGroups"] == [ACCESS_LEVEL_GROUPS[level]]
+            assert entries[arn]["type"] == "STANDARD"
+    assert not any(group.startswith("system:") for group in ACCESS_LEVEL_GROUPS.values())
+
+
+def test_cluster_autoscaler_scales_only_this_clusters_node_groups(stack: StackRun) -> None:
+    cluster_name = stack.exports["clusterName"]
+    statements = policy(stack.one(ROLE_POLICY, "tractusx-node-autoscaler-role-policy").inputs["policy"])["Statement"]
+    assert statements == policy(autoscaler_policy(cluster_name))["Statement"]
+    write = next(s for s in statements if "autoscaling:SetDesiredCapacity" in s["Action"])
+    assert write["Condition"]["StringEquals"][f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}"] == "owned"
+    release = stack.one("kubernetes:helm.sh/v3:Release").inputs
+    assert release["values"]["autoDiscovery"]["clusterName"] == cluster_name
+    assert release["values"]["image"]["tag"] == IMAGE_TAGS[stack.one(CLUSTER).inputs["version"]]
+    assert release["values"]["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        "/tractusx-node-autoscaler-role"
+    )
+    assert release["version"]  # pinned chart
+
+
+def test_node_groups_leave_the_current_size_to_the_autoscaler(stack: StackRun) -> None:
+    # `pulumi up` must never undo a scale-out by resetting the desired size.
+    for group in stack.of_type(NODE_GROUP):
+        assert group.ignore_changes == ("scalingConfig.desiredSize",)
+        assert group.inputs["scalingConfig"]["maxSize"] > group.inputs["scalingConfig"]["minSize"]
+
+
+def test_nodes_join_after_networking_addons_and_before_workload_addons(stack: StackRun) -> None:
+    addon_urns = {a.inputs["addonName"]: a.urn for a in stack.of_type("aws:eks/addon:Addon")}
+    (group,) = stack.of_type(NODE_GROUP)
+    assert {addon_urns["vpc-cni"], addon_urns["kube-proxy"]} <= set(group.dependencies)
+    for workload_addon in ("coredns", "aws-ebs-csi-driver"):
+        addon = next(a for a in stack.of_type("aws:eks/addon:Addon") if a.urn == addon_urns[workload_addon])
+        assert group.urn in addon.dependencies
+
+
+def test_every_kubernetes_resource_uses_the_clusters_provider(stack: StackRun) -> None:
+    kubernetes = [r for r in stack.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert kubernetes
+    assert kubernetes_uses_explicit_provider(stack) == []
+    assert all("pulumi:providers:kubernetes::tractusx-cluster-k8s::" in r.provider for r in kubernetes)
+
+
+def test_kubeconfig_is_a_secret_that_gets_tokens_from_aws(stack: StackRun) -> None:
+    assert "kubeconfig" in stack.secret_exports
+    config = json.loads(stack.exports["kubeconfig"])
+    (user,) = config["users"]
+    assert user["user"]["exec"]["command"] == "aws"
+    assert user["user"]["exec"]["args"][:2] == ["eks", "get-token"]
+    assert config["clusters"][0]["cluster"]["server"] == stack.exports["clusterEndpoint"]
+    provider = stack.one("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])

@@ -1,0 +1,129 @@
+"""Settings: every bad value stops the program naming its key; defaults are secure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.settings import (
+    PRODUCTION_MINIMUM_VCPU,
+    PRODUCTION_RECOMMENDED_VCPU,
+    SettingsError,
+    parse_settings,
+)
+from offline.harness import load_stack_config, run_stack
+
+
+def group(**overrides: Any) -> dict[str, Any]:
+    base = {"name": "general", "instanceTypes": ["m6i.2xlarge"], "minSize": 6, "desiredSize": 6, "maxSize": 12}
+    return {**base, **overrides}
+
+
+def raw(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "aws:region": "eu-central-1",
+        "role": "primary",
+        "environment": "prod",
+        "domain": "tractus-x.example.com",
+        "nodeGroups": [group()],
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def problems(**overrides: Any) -> str:
+    with pytest.raises(SettingsError) as error:
+        parse_settings(raw(**overrides), "prod")
+    return str(error.value)
+
+
+def test_valid_settings_have_secure_defaults() -> None:
+    settings = parse_settings(raw(), "prod")
+    assert settings.az_count == 3
+    assert settings.api_public_access_cidrs == ()  # API private unless operators are listed
+    assert settings.deletion_protection is True
+    assert settings.log_retention_days == 365
+    assert settings.kubernetes_version == "1.35"
+
+
+def test_values_arrive_as_pulumi_config_strings() -> None:
+    config, _ = load_stack_config("prod")
+    settings = parse_settings({k.removeprefix("tractusx-platform:"): v for k, v in config.items()}, "prod")
+    assert settings.node_groups[0].min_size == 6
+    assert settings.az_count == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        ({"azCount": 2}, "tractusx-platform:azCount", "at least 3 availability zones"),
+        ({"nodeGroups": [group(minSize=2, desiredSize=2)]}, "nodeGroups[0].minSize", "at least 3 nodes"),
+        ({"nodeGroups": [group(maxSize=5)]}, "nodeGroups[0].maxSize", "below minSize 6"),
+        ({"nodeGroups": [group(desiredSize=13)]}, "nodeGroups[0].desiredSize", "between minSize and maxSize"),
+        ({"vpcCidr": "10.40.0.0/33"}, "tractusx-platform:vpcCidr", "not a CIDR block"),
+        ({"vpcCidr": "10.40.0.1/16"}, "tractusx-platform:vpcCidr", "not a CIDR block"),
+        ({"vpcCidr": "8.8.0.0/16"}, "tractusx-platform:vpcCidr", "private IPv4 block"),
+        ({"apiPublicAccessCidrs": ["203.0.113.0/33"]}, "apiPublicAccessCidrs", "not a CIDR block"),
+        ({"apiPublicAccessCidrs": ["0.0.0.0/0"]}, "apiPublicAccessCidrs", "whole internet"),
+        ({"kubernetesVersion": "1.29"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35, 1.36"),
+        ({"role": "secondary"}, "tractusx-platform:role", "allowed: primary, dr"),
+        ({"role": "dr", "environment": "dr"}, "tractusx-platform:primaryStack", "required when role is dr"),
+        ({"role": "dr", "environment": "dr", "primaryStack": "prod"}, "primaryStack", "fully qualified"),
+        ({"primaryStack": "organization/tractusx-platform/prod"}, "primaryStack", "only allowed when role is dr"),
+        ({"aws:region": None}, "aws:region", "is required"),
+        ({"domain": "Not A Domain"}, "tractusx-platform:domain", "fully qualified domain name"),
+        ({"nodeGroups": [group(instanceTypes=["t3.nano"])]}, "nodeGroups[0].instanceTypes", "not a known"),
+        ({"logRetentionDays": 10}, "tractusx-platform:logRetentionDays", "CloudWatch retention"),
+        ({"accessPrincipals": {"admin": ["alice"]}}, "accessPrincipals.admin", "not an IAM role or user ARN"),
+        ({"accessPrincipals": {"root": []}}, "accessPrincipals.root", "allowed: admin, developer, readonly"),
+        ({"deletionProtection": "maybe"}, "deletionProtection", "true or false"),
+        ({"nodeGroup": []}, "tractusx-platform:nodeGroup", "unknown setting"),
+    ],
+)
+def test_bad_value_names_key_and_what_is_allowed(overrides: dict[str, Any], key: str, allowed: str) -> None:
+    message = problems(**overrides)
+    assert key in message
+    assert allowed in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    error = problems(azCount=2, role="secondary")
+    assert "azCount" in error
+    assert "role" in error
+
+
+def test_capacity_below_production_minimum_is_refused_on_any_stack() -> None:
+    # Three 4 vCPU nodes: 12 vCPU, below the playbook's 16 vCPU production minimum.
+    small = [group(instanceTypes=["m6i.xlarge"], minSize=3, desiredSize=3)]
+    overrides = {"role": "dr", "environment": "dr", "primaryStack": "o/tractusx-platform/prod", "nodeGroups": small}
+    message = problems(**overrides)
+    assert "Production Minimum" in message
+    assert f"{PRODUCTION_MINIMUM_VCPU} vCPU" in message
+
+
+def test_prod_below_recommended_size_is_refused() -> None:
+    # Three 8 vCPU nodes: 24 vCPU meets the minimum but not the 32 vCPU recommendation.
+    message = problems(nodeGroups=[group(minSize=3, desiredSize=3)])
+    assert "Production Recommended" in message
+    assert f"{PRODUCTION_RECOMMENDED_VCPU} vCPU" in message
+
+
+def test_capacity_counts_the_smallest_instance_type_of_a_group() -> None:
+    # The autoscaling group may launch any listed type, so the floor uses the smallest.
+    mixed = [group(instanceTypes=["m6i.4xlarge", "m6i.large"], minSize=6, desiredSize=6)]
+    assert "Production Recommended" in problems(nodeGroups=mixed)
+
+
+def test_dr_pilot_light_at_production_minimum_is_allowed() -> None:
+    pilot = [group(minSize=3, desiredSize=3)]
+    settings = parse_settings(
+        raw(role="dr", environment="dr", primaryStack="organization/tractusx-platform/prod", nodeGroups=pilot), "dr"
+    )
+    assert settings.min_vcpu >= PRODUCTION_MINIMUM_VCPU
+
+
+def test_invalid_settings_stop_the_program_before_any_resource() -> None:
+    with pytest.raises(SettingsError) as error:
+        run_stack("prod", overrides={"azCount": 2})
+    assert "resources registered before the failure: 0" in error.value.__notes__

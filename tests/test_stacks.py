@@ -1,0 +1,121 @@
+"""Both stacks plan; dr reads prod; the offline plan writes every object and fails loudly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from offline import plan
+from offline.checks import CHECKS, run_checks
+from offline.harness import RegisteredResource, StackRun, run_stack
+
+REQUIRED_EXPORTS = {
+    "region", "role", "environment", "domain", "availabilityZones", "vpcId", "vpcCidr", "privateSubnetIds",
+    "publicSubnetIds", "clusterName", "clusterEndpoint", "clusterSecurityGroupId", "oidcProviderArn",
+    "oidcIssuerUrl", "nodeRoleArn", "kubeconfig",
+}  # fmt: skip
+
+
+def test_both_stacks_plan_with_every_check_passing(runs: dict[str, StackRun]) -> None:
+    for run in runs.values():
+        assert run_checks(run) == []
+        assert set(run.exports) >= REQUIRED_EXPORTS
+
+
+def test_stacks_are_in_two_regions_and_dr_reads_prod(prod: StackRun, dr: StackRun) -> None:
+    assert prod.exports["role"] == "primary"
+    assert dr.exports["role"] == "dr"
+    assert dr.exports["primaryRegion"] == prod.exports["region"]
+    assert dr.exports["region"] != prod.exports["region"]
+    (reference,) = dr.of_type("pulumi:pulumi:StackReference")
+    assert reference.inputs["name"] == "organization/tractusx-platform/prod"
+
+
+def test_dr_in_the_primary_region_is_refused(prod: StackRun) -> None:
+    with pytest.raises(Exception, match="disaster recovery needs a second region"):
+        run_stack("dr", overrides={"aws:region": prod.exports["region"]}, references={"prod": prod})
+
+
+def test_dr_without_a_prod_run_says_what_is_missing() -> None:
+    with pytest.raises(Exception, match="run stack 'prod' first"):
+        run_stack("dr")
+
+
+def test_plan_writes_every_object_and_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", "all", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    for stack in ("prod", "dr"):
+        root = tmp_path / stack
+        (storage_class,) = (root / "kubernetes").rglob("StorageClass-*.yaml")
+        assert yaml.safe_load(storage_class.read_text())["kind"] == "StorageClass"
+        release = yaml.safe_load((root / "helm" / "tractusx-node-autoscaler-release.yaml").read_text())
+        assert release["chart"] == "cluster-autoscaler"
+        cluster = json.loads(next((root / "aws" / "eks_cluster").glob("*.json")).read_text())
+        assert cluster["inputs"]["encryptionConfig"]["resources"] == ["secrets"]
+        exports = json.loads((root / "exports.json").read_text())
+        assert exports["kubeconfig"] == "[secret]"
+        assert f"stack {stack}:" in printed
+    assert "network" in printed and "aws:ec2/natGateway:NatGateway" in printed
+    assert "offline-plan-ca" not in (tmp_path / "prod" / "exports.json").read_text()
+
+
+def test_plan_of_one_stack_runs_prod_first_for_dr(tmp_path: Path) -> None:
+    assert plan.main(["--stack", "dr", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "dr" / "exports.json").exists()
+    assert not (tmp_path / "prod").exists()
+
+
+def test_plan_exits_non_zero_on_invalid_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = plan.run_stack  # type: ignore[attr-defined]
+
+    def with_bad_setting(stack: str, **kwargs: object) -> StackRun:
+        return original(stack, overrides={"azCount": 2}, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan, "run_stack", with_bad_setting)
+    assert plan.main(["--stack", "prod", "--out", str(tmp_path)]) == 2
+    assert "tractusx-platform:azCount" in capsys.readouterr().err
+
+
+def test_plan_exits_non_zero_when_a_check_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(plan, "run_checks", lambda run: ["kms_keys_rotate: aws:kms/key:Key k: key rotation is off"])
+    assert plan.main(["--stack", "prod", "--out", str(tmp_path)]) == 1
+    assert "CHECK FAILED kms_keys_rotate" in capsys.readouterr().err
+
+
+def resource(type_: str, inputs: dict[str, Any], provider: str = "") -> RegisteredResource:
+    return RegisteredResource(type_, "bad", "urn", inputs, provider, True, "", "platform")
+
+
+@pytest.mark.parametrize(
+    ("bad", "check_name"),
+    [
+        (
+            resource("kubernetes:core/v1:Namespace", {}, "urn:pulumi:s::p::pulumi:providers:kubernetes::default_4::id"),
+            "kubernetes_uses_explicit_provider",
+        ),
+        (resource("aws:kms/key:Key", {"enableKeyRotation": False}), "kms_keys_rotate"),
+        (resource("aws:cloudwatch/logGroup:LogGroup", {"kmsKeyId": "k"}), "log_groups_encrypted_with_retention"),
+        (resource("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}), "log_groups_encrypted_with_retention"),
+        (
+            resource("aws:eks/cluster:Cluster", {"vpcConfig": {"endpointPublicAccess": True}}),
+            "eks_api_not_open_to_internet",
+        ),
+        (
+            resource("aws:eks/cluster:Cluster", {"vpcConfig": {"publicAccessCidrs": ["0.0.0.0/0"]}}),
+            "eks_api_not_open_to_internet",
+        ),
+    ],
+)
+def test_each_check_catches_its_violation(bad: RegisteredResource, check_name: str) -> None:
+    findings = run_checks(StackRun("test", [bad], {}))
+    assert findings
+    assert all(f.startswith(f"{check_name}:") for f in findings)
+    assert check_name in {check.__name__ for check in CHECKS}
