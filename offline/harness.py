@@ -221,6 +221,9 @@ def run_stack(
 ) -> StackRun:
     """Run the program for ``stack`` under mocks and return what it registered and exported."""
     config, secret_keys = load_stack_config(stack, overrides)
+    primary = config.get(f"{PROJECT}:primaryStack")
+    if primary and primary.rsplit("/", 1)[-1] not in (references or {}):
+        raise LookupError(f"stack {stack} reads {primary}: run stack {primary.rsplit('/', 1)[-1]!r} first")
     region = config.get("aws:region", "eu-central-1")
     monitor = _RecordingMonitor(PlatformMocks(region, references or {}))
 
