@@ -103,7 +103,7 @@ class Cluster(pulumi.ComponentResource):
 
         network_addons = [self._addon(addon) for addon in NETWORK_ADDONS]
         self.node_groups = self._node_groups(depends_on=network_addons)
-        ebs_key = self._ebs_key()
+        ebs_key = self._key("ebs", "Encryption of persistent volumes")
         self.addons = network_addons + [
             self._addon(addon, depends_on=self.node_groups, ebs_key=ebs_key) for addon in WORKLOAD_ADDONS
         ]
@@ -136,14 +136,7 @@ class Cluster(pulumi.ComponentResource):
 
     def _control_plane(self) -> aws.eks.Cluster:
         args = self._args
-        self.secrets_key = customer_key(
-            f"{self._name}-secrets",
-            alias=f"{args.cluster_name}-secrets",
-            description=f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
-            ctx=args.ctx,
-            parent=self,
-            tags=args.tags,
-        )
+        self.secrets_key = self._key("secrets", "Envelope encryption of Kubernetes secrets")
         cluster_role = role(
             f"{self._name}-control-plane",
             trust_policy=service_trust_policy("eks.amazonaws.com", args.ctx),
@@ -328,12 +321,12 @@ class Cluster(pulumi.ComponentResource):
 
     # --- add-ons and storage ---------------------------------------------------------
 
-    def _ebs_key(self) -> aws.kms.Key:
+    def _key(self, purpose: str, description: str) -> aws.kms.Key:
         args = self._args
         return customer_key(
-            f"{self._name}-ebs",
-            alias=f"{args.cluster_name}-ebs",
-            description=f"Encryption of persistent volumes in {args.cluster_name}",
+            f"{self._name}-{purpose}",
+            alias=f"{args.cluster_name}-{purpose}",
+            description=f"{description} in {args.cluster_name}",
             ctx=args.ctx,
             parent=self,
             tags=args.tags,

@@ -28,6 +28,7 @@ IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 IMAGE_TAGS = {"1.34": "v1.34.5", "1.35": "v1.35.2", "1.36": "v1.36.1"}
 
 NAMESPACE = "kube-system"
+RELEASE_NAME = "cluster-autoscaler"
 SERVICE_ACCOUNT = "cluster-autoscaler"
 REPLICAS = 2
 
@@ -124,7 +125,7 @@ def chart_values(cluster_name: str, region: str, kubernetes_version: str, role_a
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "aws-cluster-autoscaler"}},
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/instance": RELEASE_NAME}},
             }
         ],
     }
@@ -145,7 +146,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
-            name="cluster-autoscaler",
+            name=RELEASE_NAME,
             chart="cluster-autoscaler",
             version=CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
