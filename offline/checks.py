@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import kubernetes_validate
 from pulumi.runtime import rpc
 
 from offline.harness import RegisteredResource, StackRun
@@ -32,8 +33,55 @@ def masked(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """The value as the API server would receive it: secrets unwrapped, whole numbers as int.
+
+    Under mocks every number arrives as a float (``2.0``), which a schema's ``integer``
+    would refuse although the real engine sends ``2``.
+    """
+    if is_secret(value):
+        return plain(value["value"])
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def is_kubernetes_object(resource: RegisteredResource) -> bool:
-    return resource.custom and resource.type.startswith("kubernetes:")
+    """A Kubernetes API object (not a provider, not a Helm release)."""
+    return (
+        resource.custom
+        and resource.type.startswith("kubernetes:")
+        and not resource.type.startswith("kubernetes:helm.sh/")
+    )
+
+
+def kubernetes_version(run: StackRun) -> str:
+    (cluster,) = run.of_type("aws:eks/cluster:Cluster")
+    return str(cluster.inputs["version"])
+
+
+def kubernetes_objects_match_schema(run: StackRun) -> list[str]:
+    """Every Kubernetes object validates in strict mode against the official OpenAPI
+    schema of the cluster's Kubernetes version (unknown fields are errors)."""
+    objects = [r for r in run.resources if is_kubernetes_object(r)]
+    if not objects:
+        return []
+    version = kubernetes_version(run)
+    findings = []
+    for r in objects:
+        manifest = plain(r.inputs)
+        try:
+            kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            findings.append(f"{r.type} {r.name}: no Kubernetes {version} schema for {manifest.get('apiVersion')}")
+        except kubernetes_validate.ValidationError as error:
+            where = ".".join(str(p) for p in error.path) or "(root)"
+            findings.append(f"{r.type} {r.name}: {where}: {error.message}")
+    return findings
 
 
 def kubernetes_uses_explicit_provider(run: StackRun) -> list[str]:
@@ -76,6 +124,7 @@ def eks_api_not_open_to_internet(run: StackRun) -> list[str]:
 
 CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
+    kubernetes_objects_match_schema,
     kms_keys_rotate,
     log_groups_encrypted_with_retention,
     eks_api_not_open_to_internet,

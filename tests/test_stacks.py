@@ -115,7 +115,48 @@ def resource(type_: str, inputs: dict[str, Any], provider: str = "") -> Register
     ],
 )
 def test_each_check_catches_its_violation(bad: RegisteredResource, check_name: str) -> None:
-    findings = run_checks(StackRun("test", [bad], {}))
-    assert findings
-    assert all(f.startswith(f"{check_name}:") for f in findings)
-    assert check_name in {check.__name__ for check in CHECKS}
+    check = {c.__name__: c for c in CHECKS}[check_name]
+    (finding,) = check(StackRun("test", [bad], {}))
+    assert finding.startswith(f"{bad.type} bad:")
+
+
+def cluster_of_version(version: str) -> RegisteredResource:
+    return resource("aws:eks/cluster:Cluster", {"version": version, "vpcConfig": {}})
+
+
+@pytest.mark.parametrize(
+    ("manifest", "finding"),
+    [
+        (
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": "x"},
+                "provisioner": "y",
+                "reclaimPolcy": "Retain",
+            },
+            "'reclaimPolcy' was unexpected",
+        ),
+        (
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "80"}]}},
+            "port",
+        ),
+        ({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "x"}}, "no Kubernetes 1.35 schema"),
+    ],
+)
+def test_schema_check_refuses_what_the_api_server_would(manifest: dict[str, Any], finding: str) -> None:
+    bad = resource(f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}", manifest, "explicit")
+    findings = run_checks(StackRun("test", [cluster_of_version("1.35"), bad], {}))
+    assert any(f.startswith("kubernetes_objects_match_schema:") and finding in f for f in findings), findings
+
+
+def test_schema_check_reads_numbers_as_the_engine_sends_them() -> None:
+    # Mocks deliver 443 as 443.0; the schema's integer must still accept it.
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "x"},
+        "spec": {"ports": [{"port": 443.0}]},
+    }
+    ok = resource("kubernetes:core/v1:Service", service, "explicit")
+    assert run_checks(StackRun("test", [cluster_of_version("1.35"), ok], {})) == []
