@@ -43,7 +43,6 @@ WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
 class ClusterArgs:
     cluster_name: str
     kubernetes_version: str
-    vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     node_groups: Sequence[NodeGroupSettings]
     api_public_access_cidrs: Sequence[str]

@@ -53,7 +53,6 @@ class Platform(pulumi.ComponentResource):
             ClusterArgs(
                 cluster_name=cluster_name,
                 kubernetes_version=settings.kubernetes_version,
-                vpc_id=self.network.vpc_id,
                 private_subnet_ids=self.network.private_subnet_ids,
                 node_groups=settings.node_groups,
                 api_public_access_cidrs=settings.api_public_access_cidrs,
