@@ -249,7 +249,6 @@ class Cluster(pulumi.ComponentResource):
             ],
         )
         self.node_role_arn = node_role.arn
-        self.node_role = node_role
         return [self._node_group(group, node_role, depends_on) for group in args.node_groups]
 
     def _node_group(
