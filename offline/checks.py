@@ -22,15 +22,24 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
+def _rebuild(value: Any, secret: Callable[[Any], Any], leaf: Callable[[Any], Any]) -> Any:
+    """Copy nested inputs, replacing each secret by ``secret(inner value)`` and each leaf by ``leaf(value)``."""
+    if is_secret(value):
+        return secret(value["value"])
+    if isinstance(value, dict):
+        return {k: _rebuild(v, secret, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebuild(v, secret, leaf) for v in value]
+    return leaf(value)
+
+
 def masked(value: Any) -> Any:
     """The value with every secret replaced by a marker, for printing."""
-    if is_secret(value):
-        return "[secret]"
-    if isinstance(value, dict):
-        return {k: masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    return value
+    return _rebuild(value, lambda _: "[secret]", lambda leaf: leaf)
+
+
+def _engine_number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def plain(value: Any) -> Any:
@@ -39,15 +48,7 @@ def plain(value: Any) -> Any:
     Under mocks every number arrives as a float (``2.0``), which a schema's ``integer``
     would refuse although the real engine sends ``2``.
     """
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return _rebuild(value, plain, _engine_number)
 
 
 def is_kubernetes_object(resource: RegisteredResource) -> bool:

@@ -207,11 +207,16 @@ class PlatformMocks(pulumi_mocks.Mocks):
         return {}
 
     def _stack_reference(self, name: str) -> dict[str, Any]:
-        stack = name.rsplit("/", 1)[-1]
-        if stack not in self.references:
-            raise LookupError(f"StackReference {name}: run stack {stack!r} first and pass it to the dr run")
-        run = self.references[stack]
+        run = referenced_run(self.references, name)
         return {"name": name, "outputs": run.exports, "secretOutputNames": sorted(run.secret_exports)}
+
+
+def referenced_run(references: Mapping[str, StackRun], name: str) -> StackRun:
+    """The earlier run of the stack a StackReference names (``<org>/<project>/<stack>``)."""
+    stack = name.rsplit("/", 1)[-1]
+    if stack not in references:
+        raise LookupError(f"a StackReference reads {name}: run stack {stack!r} first and pass it as a reference")
+    return references[stack]
 
 
 def run_stack(
@@ -222,8 +227,9 @@ def run_stack(
     """Run the program for ``stack`` under mocks and return what it registered and exported."""
     config, secret_keys = load_stack_config(stack, overrides)
     primary = config.get(f"{PROJECT}:primaryStack")
-    if primary and primary.rsplit("/", 1)[-1] not in (references or {}):
-        raise LookupError(f"stack {stack} reads {primary}: run stack {primary.rsplit('/', 1)[-1]!r} first")
+    if primary:
+        # Checked before the program starts, so a missing run fails with one clear error.
+        referenced_run(references or {}, primary)
     region = config.get("aws:region", "eu-central-1")
     monitor = _RecordingMonitor(PlatformMocks(region, references or {}))
 
