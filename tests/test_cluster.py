@@ -201,3 +201,27 @@ def test_kubeconfig_is_a_secret_that_gets_tokens_from_aws(stack: StackRun) -> No
     assert config["clusters"][0]["cluster"]["server"] == stack.exports["clusterEndpoint"]
     provider = stack.one("pulumi:providers:kubernetes")
     assert is_secret(provider.inputs["kubeconfig"])
+
+
+def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_log_groups(stack: StackRun) -> None:
+    statements = {
+        s["Sid"]: s for s in policy(stack.one("aws:kms/key:Key", "tractusx-logs").inputs["policy"])["Statement"]
+    }
+    region = stack.exports["region"]
+    logs = statements["CloudWatchLogsInThisAccount"]
+    assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        f"arn:aws:logs:{region}:123456789012:log-group:*"
+    )
+    for group in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["kmsKeyId"] == f"arn:aws:kms:{region}:123456789012:tractusx-logs"
+
+
+def test_control_plane_role_is_trusted_by_eks_in_this_account_only(stack: StackRun) -> None:
+    (statement,) = policy(stack.one(ROLE, "tractusx-cluster-control-plane").inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "eks.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attached = stack.one(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "tractusx-cluster-control-plane-AmazonEKSClusterPolicy"
+    )
+    assert attached.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"

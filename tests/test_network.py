@@ -72,3 +72,20 @@ def test_default_security_group_allows_nothing(stack: StackRun) -> None:
     default = stack.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert not default.inputs.get("ingress")
     assert not default.inputs.get("egress")
+
+
+def test_vpc_resolves_private_dns_for_the_private_api_endpoint(stack: StackRun) -> None:
+    vpc = stack.one("aws:ec2/vpc:Vpc").inputs
+    assert vpc["cidrBlock"] == stack.exports["vpcCidr"]
+    assert vpc["enableDnsHostnames"] is True
+    assert vpc["enableDnsSupport"] is True
+
+
+def test_public_subnets_reach_the_internet_gateway(stack: StackRun) -> None:
+    table = stack.one("aws:ec2/routeTable:RouteTable", "tractusx-network-public")
+    assert table.inputs["routes"] == [{"cidrBlock": "0.0.0.0/0", "gatewayId": "tractusx-network-igw-id"}]
+    for zone in stack.exports["availabilityZones"]:
+        association = stack.one(
+            "aws:ec2/routeTableAssociation:RouteTableAssociation", f"tractusx-network-public-{zone}"
+        )
+        assert association.inputs["routeTableId"] == "tractusx-network-public-id"
