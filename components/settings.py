@@ -209,7 +209,7 @@ class _Reader:
         self.problems: list[str] = []
 
     def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"{_qualified(key)}: {message}")
+        self.problems.append(f"{qualified(key)}: {message}")
 
     def structured(self, key: str, default: Any) -> Any:
         value = self.raw.get(key)
@@ -264,7 +264,8 @@ class _Reader:
         return tuple(value)
 
 
-def _qualified(key: str) -> str:
+def qualified(key: str) -> str:
+    """The full config key: ``nodeGroups`` is ``tractusx-platform:nodeGroups``."""
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
@@ -489,7 +490,7 @@ def _check_capacity(settings: Settings) -> None:
     if vcpu < floor[0] or memory < floor[1]:
         raise SettingsError(
             [
-                f"{_qualified('nodeGroups')}: minimum capacity is {vcpu} vCPU / {memory} GiB; the playbook's "
+                f"{qualified('nodeGroups')}: minimum capacity is {vcpu} vCPU / {memory} GiB; the playbook's "
                 f"{label} is {floor[0]} vCPU / {floor[1]} GiB across the cluster (raise minSize or the instance size)"
             ]
         )

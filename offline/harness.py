@@ -26,8 +26,9 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.settings import PROJECT, qualified
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROJECT = "tractusx-platform"
 STACKS = ("prod", "dr")
 
 # Stand-ins for what only a real account knows. Clearly not real: a plan shows them as is.
@@ -73,21 +74,19 @@ def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) ->
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name}; stacks are {', '.join(STACKS)}")
     document = yaml.safe_load(path.read_text()) or {}
-    values: dict[str, Any] = dict(document.get("config") or {})
+    values = {qualified(key): value for key, value in (document.get("config") or {}).items()}
     for key, value in (overrides or {}).items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
         if value is None:
-            values.pop(full, None)
+            values.pop(qualified(key), None)
         else:
-            values[full] = value
+            values[qualified(key)] = value
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
         plain, secret = _replace_secure(value)
         if secret:
-            secret_keys.append(full)
-        config[full] = plain if isinstance(plain, str) else json.dumps(plain)
+            secret_keys.append(key)
+        config[key] = plain if isinstance(plain, str) else json.dumps(plain)
     return config, secret_keys
 
 
@@ -226,7 +225,7 @@ def run_stack(
 ) -> StackRun:
     """Run the program for ``stack`` under mocks and return what it registered and exported."""
     config, secret_keys = load_stack_config(stack, overrides)
-    primary = config.get(f"{PROJECT}:primaryStack")
+    primary = config.get(qualified("primaryStack"))
     if primary:
         # Checked before the program starts, so a missing run fails with one clear error.
         referenced_run(references or {}, primary)
