@@ -9,6 +9,7 @@ import pulumi
 from components.aws_context import AwsContext
 from components.cluster import Cluster, ClusterArgs
 from components.keys import cloudwatch_logs_statement, customer_key
+from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.settings import Settings
@@ -64,6 +65,12 @@ class Platform(pulumi.ComponentResource):
                 tags=tags,
             ),
             pulumi.ResourceOptions(parent=self),
+        )
+        self.namespaces = Namespaces(
+            f"{name}-namespaces",
+            kubernetes_version=settings.kubernetes_version,
+            provider=self.cluster.k8s_provider,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         NodeAutoscaler(
             f"{name}-node-autoscaler",

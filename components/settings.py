@@ -139,6 +139,7 @@ class Settings:
     deletion_protection: bool = True
     primary_stack: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    secret_rotation: int = 1
 
     @property
     def is_dr(self) -> bool:
@@ -198,6 +199,7 @@ KNOWN_KEYS = (
     "logRetentionDays",
     "deletionProtection",
     "tags",
+    "secretRotation",
 )
 
 
@@ -331,6 +333,13 @@ def parse_settings(raw: Mapping[str, Any], stack: str) -> Settings:
 
     deletion_protection = r.boolean("deletionProtection", True)
 
+    secret_rotation = r.integer("secretRotation", 1)
+    if secret_rotation < 1:
+        r.fail(
+            "secretRotation",
+            f"is {secret_rotation}; must be 1 or more (raise it by one to rotate every generated secret)",
+        )
+
     tags = r.structured("tags", {})
     if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
         r.fail("tags", "must be a map of string keys to string values")
@@ -355,6 +364,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         deletion_protection=deletion_protection,
         primary_stack=primary_stack,
         tags=tags,
+        secret_rotation=secret_rotation,
     )
     _check_capacity(settings)
     return settings

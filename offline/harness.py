@@ -200,6 +200,10 @@ class PlatformMocks(pulumi_mocks.Mocks):
             return {"keyId": f"{args.name}-key-id"}
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             return {"latestVersion": 1}
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic and obviously not a real password; length as asked.
+            length = int(state.get("length", 32))
+            return {"result": (f"offline-{args.name}-" * 8)[:length]}
         if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(state["url"]).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{host}"}

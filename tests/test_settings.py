@@ -127,3 +127,9 @@ def test_invalid_settings_stop_the_program_before_any_resource() -> None:
     with pytest.raises(SettingsError) as error:
         run_stack("prod", overrides={"azCount": 2})
     assert "resources registered before the failure: 0" in error.value.__notes__
+
+
+def test_secret_rotation_defaults_to_one_and_must_be_positive() -> None:
+    assert parse_settings(raw(), "prod").secret_rotation == 1
+    assert parse_settings(raw(secretRotation="3"), "prod").secret_rotation == 3
+    assert "tractusx-platform:secretRotation: is 0" in problems(secretRotation=0)
