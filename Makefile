@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= all
 
-.PHONY: plan test lint typecheck unit clean
+.PHONY: plan test lint typecheck unit system-packages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed system-packages
 	$(VENV)/bin/pytest
+
+## system-packages: the Debian packages in system-packages.txt that the tests run for real.
+system-packages:
+	tools/install-system-packages
 
 clean:
 	rm -rf build

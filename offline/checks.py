@@ -12,6 +12,7 @@ from typing import Any
 import kubernetes_validate
 from pulumi.runtime import rpc
 
+from offline.custom_resources import custom_resource_findings, is_custom_resource
 from offline.harness import RegisteredResource, StackRun
 
 Check = Callable[[StackRun], list[str]]
@@ -67,7 +68,8 @@ def kubernetes_version(run: StackRun) -> str:
 
 def kubernetes_objects_match_schema(run: StackRun) -> list[str]:
     """Every Kubernetes object validates in strict mode against the official OpenAPI
-    schema of the cluster's Kubernetes version (unknown fields are errors)."""
+    schema of the cluster's Kubernetes version (unknown fields are errors); a custom
+    resource validates against its CRD's schema (``offline.custom_resources``)."""
     objects = [r for r in run.resources if is_kubernetes_object(r)]
     if not objects:
         return []
@@ -75,6 +77,9 @@ def kubernetes_objects_match_schema(run: StackRun) -> list[str]:
     findings = []
     for r in objects:
         manifest = plain(r.inputs)
+        if is_custom_resource(manifest):
+            findings += [f"{r.type} {r.name}: {finding}" for finding in custom_resource_findings(manifest)]
+            continue
         try:
             kubernetes_validate.validate(manifest, version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:
