@@ -1,0 +1,29 @@
+"""Names and schedules of the platform's scheduled jobs, shared by the jobs and their alerts.
+
+The backup component creates these CronJobs; the monitoring component alerts on them
+through kube-state-metrics (``kube_cronjob_status_last_successful_time``,
+``kube_job_status_failed``), so both read the names from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BACKUP_NAMESPACE = "backup"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    schedule: str  # cron, UTC
+    max_age_hours: int  # no success for longer than this is an alert
+    purpose: str
+
+
+# Playbook "Backup Strategy" 1-3 (daily) and "Weekly Tasks" 3 (test backup recovery).
+DATABASE_BACKUP = ScheduledJob("backup-database", "0 2 * * *", 26, "pg_dumpall globals and pg_dump of each database")
+CONFIG_BACKUP = ScheduledJob("backup-config", "30 2 * * *", 26, "Kubernetes resources, Helm releases, Argo CD apps")
+CERTIFICATE_BACKUP = ScheduledJob("backup-certificates", "0 3 * * *", 26, "TLS secrets and an expiry report")
+RESTORE_TEST = ScheduledJob("restore-test", "0 5 * * 0", 8 * 24, "restore the latest database backup and check it")
+
+SCHEDULED_JOBS = (DATABASE_BACKUP, CONFIG_BACKUP, CERTIFICATE_BACKUP, RESTORE_TEST)
