@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +184,10 @@ DEFAULT_NODE_GROUPS: list[dict[str, Any]] = [
     }
 ]
 
+# Keys whose value is a credential: set with `pulumi config set --secret`, refused in plain
+# text. Components that need one add it here and to KNOWN_KEYS.
+SECRET_KEYS: tuple[str, ...] = ()
+
 # Every key of the project's namespace; any other key is a typo and is refused.
 KNOWN_KEYS = (
     "role",
@@ -203,12 +207,38 @@ KNOWN_KEYS = (
 )
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A credential from the stack's encrypted config; never shown in a repr or a log."""
+
+    value: str = field(repr=False)
+
+    def output(self) -> pulumi.Output[str]:
+        """The value as a secret Output, so the engine keeps it encrypted in state."""
+        return pulumi.Output.secret(self.value)
+
+
 class _Reader:
     """Reads raw config values (strings as Pulumi stores them, or decoded values)."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], secret_keys: Collection[str] = ()) -> None:
         self.raw = raw
+        self.secret_keys = secret_keys
         self.problems: list[str] = []
+
+    def secret(self, key: str, required: bool) -> Secret | None:
+        """A SECRET_KEYS value; refused when it is stored in plain text."""
+        value = self.string(key)
+        if value is None:
+            if required:
+                self.fail(key, f"is required: set it with `pulumi config set --secret {qualified(key)} <value>`")
+            return None
+        if key not in self.secret_keys:
+            self.fail(
+                key, f"is a credential stored in plain text; set it with `pulumi config set --secret {qualified(key)}`"
+            )
+            return None
+        return Secret(value)
 
     def fail(self, key: str, message: str) -> None:
         self.problems.append(f"{qualified(key)}: {message}")
@@ -271,9 +301,12 @@ def qualified(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
-def parse_settings(raw: Mapping[str, Any], stack: str) -> Settings:
-    """Validate raw config (keys without the project prefix, plus ``aws:region``)."""
-    r = _Reader(raw)
+def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[str] = ()) -> Settings:
+    """Validate raw config (keys without the project prefix, plus ``aws:region``).
+
+    ``secret_keys`` are the keys the stack stores encrypted.
+    """
+    r = _Reader(raw, secret_keys)
     for key in raw:
         if key != "aws:region" and key not in KNOWN_KEYS:
             r.fail(key, f"unknown setting; known settings are {', '.join(KNOWN_KEYS)}")
@@ -506,19 +539,22 @@ def _check_capacity(settings: Settings) -> None:
         )
 
 
-def _raw_config() -> dict[str, Any]:
-    """Every config value of the running stack in the project's namespace, plus aws:region."""
+def _raw_config() -> tuple[dict[str, Any], set[str]]:
+    """Every config value of the running stack in the project's namespace, plus aws:region,
+    and which of those keys the stack stores encrypted."""
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{PROJECT}:"
     raw = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    secret_keys = {key for key in raw if runtime_config.is_config_secret(qualified(key))}
     region = pulumi.Config("aws").get("region")
     if region is not None:
         raw["aws:region"] = region
-    return raw
+    return raw, secret_keys
 
 
 def load_settings() -> Settings:
     """Read and validate the running stack's settings."""
-    return parse_settings(_raw_config(), pulumi.get_stack())
+    raw, secret_keys = _raw_config()
+    return parse_settings(raw, pulumi.get_stack(), secret_keys)

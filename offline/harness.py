@@ -26,7 +26,7 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import PROJECT, qualified
+from components.settings import PROJECT, SECRET_KEYS, qualified
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("prod", "dr")
@@ -75,6 +75,10 @@ def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) ->
         raise FileNotFoundError(f"no stack file {path.name}; stacks are {', '.join(STACKS)}")
     document = yaml.safe_load(path.read_text()) or {}
     values = {qualified(key): value for key, value in (document.get("config") or {}).items()}
+    # Credentials are set per deployment with `pulumi config set --secret`, never committed:
+    # the offline plan stands in for the ones a stack file leaves out.
+    for key in SECRET_KEYS:
+        values.setdefault(qualified(key), {"secure": "offline"})
     for key, value in (overrides or {}).items():
         if value is None:
             values.pop(qualified(key), None)

@@ -10,6 +10,7 @@ from components.settings import (
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_VCPU,
     SettingsError,
+    _Reader,
     parse_settings,
 )
 from offline.harness import load_stack_config, run_stack
@@ -133,3 +134,19 @@ def test_secret_rotation_defaults_to_one_and_must_be_positive() -> None:
     assert parse_settings(raw(), "prod").secret_rotation == 1
     assert parse_settings(raw(secretRotation="3"), "prod").secret_rotation == 3
     assert "tractusx-platform:secretRotation: is 0" in problems(secretRotation=0)
+
+
+def test_credentials_must_be_stored_encrypted_and_never_show_in_a_repr() -> None:
+    plain_text = _Reader({"alertingKey": "abc"})
+    assert plain_text.secret("alertingKey", required=True) is None
+    assert "stored in plain text" in plain_text.problems[0]
+
+    missing = _Reader({})
+    assert missing.secret("alertingKey", required=True) is None
+    assert "pulumi config set --secret tractusx-platform:alertingKey" in missing.problems[0]
+    assert _Reader({}).secret("alertingKey", required=False) is None
+
+    encrypted = _Reader({"alertingKey": "abc"}, secret_keys={"alertingKey"})
+    secret = encrypted.secret("alertingKey", required=True)
+    assert secret is not None and secret.value == "abc" and "abc" not in repr(secret)
+    assert encrypted.problems == []
