@@ -61,6 +61,36 @@ ACCESS_LEVEL_GROUPS = {
 
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 
+# Playbook "Vertical Scaling" > "Database Instances": the PostgreSQL container's limits,
+# 4 CPU / 8 GiB, are the least a database instance class may offer.
+DATABASE_MINIMUM_VCPU = 4
+DATABASE_MINIMUM_MEMORY_GIB = 8
+
+# Automated backups (and with them point-in-time recovery) are kept this many days;
+# RDS allows 1 to 35, the platform at least a week ("Backup Strategy").
+DATABASE_MIN_BACKUP_RETENTION_DAYS = 7
+DATABASE_MAX_BACKUP_RETENTION_DAYS = 35
+
+
+def _database_class_catalog() -> dict[str, tuple[int, int]]:
+    """vCPU and memory (GiB) of the RDS instance classes the database may use.
+
+    General purpose (m: 4 GiB per vCPU) and memory optimised (r: 8 GiB per vCPU),
+    Graviton and Intel; burstable db.t* classes are left out, their CPU credits run out
+    under sustained load.
+    """
+    memory_per_vcpu = {"m": 4, "r": 8}
+    families = ("m6g", "m7g", "m8g", "m6i", "m7i", "r6g", "r7g", "r8g", "r6i", "r7i")
+    sizes = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
+    return {
+        f"db.{family}.{size}": (vcpu, vcpu * memory_per_vcpu[family[0]])
+        for family in families
+        for size, vcpu in sizes.items()
+    }
+
+
+DATABASE_INSTANCE_CLASSES: dict[str, tuple[int, int]] = _database_class_catalog()
+
 
 def _instance_catalog() -> dict[str, tuple[int, int]]:
     """vCPU and memory (GiB) of the x86_64 instance types node groups may use."""
@@ -123,6 +153,25 @@ class AccessPrincipals:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    # db.m7g.xlarge: 4 vCPU / 16 GiB, the playbook's database limits with headroom.
+    instance_class: str = "db.m7g.xlarge"
+    # Playbook "Resource Requirements": 100 GB persistent storage at the minimum, 500+
+    # recommended; storage autoscaling grows the volume up to the maximum.
+    allocated_storage_gib: int = 100
+    max_allocated_storage_gib: int = 1000
+    backup_retention_days: int = 14
+
+    @property
+    def vcpu(self) -> int:
+        return DATABASE_INSTANCE_CLASSES[self.instance_class][0]
+
+    @property
+    def memory_gib(self) -> int:
+        return DATABASE_INSTANCE_CLASSES[self.instance_class][1]
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     region: str
@@ -140,6 +189,7 @@ class Settings:
     primary_stack: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     secret_rotation: int = 1
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     @property
     def is_dr(self) -> bool:
@@ -204,6 +254,7 @@ KNOWN_KEYS = (
     "deletionProtection",
     "tags",
     "secretRotation",
+    "database",
 )
 
 
@@ -373,6 +424,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
             f"is {secret_rotation}; must be 1 or more (raise it by one to rotate every generated secret)",
         )
 
+    database = _parse_database(r)
+
     tags = r.structured("tags", {})
     if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
         r.fail("tags", "must be a map of string keys to string values")
@@ -398,6 +451,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         primary_stack=primary_stack,
         tags=tags,
         secret_rotation=secret_rotation,
+        database=database,
     )
     _check_capacity(settings)
     return settings
@@ -477,6 +531,64 @@ def _parse_node_group(r: _Reader, key: str, item: dict[str, Any]) -> NodeGroupSe
         max_size=sizes["maxSize"],
         disk_size_gib=disk,
         capacity_type=str(capacity_type),
+    )
+
+
+def _parse_database(r: _Reader) -> DatabaseSettings:
+    defaults = DatabaseSettings()
+    raw = r.structured("database", {})
+    if not isinstance(raw, dict):
+        r.fail(
+            "database",
+            "must be an object with instanceClass, allocatedStorageGiB, maxAllocatedStorageGiB, backupRetentionDays",
+        )
+        return defaults
+    allowed = {"instanceClass", "allocatedStorageGiB", "maxAllocatedStorageGiB", "backupRetentionDays"}
+    for unknown in sorted(set(raw) - allowed):
+        r.fail(f"database.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    instance_class = raw.get("instanceClass", defaults.instance_class)
+    if instance_class not in DATABASE_INSTANCE_CLASSES:
+        r.fail(
+            "database.instanceClass",
+            f"{instance_class!r} is not a known RDS instance class; "
+            f"allowed: {', '.join(sorted(DATABASE_INSTANCE_CLASSES))}",
+        )
+        instance_class = defaults.instance_class
+    else:
+        vcpu, memory = DATABASE_INSTANCE_CLASSES[instance_class]
+        if vcpu < DATABASE_MINIMUM_VCPU or memory < DATABASE_MINIMUM_MEMORY_GIB:
+            r.fail(
+                "database.instanceClass",
+                f"{instance_class} has {vcpu} vCPU / {memory} GiB; the playbook's database needs at least "
+                f'{DATABASE_MINIMUM_VCPU} vCPU / {DATABASE_MINIMUM_MEMORY_GIB} GiB ("Vertical Scaling")',
+            )
+    allocated = r.as_int("database.allocatedStorageGiB", raw.get("allocatedStorageGiB", defaults.allocated_storage_gib))
+    maximum = r.as_int(
+        "database.maxAllocatedStorageGiB", raw.get("maxAllocatedStorageGiB", defaults.max_allocated_storage_gib)
+    )
+    retention = r.as_int("database.backupRetentionDays", raw.get("backupRetentionDays", defaults.backup_retention_days))
+    if not 100 <= allocated <= 65536:
+        r.fail(
+            "database.allocatedStorageGiB",
+            f"is {allocated}; allowed 100 (the playbook's production minimum storage) to 65536",
+        )
+    # RDS storage autoscaling needs the maximum at least 10% above the allocated size.
+    if maximum * 10 < allocated * 11 or maximum > 65536:
+        r.fail(
+            "database.maxAllocatedStorageGiB",
+            f"is {maximum}; it must be at least 10% above allocatedStorageGiB ({allocated}) and at most 65536",
+        )
+    if not DATABASE_MIN_BACKUP_RETENTION_DAYS <= retention <= DATABASE_MAX_BACKUP_RETENTION_DAYS:
+        r.fail(
+            "database.backupRetentionDays",
+            f"is {retention}; allowed {DATABASE_MIN_BACKUP_RETENTION_DAYS} to {DATABASE_MAX_BACKUP_RETENTION_DAYS} "
+            "days of automated backups and point-in-time recovery",
+        )
+    return DatabaseSettings(
+        instance_class=str(instance_class),
+        allocated_storage_gib=allocated,
+        max_allocated_storage_gib=maximum,
+        backup_retention_days=retention,
     )
 
 

@@ -150,3 +150,48 @@ def test_credentials_must_be_stored_encrypted_and_never_show_in_a_repr() -> None
     secret = encrypted.secret("alertingKey", required=True)
     assert secret is not None and secret.value == "abc" and "abc" not in repr(secret)
     assert encrypted.problems == []
+
+
+def test_database_defaults_meet_the_playbook_and_keep_two_weeks_of_backups() -> None:
+    database = parse_settings(raw(), "prod").database
+    assert (database.vcpu, database.memory_gib) == (4, 16)
+    assert database.backup_retention_days == 14
+    assert database.max_allocated_storage_gib > database.allocated_storage_gib >= 100
+
+
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        (
+            {"instanceClass": "db.t4g.xlarge"},
+            "database.instanceClass: 'db.t4g.xlarge' is not a known RDS instance class",
+        ),
+        ({"instanceClass": "db.r7g.large"}, "db.r7g.large has 2 vCPU / 16 GiB; the playbook's database needs at least"),
+        ({"backupRetentionDays": 3}, "database.backupRetentionDays: is 3; allowed 7 to 35"),
+        ({"backupRetentionDays": 36}, "database.backupRetentionDays: is 36; allowed 7 to 35"),
+        ({"allocatedStorageGiB": 50}, "database.allocatedStorageGiB: is 50; allowed 100"),
+        ({"allocatedStorageGiB": 500, "maxAllocatedStorageGiB": 520}, "database.maxAllocatedStorageGiB: is 520"),
+        ({"size": "large"}, "database.size: unknown field"),
+        ("db.m7g.xlarge", "tractusx-platform:database: must be a YAML/JSON object"),
+        (["db.m7g.xlarge"], "tractusx-platform:database: must be an object"),
+    ],
+)
+def test_database_settings_are_refused_naming_the_key(database: Any, expected: str) -> None:
+    assert expected in problems(database=database)
+
+
+def test_database_settings_are_read_from_the_stack() -> None:
+    database = parse_settings(
+        raw(
+            database={
+                "instanceClass": "db.r7g.2xlarge",
+                "allocatedStorageGiB": 500,
+                "maxAllocatedStorageGiB": 2000,
+                "backupRetentionDays": 35,
+            }
+        ),
+        "prod",
+    ).database
+    assert (database.instance_class, database.vcpu, database.memory_gib) == ("db.r7g.2xlarge", 8, 64)
+    assert (database.allocated_storage_gib, database.max_allocated_storage_gib) == (500, 2000)
+    assert database.backup_retention_days == 35
