@@ -7,16 +7,20 @@ from typing import Any
 import pulumi
 
 from components.aws_context import AwsContext
+from components.backup import Backup, BackupArgs
+from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
 from components.cluster import Cluster, ClusterArgs
+from components.database import Database, DatabaseArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
+from components.redis import Redis, RedisArgs
 from components.settings import Settings
 
 
 class Platform(pulumi.ComponentResource):
-    """Network, cluster and node autoscaling for one stack (``role`` primary or dr)."""
+    """Network, cluster, node autoscaling, database, cache and backups for one stack (``role`` primary or dr)."""
 
     def __init__(
         self, name: str, settings: Settings, ctx: AwsContext, opts: pulumi.ResourceOptions | None = None
@@ -83,6 +87,51 @@ class Platform(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        self.backup_image = BackupImage(
+            f"{name}-backup-image",
+            BackupImageArgs(name_prefix=settings.name_prefix, ctx=ctx, tags=tags),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.database = Database(
+            f"{name}-database",
+            DatabaseArgs(
+                identifier=f"{settings.name_prefix}-postgres",
+                settings=settings.database,
+                # Production data is never deleted by a stack change.
+                deletion_protection=settings.is_production or settings.deletion_protection,
+                secret_rotation=settings.secret_rotation,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                logs_key=logs_key,
+                log_retention_days=settings.log_retention_days,
+                ca_bundle_image=self.backup_image.ref,
+                ca_bundle_path=RDS_CA_BUNDLE,
+                ctx=ctx,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.redis = Redis(
+            f"{name}-redis",
+            RedisArgs(cluster=self.cluster, namespaces=self.namespaces, secret_rotation=settings.secret_rotation),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.backup = Backup(
+            f"{name}-backup",
+            BackupArgs(
+                name_prefix=settings.name_prefix,
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                image=self.backup_image.ref,
+                database_dependencies=[self.database.master_secret, self.database.init_job],
+                log_retention_days=settings.log_retention_days,
+                ctx=ctx,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 
@@ -105,6 +154,17 @@ class Platform(pulumi.ComponentResource):
             "oidcIssuerUrl": self.cluster.oidc.issuer_url,
             "nodeRoleArn": self.cluster.node_role_arn,
             "kubeconfig": self.cluster.kubeconfig,
+            "databaseEndpoint": self.database.endpoint,
+            "databaseAddress": self.database.address,
+            "databasePort": self.database.port,
+            "databaseIdentifier": self.database.instance.identifier,
+            "databaseArn": self.database.arn,
+            "databaseKmsKeyArn": self.database.key.arn,
+            "backupBucketName": self.backup.bucket.bucket,
+            "backupBucketArn": self.backup.bucket.arn,
+            "backupKmsKeyArn": self.backup.key.arn,
+            "backupImage": self.backup_image.ref,
+            "redisEndpoint": self.redis.endpoint,
         }
         if self.primary_region is not None:
             exports["primaryRegion"] = self.primary_region

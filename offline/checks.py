@@ -6,6 +6,8 @@ the resource.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -128,12 +130,99 @@ def eks_api_not_open_to_internet(run: StackRun) -> list[str]:
     return findings
 
 
+def _leaves(value: Any, in_secret: bool = False, key: str = "") -> list[tuple[str, str, bool, bool]]:
+    """Every string leaf of nested inputs: its key, its text, whether it sits in a
+    secret, and whether that secret is the leaf itself (not a map around it)."""
+    if is_secret(value):
+        inner = value["value"]
+        if isinstance(inner, str):
+            return [(key, inner, True, True)]
+        return _leaves(inner, True, key)
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, in_secret, str(k))]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v, in_secret, key)]
+    return [(key, value, in_secret, False)] if isinstance(value, str) else []
+
+
+# Inside a secret map (a Secret's stringData) only these keys hold credentials; the
+# others (host, port, username) are secret only by company.
+_CREDENTIAL_KEY = re.compile(r"password|token|secret|credential|private", re.IGNORECASE)
+_NEVER_HOLDS_SECRETS = ("kubernetes:core/v1:ConfigMap", "kubernetes:helm.sh/v3:Release")
+_MIN_SECRET_LENGTH = 8  # shorter values cannot be told apart from ordinary ones
+
+
+def _secret_values(run: StackRun) -> set[str]:
+    return {
+        text
+        for r in run.resources
+        for key, text, in_secret, direct in _leaves(r.inputs)
+        if in_secret and (direct or _CREDENTIAL_KEY.search(key)) and len(text) >= _MIN_SECRET_LENGTH
+    }
+
+
+def secrets_stay_secret(run: StackRun) -> list[str]:
+    """A credential passed anywhere as a secret never appears in plain text in another
+    input, nor in a ConfigMap or Helm values (where even a secret input ends up readable)."""
+    secrets = _secret_values(run)
+    findings = []
+    for r in run.resources:
+        for _, text, in_secret, _ in _leaves(r.inputs):
+            if (in_secret and r.type not in _NEVER_HOLDS_SECRETS) or not any(s in text for s in secrets):
+                continue
+            where = "a ConfigMap or Helm values" if r.type in _NEVER_HOLDS_SECRETS else "plain text"
+            findings.append(f"{r.type} {r.name}: a secret value appears in {where}")
+    return findings
+
+
+def s3_buckets_private_encrypted_tls_only(run: StackRun) -> list[str]:
+    """Every bucket has all four public access blocks, default encryption and a policy
+    that denies requests without TLS."""
+    by_bucket: dict[str, dict[str, Any]] = {}
+    for type_ in (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+    ):
+        for r in run.of_type(type_):
+            by_bucket.setdefault(str(r.inputs.get("bucket")), {})[type_.rsplit(":", 1)[-1]] = plain(r.inputs)
+    findings = []
+    for bucket in run.of_type("aws:s3/bucket:Bucket"):
+        attached = by_bucket.get(f"{bucket.name}-id", {})
+        block = attached.get("BucketPublicAccessBlock", {})
+        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        if not all(block.get(flag) is True for flag in flags):
+            findings.append(f"{bucket.type} {bucket.name}: public access is not blocked on all four settings")
+        if "BucketServerSideEncryptionConfiguration" not in attached:
+            findings.append(f"{bucket.type} {bucket.name}: no default encryption")
+        statements = json.loads(attached.get("BucketPolicy", {}).get("policy", "{}")).get("Statement", [])
+        if not any(
+            s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            for s in statements
+        ):
+            findings.append(f"{bucket.type} {bucket.name}: the bucket policy does not deny requests without TLS")
+    return findings
+
+
+def rds_encrypted_and_private(run: StackRun) -> list[str]:
+    findings = []
+    for r in run.of_type("aws:rds/instance:Instance"):
+        if r.inputs.get("storageEncrypted") is not True or not r.inputs.get("kmsKeyId"):
+            findings.append(f"{r.type} {r.name}: storage not encrypted with a customer KMS key")
+        if r.inputs.get("publiclyAccessible") is not False:
+            findings.append(f"{r.type} {r.name}: may be publicly accessible")
+    return findings
+
+
 CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
     kubernetes_objects_match_schema,
     kms_keys_rotate,
     log_groups_encrypted_with_retention,
     eks_api_not_open_to_internet,
+    secrets_stay_secret,
+    s3_buckets_private_encrypted_tls_only,
+    rds_encrypted_and_private,
 )
 
 

@@ -170,6 +170,16 @@ class PlatformMocks(pulumi_mocks.Mocks):
             names = [f"{self.region}{suffix}" for suffix in "abc"]
             zone_ids = [f"{self.region[:3]}{self.region.split('-')[1][:2]}{self.region[-1]}-az{i}" for i in (1, 2, 3)]
             return {"names": names, "zoneIds": zone_ids, "groupNames": [self.region], "id": self.region}
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            registry = f"{inputs.get('registryId', MOCK_ACCOUNT_ID)}.dkr.ecr.{self.region}.amazonaws.com"
+            return {
+                "authorizationToken": "offline-plan-token",
+                "expiresAt": "2099-01-01T00:00:00Z",
+                "id": self.region,
+                "password": "offline-plan-password",
+                "proxyEndpoint": f"https://{registry}",
+                "userName": "AWS",
+            }
         if token == "aws:eks/getAddonVersion:getAddonVersion":
             version = f"resolved-at-deploy:{inputs['addonName']}-default-for-{inputs['kubernetesVersion']}"
             return {"version": version, "id": inputs["addonName"], **inputs}
@@ -211,6 +221,32 @@ class PlatformMocks(pulumi_mocks.Mocks):
         if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(state["url"]).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{host}"}
+        return self._computed_data(args, state)
+
+    def _computed_data(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
+        """Database, backup storage and the backup image."""
+        if args.typ == "aws:rds/instance:Instance":
+            address = f"{state['identifier']}.offline.{self.region}.rds.amazonaws.com"
+            port = int(state.get("port", 5432))
+            resource_id = hashlib.sha256(address.encode()).hexdigest()[:26].upper()
+            return {
+                "address": address,
+                "port": port,
+                "endpoint": f"{address}:{port}",
+                "resourceId": f"db-{resource_id}",
+            }
+        if args.typ == "aws:ecr/repository:Repository":
+            return {
+                "registryId": MOCK_ACCOUNT_ID,
+                "repositoryUrl": f"{MOCK_ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{state['name']}",
+            }
+        if args.typ == "docker-build:index:Image":
+            # The digest of what `pulumi up` would build: a stand-in derived from the tag.
+            tag = str(state["tags"][0])
+            digest = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
+            return {"digest": digest, "ref": f"{tag.rsplit(':', 1)[0]}@{digest}", "contextHash": "offline"}
+        if args.typ == "aws:s3/bucket:Bucket":
+            return {"arn": f"arn:aws:s3:::{state['bucket']}", "bucket": state["bucket"]}
         return {}
 
     def _stack_reference(self, name: str) -> dict[str, Any]:

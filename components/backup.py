@@ -1,0 +1,577 @@
+"""Backup storage and the scheduled backup and restore-test jobs (playbook "Backup Strategy").
+
+Storage: one S3 bucket with the prefixes ``database/``, ``config/`` and ``certificates/``,
+encrypted with a customer KMS key (S3 bucket key on), versioned, public access blocked,
+objects owned by the bucket owner, TLS 1.2+ only, access-logged to a separate bucket.
+Retention lives in the bucket's lifecycle rule (the playbook's ``RETENTION_DAYS=30``),
+not in a cleanup loop of a script.
+
+Jobs: one CronJob per schedule of ``components.schedules``, each with its own service
+account and IRSA role that reaches only its own prefix; the restore test only reads.
+They run the ``txbackup`` programs from the backup image, referenced by digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws_context import AwsContext
+from components.cluster import Cluster
+from components.database import DATABASES, MASTER_ENV, MASTER_SECRET, secret_env
+from components.iam import policy_document
+from components.keys import customer_key
+from components.namespaces import Namespaces
+from components.schedules import (
+    BACKUP_NAMESPACE,
+    CERTIFICATE_BACKUP,
+    CONFIG_BACKUP,
+    DATABASE_BACKUP,
+    RESTORE_TEST,
+    ScheduledJob,
+)
+
+# Playbook "Backup Strategy" > "Database Backups": RETENTION_DAYS=30.
+RETENTION_DAYS = 30
+# A version replaced or deleted (by the expiry above or by mistake) stays recoverable
+# this long before it is gone.
+NONCURRENT_VERSION_DAYS = 7
+# Uploads interrupted mid-way leave parts that cost storage and are never a backup.
+ABORT_INCOMPLETE_UPLOAD_DAYS = 1
+PREFIXES = ("database", "config", "certificates")
+
+USER_ID = 10001  # the backup image's user and group (the contract with the programs)
+
+# Failed Jobs are kept (failedJobsHistoryLimit) so kube-state-metrics reports
+# ``kube_job_status_failed`` until the alert is handled; the time to live is longer
+# than the weekly restore test's interval, so its last result is always visible.
+FAILED_JOBS_KEPT = 3
+SUCCESSFUL_JOBS_KEPT = 3
+JOB_TTL_SECONDS = 8 * 24 * 3600
+# A run missed by more than this (controller down, cluster upgrade) is skipped, and the
+# missed-backup alert fires; a late backup is not started on top of the next one.
+STARTING_DEADLINE_SECONDS = 3600
+BACKOFF_LIMIT = 2
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How one scheduled job runs: its program, its S3 prefix and its rights."""
+
+    schedule: ScheduledJob
+    command: str  # `python3 -m txbackup <command>`
+    prefix: str
+    writes: bool  # uploads to its prefix (the restore test only reads)
+    envelope_encryption: bool  # encrypts with the backup key itself before upload
+    database: bool  # connects to PostgreSQL with the master credentials
+    kubernetes_rules: tuple[Mapping[str, Sequence[str]], ...]  # read-only, cluster-wide
+    deadline_seconds: int
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+    tmp_size: str
+
+
+# The configuration backup reads every resource of every API group (Secrets, CRDs,
+# Helm release Secrets, Argo CD applications when installed); only get and list.
+READ_EVERYTHING = ({"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list"]},)
+READ_CERTIFICATES = (
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]},
+    {"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["get", "list"]},
+)
+
+JOBS = (
+    JobSpec(
+        DATABASE_BACKUP,
+        "database",
+        "database",
+        writes=True,
+        envelope_encryption=False,
+        database=True,
+        kubernetes_rules=(),
+        deadline_seconds=3 * 3600,
+        requests={"cpu": "500m", "memory": "512Mi"},
+        limits={"cpu": "2", "memory": "1Gi"},
+        tmp_size="2Gi",
+    ),
+    JobSpec(
+        CONFIG_BACKUP,
+        "config",
+        "config",
+        writes=True,
+        envelope_encryption=True,
+        database=False,
+        kubernetes_rules=READ_EVERYTHING,
+        deadline_seconds=3600,
+        requests={"cpu": "100m", "memory": "256Mi"},
+        limits={"cpu": "500m", "memory": "512Mi"},
+        tmp_size="1Gi",
+    ),
+    JobSpec(
+        CERTIFICATE_BACKUP,
+        "certificates",
+        "certificates",
+        writes=True,
+        envelope_encryption=True,
+        database=False,
+        kubernetes_rules=READ_CERTIFICATES,
+        deadline_seconds=1800,
+        requests={"cpu": "100m", "memory": "128Mi"},
+        limits={"cpu": "500m", "memory": "256Mi"},
+        tmp_size="256Mi",
+    ),
+    # Playbook RTO "Full system restore: 4 hours": a restore that takes longer fails.
+    JobSpec(
+        RESTORE_TEST,
+        "restore-test",
+        "database",
+        writes=False,
+        envelope_encryption=False,
+        database=True,
+        kubernetes_rules=(),
+        deadline_seconds=4 * 3600,
+        requests={"cpu": "500m", "memory": "512Mi"},
+        limits={"cpu": "2", "memory": "1Gi"},
+        tmp_size="2Gi",
+    ),
+)
+
+
+def bucket_names(name_prefix: str, account_id: str, region: str) -> tuple[str, str]:
+    """Globally unique names: the account and region are part of every name."""
+    names = (f"{name_prefix}-backup-{account_id}-{region}", f"{name_prefix}-backup-logs-{account_id}-{region}")
+    for name in names:
+        if len(name) > 63:
+            raise pulumi.RunError(
+                f"tractusx-platform:environment: the backup bucket name {name} is longer than S3's 63 "
+                "characters; use a shorter environment name"
+            )
+    return names
+
+
+def tls_only_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    """Deny any request without TLS, or with TLS older than 1.2."""
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyTlsOlderThan12",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ]
+
+
+def backup_bucket_policy(bucket_arn: str) -> str:
+    return policy_document(tls_only_statements(bucket_arn))
+
+
+def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> str:
+    """TLS only, and S3 server access logging may write the source bucket's logs."""
+    return policy_document(
+        [
+            *tls_only_statements(log_bucket_arn),
+            {
+                "Sid": "S3ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+        ]
+    )
+
+
+def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str) -> str:
+    """Least privilege for one job: its own prefix, the bucket key only through S3.
+
+    Writers may put, abort and list the parts of their multipart uploads and read back
+    what they wrote (to verify it); nobody may delete: old backups leave by the lifecycle
+    rule alone. The restore test only reads ``database/``.
+    """
+    object_actions = ["s3:GetObject"]
+    kms_via_s3 = ["kms:Decrypt"]
+    if job.writes:
+        object_actions += ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+        kms_via_s3 += ["kms:GenerateDataKey"]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnPrefixObjects",
+            "Effect": "Allow",
+            "Action": sorted(object_actions),
+            "Resource": f"{bucket_arn}/{job.prefix}/*",
+        },
+        {
+            "Sid": "ListOwnPrefix",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{job.prefix}/", f"{job.prefix}/*"]}},
+        },
+        {
+            "Sid": "BucketKeyThroughS3",
+            "Effect": "Allow",
+            "Action": sorted(kms_via_s3),
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": f"s3.{region}.amazonaws.com",
+                    # With an S3 bucket key the encryption context is the bucket's ARN.
+                    "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+                }
+            },
+        },
+    ]
+    if job.envelope_encryption:
+        statements.append(
+            {
+                "Sid": "EnvelopeEncryption",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": key_arn,
+            }
+        )
+    return policy_document(statements)
+
+
+@dataclass(frozen=True)
+class BackupArgs:
+    name_prefix: str
+    cluster: Cluster
+    namespaces: Namespaces
+    image: pulumi.Input[str]  # the backup image by digest
+    database_dependencies: Sequence[pulumi.Resource]  # the master Secret the jobs read
+    log_retention_days: int
+    ctx: AwsContext
+    tags: Mapping[str, str]
+
+
+class Backup(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    log_bucket: aws.s3.Bucket
+    key: aws.kms.Key
+    cron_jobs: dict[str, k8s.batch.v1.CronJob]
+
+    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:backup:Backup", name, None, opts)
+        self._name = name
+        self._args = args
+        bucket_name, log_bucket_name = bucket_names(args.name_prefix, args.ctx.account_id, args.ctx.region)
+        self.key = customer_key(
+            f"{name}-key",
+            alias=f"{args.name_prefix}-backup",
+            description=f"Backups of {args.name_prefix}: S3 objects and envelope-encrypted secrets",
+            ctx=args.ctx,
+            parent=self,
+            tags=args.tags,
+        )
+        self.log_bucket = self._log_bucket(log_bucket_name)
+        self.bucket = self._backup_bucket(bucket_name)
+        self.cron_jobs = {job.schedule.name: self._cron_job(job) for job in JOBS}
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket.bucket,
+                "bucket_arn": self.bucket.arn,
+                "kms_key_arn": self.key.arn,
+                "log_bucket_name": self.log_bucket.bucket,
+            }
+        )
+
+    # --- storage ---------------------------------------------------------------------
+
+    def _bucket(self, role_name: str, bucket_name: str) -> aws.s3.Bucket:
+        """A bucket with public access blocked and ownership enforced (ACLs off)."""
+        tags = self._args.tags
+        bucket = aws.s3.Bucket(
+            f"{self._name}-{role_name}",
+            bucket=bucket_name,
+            force_destroy=False,
+            tags={**tags, "Name": bucket_name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=bucket)
+        aws.s3.BucketPublicAccessBlock(
+            f"{self._name}-{role_name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{self._name}-{role_name}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        return bucket
+
+    def _log_bucket(self, bucket_name: str) -> aws.s3.Bucket:
+        bucket = self._bucket("logs", bucket_name)
+        child = pulumi.ResourceOptions(parent=bucket)
+        # S3 server access logs can only be delivered to a bucket with SSE-S3 default
+        # encryption; SSE-KMS is not supported for the log target.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-logs-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self._name}-logs-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=self._args.log_retention_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        return bucket
+
+    def _backup_bucket(self, bucket_name: str) -> aws.s3.Bucket:
+        args = self._args
+        bucket = self._bucket("bucket", bucket_name)
+        child = pulumi.ResourceOptions(parent=bucket)
+        aws.s3.BucketVersioning(
+            f"{self._name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                    ),
+                    # One data key per bucket instead of a KMS call per object.
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self._name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="backup-retention",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=RETENTION_DAYS),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{self._name}-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(backup_bucket_policy),
+            opts=child,
+        )
+        log_policy = aws.s3.BucketPolicy(
+            f"{self._name}-logs-policy",
+            bucket=self.log_bucket.id,
+            policy=pulumi.Output.all(self.log_bucket.arn, bucket.arn).apply(
+                lambda arns: log_bucket_policy(arns[0], arns[1], args.ctx.account_id)
+            ),
+            opts=pulumi.ResourceOptions(parent=self.log_bucket),
+        )
+        aws.s3.BucketLogging(
+            f"{self._name}-access-logging",
+            bucket=bucket.id,
+            target_bucket=self.log_bucket.id,
+            target_prefix=f"{bucket_name}/",
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[log_policy]),
+        )
+        return bucket
+
+    # --- jobs ------------------------------------------------------------------------
+
+    def _cron_job(self, job: JobSpec) -> k8s.batch.v1.CronJob:
+        args = self._args
+        job_name = job.schedule.name
+        provider = args.cluster.k8s_provider
+        namespace = args.namespaces.namespace(BACKUP_NAMESPACE)
+        iam_role = args.cluster.irsa_role(
+            f"{self._name}-{job_name}",
+            namespace=BACKUP_NAMESPACE,
+            service_account=job_name,
+            description=f"{job_name}: {job.schedule.purpose}",
+            inline_policy=pulumi.Output.all(self.bucket.arn, self.key.arn).apply(
+                lambda arns: job_policy(job, arns[0], arns[1], args.ctx.region)
+            ),
+            parent=self,
+        )
+        labels = {
+            "app.kubernetes.io/name": job_name,
+            "app.kubernetes.io/component": "backup",
+            "app.kubernetes.io/part-of": "tractusx-platform",
+        }
+        account = k8s.core.v1.ServiceAccount(
+            f"{self._name}-{job_name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=job_name,
+                namespace=BACKUP_NAMESPACE,
+                labels=labels,
+                annotations={
+                    "eks.amazonaws.com/role-arn": iam_role.arn,
+                    "eks.amazonaws.com/sts-regional-endpoints": "true",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace]),
+        )
+        if job.kubernetes_rules:
+            self._read_access(job_name, job.kubernetes_rules, labels)
+        return k8s.batch.v1.CronJob(
+            f"{self._name}-{job_name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=BACKUP_NAMESPACE, labels=labels),
+            spec=k8s.batch.v1.CronJobSpecArgs(
+                schedule=job.schedule.schedule,
+                time_zone="Etc/UTC",
+                concurrency_policy="Forbid",
+                starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
+                successful_jobs_history_limit=SUCCESSFUL_JOBS_KEPT,
+                failed_jobs_history_limit=FAILED_JOBS_KEPT,
+                job_template=k8s.batch.v1.JobTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.batch.v1.JobSpecArgs(
+                        backoff_limit=BACKOFF_LIMIT,
+                        active_deadline_seconds=job.deadline_seconds,
+                        ttl_seconds_after_finished=JOB_TTL_SECONDS,
+                        template=k8s.core.v1.PodTemplateSpecArgs(
+                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                            spec=self._pod_spec(job, job_name),
+                        ),
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[account, *args.database_dependencies]
+            ),
+        )
+
+    def _read_access(
+        self, job_name: str, rules: Sequence[Mapping[str, Sequence[str]]], labels: Mapping[str, str]
+    ) -> None:
+        provider = self._args.cluster.k8s_provider
+        cluster_role = k8s.rbac.v1.ClusterRole(
+            f"{self._name}-{job_name}-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{job_name}-reader", labels=dict(labels)),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=list(rule["apiGroups"]), resources=list(rule["resources"]), verbs=list(rule["verbs"])
+                )
+                for rule in rules
+            ],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{self._name}-{job_name}-reader-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{job_name}-reader", labels=dict(labels)),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"{job_name}-reader"
+            ),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=job_name, namespace=BACKUP_NAMESPACE)],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cluster_role]),
+        )
+
+    def _env(self, job: JobSpec) -> list[k8s.core.v1.EnvVarArgs]:
+        args = self._args
+        env = [
+            k8s.core.v1.EnvVarArgs(name="BACKUP_BUCKET", value=self.bucket.bucket),
+            k8s.core.v1.EnvVarArgs(name="BACKUP_KMS_KEY_ARN", value=self.key.arn),
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.ctx.region),
+            k8s.core.v1.EnvVarArgs(name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"),
+        ]
+        if job.database:
+            env += [
+                k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in DATABASES)),
+                *[secret_env(name, MASTER_SECRET, key) for name, key in MASTER_ENV.items()],
+                k8s.core.v1.EnvVarArgs(name="PGSSLMODE", value="verify-full"),
+                k8s.core.v1.EnvVarArgs(name="PGSSLROOTCERT", value="/etc/ssl/certs/rds-global-bundle.pem"),
+                k8s.core.v1.EnvVarArgs(name="PGDATABASE", value="postgres"),
+            ]
+        return env
+
+    def _pod_spec(self, job: JobSpec, job_name: str) -> k8s.core.v1.PodSpecArgs:
+        return k8s.core.v1.PodSpecArgs(
+            service_account_name=job_name,
+            # Kept on for every job: the EKS pod identity webhook's IRSA token injection
+            # is not documented to work without it. The database and restore-test
+            # accounts are bound to no Kubernetes role, so their token opens nothing.
+            automount_service_account_token=True,
+            restart_policy="Never",
+            enable_service_links=False,
+            security_context=k8s.core.v1.PodSecurityContextArgs(
+                run_as_non_root=True,
+                run_as_user=USER_ID,
+                run_as_group=USER_ID,
+                fs_group=USER_ID,
+                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+            ),
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name=job.command,
+                    image=self._args.image,
+                    command=["python3", "-m", "txbackup", job.command],
+                    env=self._env(job),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests=dict(job.requests), limits=dict(job.limits)
+                    ),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False,
+                        read_only_root_filesystem=True,
+                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                    ),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                )
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(
+                    name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=job.tmp_size)
+                )
+            ],
+        )

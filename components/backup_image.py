@@ -1,0 +1,128 @@
+"""The container image of the backup and restore programs, built at deploy time into ECR.
+
+``images/backup/Dockerfile`` (build context: the repository root) packages the
+``txbackup`` programs with the PostgreSQL client tools and the Amazon RDS CA bundle.
+``pulumi up`` builds it with BuildKit and pushes it to a private ECR repository of the
+stack: KMS-encrypted, scanned on push, tags immutable. Workloads reference the pushed
+image by digest, so what runs is exactly what was built and scanned.
+
+The tag is a hash of the files that go into the image: an unchanged tree keeps its tag
+(nothing is rebuilt), a changed one gets a new tag, which an immutable repository needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker_build as docker_build
+
+from components.aws_context import AwsContext
+from components.keys import customer_key
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Relative to the project directory, where Pulumi runs the program.
+BUILD_CONTEXT = "."
+DOCKERFILE = "images/backup/Dockerfile"
+# What the image is built from: its Dockerfile and the programs it packages.
+IMAGE_SOURCES = ("images/backup", "txbackup")
+# The nodes are x86_64 (Amazon Linux 2023, ``NODE_AMI_TYPE``).
+PLATFORM = docker_build.Platform.LINUX_AMD64
+# Images kept in the repository; older ones expire. CronJobs always run the newest.
+KEEP_IMAGES = 20
+# Where the image ships the Amazon RDS CA bundle (the contract with the programs).
+RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
+
+
+def source_tag(root: Path = PROJECT_DIR) -> str:
+    """``txbackup-<hash>``: a hash over the paths and contents of every image source file."""
+    digest = hashlib.sha256()
+    for source in IMAGE_SOURCES:
+        for path in sorted(p for p in (root / source).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"txbackup-{digest.hexdigest()[:16]}"
+
+
+def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"keep the newest {keep} images",
+                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+                    "action": {"type": "expire"},
+                }
+            ]
+        },
+        sort_keys=True,
+    )
+
+
+@dataclass(frozen=True)
+class BackupImageArgs:
+    name_prefix: str
+    ctx: AwsContext
+    tags: Mapping[str, str]
+
+
+class BackupImage(pulumi.ComponentResource):
+    repository: aws.ecr.Repository
+    image: docker_build.Image
+    ref: pulumi.Output[str]  # <repository>@sha256:<digest>
+
+    def __init__(self, name: str, args: BackupImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:backup:BackupImage", name, None, opts)
+        key = customer_key(
+            f"{name}-key",
+            alias=f"{args.name_prefix}-images",
+            description=f"Container images of {args.name_prefix} in ECR",
+            ctx=args.ctx,
+            parent=self,
+            tags=args.tags,
+        )
+        self.repository = aws.ecr.Repository(
+            f"{name}-repository",
+            name=f"{args.name_prefix}/backup",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=key.arn)
+            ],
+            force_delete=False,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=lifecycle_policy(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
+        tag = source_tag()
+        self.image = docker_build.Image(
+            f"{name}-image",
+            context=docker_build.BuildContextArgs(location=BUILD_CONTEXT),
+            dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
+            platforms=[PLATFORM],
+            tags=[pulumi.Output.concat(self.repository.repository_url, ":", tag)],
+            push=True,
+            # Built and pushed by `pulumi up` only; a preview changes nothing in ECR.
+            build_on_preview=False,
+            registries=[
+                docker_build.RegistryArgs(
+                    address=self.repository.repository_url,
+                    username=token.user_name,
+                    password=pulumi.Output.secret(token.password),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ref = pulumi.Output.concat(self.repository.repository_url, "@", self.image.digest)
+        self.register_outputs({"repository_url": self.repository.repository_url, "ref": self.ref})

@@ -1,0 +1,307 @@
+"""backup: storage that keeps backups 30 days (playbook RETENTION_DAYS), private and TLS
+only; scheduled jobs that each reach only their own prefix; the image they run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.backup import JOBS, RETENTION_DAYS, job_policy
+from components.backup_image import KEEP_IMAGES, source_tag
+from components.schedules import SCHEDULED_JOBS
+from offline.checks import plain, s3_buckets_private_encrypted_tls_only
+from offline.harness import StackRun
+from tests.conftest import policy
+
+BUCKET = "aws:s3/bucket:Bucket"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+CRON_JOB = "kubernetes:batch/v1:CronJob"
+
+
+def attached(run: StackRun, type_: str, bucket_resource: str) -> dict[str, Any]:
+    (found,) = [r for r in run.of_type(type_) if r.inputs["bucket"] == f"{bucket_resource}-id"]
+    return dict(plain(found.inputs))
+
+
+def statements_of(run: StackRun, job_name: str) -> list[dict[str, Any]]:
+    document = run.one(ROLE_POLICY, f"tractusx-backup-{job_name}-policy").inputs["policy"]
+    return list(policy(document)["Statement"])
+
+
+def allowed(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """Whether an Allow statement names the action on exactly this resource (or pattern)."""
+    for s in statements:
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        if s["Effect"] == "Allow" and action in actions and resource in resources:
+            return True
+    return False
+
+
+def cron_jobs(run: StackRun) -> dict[str, dict[str, Any]]:
+    return {plain(c.inputs)["metadata"]["name"]: plain(c.inputs) for c in run.of_type(CRON_JOB)}
+
+
+def test_backup_bucket_names_are_globally_unique_and_exported(stack: StackRun) -> None:
+    bucket = stack.one(BUCKET, "tractusx-backup-bucket").inputs
+    region = stack.exports["region"]
+    assert bucket["bucket"] == f"tx-{stack.exports['environment']}-backup-123456789012-{region}"
+    assert bucket["forceDestroy"] is False
+    assert stack.exports["backupBucketName"] == bucket["bucket"]
+    assert stack.exports["backupBucketArn"] == f"arn:aws:s3:::{bucket['bucket']}"
+
+
+def test_backups_are_encrypted_with_the_rotating_backup_key(stack: StackRun) -> None:
+    (rule,) = attached(
+        stack,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "tractusx-backup-bucket",
+    )["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    key_arn = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert key_arn == stack.exports["backupKmsKeyArn"]
+    assert rule["bucketKeyEnabled"] is True
+    assert stack.one("aws:kms/key:Key", key_arn.rsplit(":", 1)[-1]).inputs["enableKeyRotation"] is True
+
+
+def test_backups_are_versioned_and_expire_after_the_playbooks_30_days(stack: StackRun) -> None:
+    versioning = attached(stack, "aws:s3/bucketVersioning:BucketVersioning", "tractusx-backup-bucket")
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    (rule,) = attached(
+        stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "tractusx-backup-bucket"
+    )["rules"]
+    assert RETENTION_DAYS == 30
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}  # every prefix: database/, config/, certificates/
+    assert rule["expiration"]["days"] == 30
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 7
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1
+
+
+def test_every_bucket_blocks_public_access_and_denies_non_tls(stack: StackRun) -> None:
+    assert len(stack.of_type(BUCKET)) == 2
+    assert s3_buckets_private_encrypted_tls_only(stack) == []
+    for bucket in ("tractusx-backup-bucket", "tractusx-backup-logs"):
+        block = attached(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
+        assert all(
+            block[flag] is True
+            for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
+        ownership = attached(stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", bucket)
+        assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+        statements = json.loads(attached(stack, "aws:s3/bucketPolicy:BucketPolicy", bucket)["policy"])["Statement"]
+        denies = {s["Sid"]: s for s in statements if s["Effect"] == "Deny"}
+        assert denies["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert denies["DenyTlsOlderThan12"]["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
+
+
+def test_the_plan_check_catches_a_bucket_without_protection(prod: StackRun) -> None:
+    bare = [
+        r
+        for r in prod.resources
+        if not (r.type.startswith("aws:s3/bucketP") and r.name.startswith("tractusx-backup-policy"))
+    ]
+    run = StackRun(stack="prod", resources=bare, exports={})
+    assert s3_buckets_private_encrypted_tls_only(run) == [
+        f"{BUCKET} tractusx-backup-bucket: the bucket policy does not deny requests without TLS"
+    ]
+
+
+def test_access_logs_go_to_an_sse_s3_bucket_that_only_s3_logging_may_write(stack: StackRun) -> None:
+    logging = attached(stack, "aws:s3/bucketLogging:BucketLogging", "tractusx-backup-bucket")
+    assert logging["targetBucket"] == "tractusx-backup-logs-id"
+    (rule,) = attached(
+        stack,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "tractusx-backup-logs",
+    )["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"  # KMS is refused for log targets
+    statements = json.loads(attached(stack, "aws:s3/bucketPolicy:BucketPolicy", "tractusx-backup-logs")["policy"])[
+        "Statement"
+    ]
+    (grant,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Action"] == "s3:PutObject"
+    assert grant["Condition"]["ArnLike"] == {"aws:SourceArn": stack.exports["backupBucketArn"]}
+    assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    (rule,) = attached(
+        stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "tractusx-backup-logs"
+    )["rules"]
+    assert rule["expiration"]["days"] == 365
+
+
+@pytest.mark.parametrize(
+    ("job_name", "prefix"),
+    [("backup-database", "database"), ("backup-config", "config"), ("backup-certificates", "certificates")],
+)
+def test_each_backup_job_writes_only_its_own_prefix(stack: StackRun, job_name: str, prefix: str) -> None:
+    statements = statements_of(stack, job_name)
+    bucket = stack.exports["backupBucketArn"]
+    for action in ("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"):
+        assert allowed(statements, action, f"{bucket}/{prefix}/*")
+    for other in {"database", "config", "certificates"} - {prefix}:
+        assert not any(other in json.dumps(s["Resource"]) + json.dumps(s.get("Condition", {})) for s in statements)
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert listing["Resource"] == bucket
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{prefix}/", f"{prefix}/*"]}}
+    assert not any("Delete" in action for s in statements for action in s["Action"])
+
+
+def test_the_restore_test_only_reads_database_backups(stack: StackRun) -> None:
+    statements = statements_of(stack, "restore-test")
+    bucket = stack.exports["backupBucketArn"]
+    assert allowed(statements, "s3:GetObject", f"{bucket}/database/*")
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert actions == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
+
+
+def test_the_bucket_key_is_usable_only_through_s3_except_for_envelope_encryption(stack: StackRun) -> None:
+    region = stack.exports["region"]
+    key = stack.exports["backupKmsKeyArn"]
+    for job in JOBS:
+        statements = statements_of(stack, job.schedule.name)
+        via_s3 = next(s for s in statements if s["Sid"] == "BucketKeyThroughS3")
+        assert via_s3["Resource"] == key
+        assert via_s3["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{region}.amazonaws.com"
+        envelope = [s for s in statements if s["Sid"] == "EnvelopeEncryption"]
+        # Configuration and certificates encrypt secrets before they leave the cluster.
+        assert bool(envelope) == (job.command in ("config", "certificates"))
+        for s in envelope:
+            assert s["Resource"] == key and set(s["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey"}
+
+
+def test_job_policy_is_what_the_plan_attaches(prod: StackRun) -> None:
+    job = JOBS[0]
+    expected = job_policy(job, prod.exports["backupBucketArn"], prod.exports["backupKmsKeyArn"], "eu-central-1")
+    assert prod.one(ROLE_POLICY, f"tractusx-backup-{job.schedule.name}-policy").inputs["policy"] == expected
+
+
+def test_each_job_has_its_own_service_account_and_role(stack: StackRun) -> None:
+    host = stack.exports["oidcIssuerUrl"].removeprefix("https://")
+    accounts = {
+        plain(a.inputs)["metadata"]["name"]: plain(a.inputs)["metadata"]
+        for a in stack.of_type("kubernetes:core/v1:ServiceAccount")
+        if plain(a.inputs)["metadata"]["namespace"] == "backup"
+    }
+    for scheduled in SCHEDULED_JOBS:
+        role_arn = accounts[scheduled.name]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert role_arn.endswith(f"/tractusx-backup-{scheduled.name}")
+        trust = policy(stack.one("aws:iam/role:Role", f"tractusx-backup-{scheduled.name}").inputs["assumeRolePolicy"])
+        subject = trust["Statement"][0]["Condition"]["StringEquals"][f"{host}:sub"]
+        assert subject == f"system:serviceaccount:backup:{scheduled.name}"
+        assert (
+            cron_jobs(stack)[scheduled.name]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["serviceAccountName"]
+            == scheduled.name
+        )
+
+
+def test_only_the_config_and_certificate_backups_read_the_kubernetes_api(stack: StackRun) -> None:
+    roles = {
+        plain(r.inputs)["metadata"]["name"]: plain(r.inputs)["rules"]
+        for r in stack.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+    }
+    bindings = {
+        plain(b.inputs)["subjects"][0]["name"]: plain(b.inputs)["roleRef"]["name"]
+        for b in stack.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+        if plain(b.inputs)["subjects"][0].get("namespace") == "backup"
+    }
+    assert bindings == {"backup-config": "backup-config-reader", "backup-certificates": "backup-certificates-reader"}
+    for role_name in bindings.values():
+        assert all(set(rule["verbs"]) == {"get", "list"} for rule in roles[role_name])
+    certificate_rules = {
+        (g, r) for rule in roles["backup-certificates-reader"] for g in rule["apiGroups"] for r in rule["resources"]
+    }
+    assert certificate_rules == {("", "secrets"), ("cert-manager.io", "certificates")}
+
+
+def test_cron_jobs_run_on_the_shared_schedules_and_keep_failures_visible(stack: StackRun) -> None:
+    jobs = cron_jobs(stack)
+    assert set(jobs) == {scheduled.name for scheduled in SCHEDULED_JOBS}
+    for scheduled in SCHEDULED_JOBS:
+        spec = jobs[scheduled.name]["spec"]
+        assert jobs[scheduled.name]["metadata"]["namespace"] == "backup"
+        assert spec["schedule"] == scheduled.schedule
+        assert spec["timeZone"] == "Etc/UTC"
+        assert spec["concurrencyPolicy"] == "Forbid"
+        assert spec["startingDeadlineSeconds"] > 0
+        assert spec["failedJobsHistoryLimit"] >= 1
+        job = spec["jobTemplate"]["spec"]
+        assert job["backoffLimit"] >= 1 and job["activeDeadlineSeconds"] > 0
+        # A failed weekly restore test is still there for kube_job_status_failed a week later.
+        assert job["ttlSecondsAfterFinished"] > 7 * 24 * 3600
+
+
+def test_cron_job_pods_are_locked_down_and_run_the_image_by_digest(stack: StackRun) -> None:
+    for name, cron_job in cron_jobs(stack).items():
+        pod = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod["securityContext"] == {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+        (container,) = pod["containers"]
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        assert container["resources"]["requests"] and container["resources"]["limits"]
+        assert container["image"] == stack.exports["backupImage"]
+        assert "@sha256:" in container["image"]
+        command = name.removeprefix("backup-")
+        assert container["command"] == ["python3", "-m", "txbackup", command]
+        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+        (tmp,) = pod["volumes"]
+        assert "emptyDir" in tmp
+
+
+def test_cron_job_environment_follows_the_programs_contract(stack: StackRun) -> None:
+    jobs = cron_jobs(stack)
+    for name, cron_job in jobs.items():
+        (container,) = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["BACKUP_BUCKET"]["value"] == stack.exports["backupBucketName"]
+        assert env["BACKUP_KMS_KEY_ARN"]["value"] == stack.exports["backupKmsKeyArn"]
+        assert env["AWS_REGION"]["value"] == stack.exports["region"]
+        assert env["AWS_STS_REGIONAL_ENDPOINTS"]["value"] == "regional"
+        database = name in ("backup-database", "restore-test")
+        assert ("PGPASSWORD" in env) == database
+        if database:
+            assert env["DATABASES"]["value"] == "tractus_x,edc_control,edc_data"
+            assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "database-master", "key": "password"}
+            for variable, key in (("PGHOST", "host"), ("PGPORT", "port"), ("PGUSER", "username")):
+                assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": "database-master", "key": key}
+            assert env["PGSSLMODE"]["value"] == "verify-full"
+            assert env["PGSSLROOTCERT"]["value"] == "/etc/ssl/certs/rds-global-bundle.pem"
+            assert env["PGDATABASE"]["value"] == "postgres"
+
+
+def test_backup_image_repository_is_encrypted_scanned_and_immutable(stack: StackRun) -> None:
+    repository = stack.one("aws:ecr/repository:Repository").inputs
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    (encryption,) = repository["encryptionConfigurations"]
+    assert encryption["encryptionType"] == "KMS" and encryption["kmsKey"]
+    rules = json.loads(stack.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
+    assert rules[0]["selection"]["countNumber"] == KEEP_IMAGES
+    image = stack.one("docker-build:index:Image").inputs
+    assert image["push"] is True
+    assert image["dockerfile"] == {"location": "images/backup/Dockerfile"}
+    assert image["context"] == {"location": "."}
+    assert image["tags"] == [
+        f"123456789012.dkr.ecr.{stack.exports['region']}.amazonaws.com/{repository['name']}:{source_tag()}"
+    ]
+    assert image["platforms"] == ["linux/amd64"]
+
+
+def test_the_image_tag_changes_with_the_programs(tmp_path: Any) -> None:
+    (tmp_path / "txbackup").mkdir()
+    (tmp_path / "txbackup" / "__main__.py").write_text("print('v1')\n")
+    first = source_tag(tmp_path)
+    assert first == source_tag(tmp_path)
+    (tmp_path / "txbackup" / "__main__.py").write_text("print('v2')\n")
+    assert source_tag(tmp_path) != first
