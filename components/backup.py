@@ -46,6 +46,9 @@ ABORT_INCOMPLETE_UPLOAD_DAYS = 1
 PREFIXES = ("database", "config", "certificates")
 
 USER_ID = 10001  # the backup image's user and group (the contract with the programs)
+# The KMS encryption context key under which the programs bind an envelope's data key
+# to ``<prefix>/<backup id>`` (txbackup.config.encryption_context).
+ENVELOPE_CONTEXT_KEY = "tractusx-backup"
 
 # Failed Jobs are kept (failedJobsHistoryLimit) so kube-state-metrics reports
 # ``kube_job_status_failed`` until the alert is handled; the time to live is longer
@@ -247,6 +250,8 @@ def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str) -> str:
                 "Effect": "Allow",
                 "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
                 "Resource": key_arn,
+                # Data keys only for this job's own backups.
+                "Condition": {"StringLike": {f"kms:EncryptionContext:{ENVELOPE_CONTEXT_KEY}": f"{job.prefix}/*"}},
             }
         )
     return policy_document(statements)

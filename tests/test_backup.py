@@ -170,6 +170,7 @@ def test_the_bucket_key_is_usable_only_through_s3_except_for_envelope_encryption
         assert bool(envelope) == (job.command in ("config", "certificates"))
         for s in envelope:
             assert s["Resource"] == key and set(s["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey"}
+            assert s["Condition"] == {"StringLike": {"kms:EncryptionContext:tractusx-backup": f"{job.prefix}/*"}}
 
 
 def test_job_policy_is_what_the_plan_attaches(prod: StackRun) -> None:
