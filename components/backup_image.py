@@ -29,8 +29,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Relative to the project directory, where Pulumi runs the program.
 BUILD_CONTEXT = "."
 DOCKERFILE = "images/backup/Dockerfile"
-# What the image is built from: its Dockerfile and the programs it packages.
+# What the image is built from: its Dockerfile and the programs it packages. The
+# Dockerfile's own ignore file (images/backup/Dockerfile.dockerignore) sends only these
+# paths as the build context, so the builder's context hash and the tag below change
+# together: a rebuild always comes with a new tag.
 IMAGE_SOURCES = ("images/backup", "txbackup")
+IGNORE_FILE = "images/backup/Dockerfile.dockerignore"
 # The nodes are x86_64 (Amazon Linux 2023, ``NODE_AMI_TYPE``).
 PLATFORM = docker_build.Platform.LINUX_AMD64
 # Images kept in the repository; older ones expire. CronJobs always run the newest.
@@ -43,7 +47,8 @@ def source_tag(root: Path = PROJECT_DIR) -> str:
     """``txbackup-<hash>``: a hash over the paths and contents of every image source file."""
     digest = hashlib.sha256()
     for source in IMAGE_SOURCES:
-        for path in sorted(p for p in (root / source).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        files = (root / source).rglob("*")
+        for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return f"txbackup-{digest.hexdigest()[:16]}"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.backup import JOBS, RETENTION_DAYS, job_policy
-from components.backup_image import KEEP_IMAGES, source_tag
+from components.backup_image import IGNORE_FILE, IMAGE_SOURCES, KEEP_IMAGES, PROJECT_DIR, source_tag
 from components.schedules import SCHEDULED_JOBS
 from offline.checks import plain, s3_buckets_private_encrypted_tls_only
 from offline.harness import StackRun
@@ -306,3 +306,12 @@ def test_the_image_tag_changes_with_the_programs(tmp_path: Any) -> None:
     assert first == source_tag(tmp_path)
     (tmp_path / "txbackup" / "__main__.py").write_text("print('v2')\n")
     assert source_tag(tmp_path) != first
+
+
+def test_the_build_context_is_exactly_what_the_tag_hashes() -> None:
+    # The immutable repository refuses a second push of a tag: the builder's context (after
+    # the Dockerfile's ignore file) must change only together with the tag.
+    lines = [line.strip() for line in (PROJECT_DIR / IGNORE_FILE).read_text().splitlines()]
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    assert {rule.removeprefix("!").rstrip("/") for rule in rules if rule.startswith("!")} == set(IMAGE_SOURCES)
