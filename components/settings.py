@@ -111,6 +111,11 @@ _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HTTPS_URL = re.compile(r"^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[^\s]*)?$")
+_CLUSTER_URL = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[^\s]*)?$")
+# Catena-X Business Partner Number of a legal entity (BPNL + 12 upper-case alphanumerics).
+_BPNL = re.compile(r"^BPNL[0-9A-Z]{12}$")
 
 
 class SettingsError(pulumi.RunError):
@@ -152,6 +157,48 @@ class AccessPrincipals:
         return {"admin": self.admin, "developer": self.developer, "readonly": self.readonly}
 
 
+# Playbook "Horizontal Scaling": the Deployments the autoscalers, disruption budgets and
+# alerts point at. The Tractus-X charts name them `<release>-controlplane` and
+# `<release>-portal`, so a deployment sets the real names here.
+DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
+DEFAULT_PORTAL_DEPLOYMENT = "portal"
+
+# KEDA's Prometheus triggers query this server. prometheus-operator puts every Prometheus
+# it runs in a namespace behind the `prometheus-operated` Service.
+DEFAULT_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
+
+# Playbook "EDC Security Configuration": the identity provider's endpoints.
+DEFAULT_EDC_OAUTH_TOKEN_URL = "https://iam.tractus-x.org/token"
+DEFAULT_EDC_TOKEN_VALIDATION_URL = "https://iam.tractus-x.org/validate"
+
+
+@dataclass(frozen=True)
+class ScaledWorkloads:
+    """The Deployments in ``tractus-x`` that the platform scales, and their pods' labels
+    (which the disruption budgets and NetworkPolicies select)."""
+
+    edc_control_plane: str = DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT
+    portal: str = DEFAULT_PORTAL_DEPLOYMENT
+    edc_control_plane_labels: Mapping[str, str] = field(
+        default_factory=lambda: {"app": DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT}
+    )
+    # Playbook "Network Policies" selects the portal by `app: portal`.
+    portal_labels: Mapping[str, str] = field(default_factory=lambda: {"app": DEFAULT_PORTAL_DEPLOYMENT})
+
+
+@dataclass(frozen=True)
+class EdcSettings:
+    """The connector's security settings; the credentials are Pulumi secrets."""
+
+    participant_id: str
+    connector_name: str
+    oauth_client_id: str
+    oauth_client_secret: Secret
+    keystore_password: Secret
+    oauth_token_url: str = DEFAULT_EDC_OAUTH_TOKEN_URL
+    token_validation_url: str = DEFAULT_EDC_TOKEN_VALIDATION_URL
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # db.m7g.xlarge: 4 vCPU / 16 GiB, the playbook's database limits with headroom.
@@ -190,6 +237,9 @@ class Settings:
     tags: Mapping[str, str] = field(default_factory=dict)
     secret_rotation: int = 1
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    scaled_workloads: ScaledWorkloads = field(default_factory=ScaledWorkloads)
+    prometheus_url: str = DEFAULT_PROMETHEUS_URL
+    edc: EdcSettings | None = None
 
     @property
     def is_dr(self) -> bool:
@@ -236,7 +286,7 @@ DEFAULT_NODE_GROUPS: list[dict[str, Any]] = [
 
 # Keys whose value is a credential: set with `pulumi config set --secret`, refused in plain
 # text. Components that need one add it here and to KNOWN_KEYS.
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("edcOauthClientSecret", "edcKeystorePassword")
 
 # Every key of the project's namespace; any other key is a typo and is refused.
 KNOWN_KEYS = (
@@ -255,6 +305,18 @@ KNOWN_KEYS = (
     "tags",
     "secretRotation",
     "database",
+    "edcControlPlaneDeployment",
+    "portalDeployment",
+    "edcControlPlanePodLabels",
+    "portalPodLabels",
+    "prometheusUrl",
+    "edcParticipantId",
+    "edcConnectorName",
+    "edcOauthClientId",
+    "edcOauthClientSecret",
+    "edcOauthTokenUrl",
+    "edcTokenValidationUrl",
+    "edcKeystorePassword",
 )
 
 
@@ -431,6 +493,19 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         r.fail("tags", "must be a map of string keys to string values")
         tags = {}
 
+    edc_deployment = _k8s_name(r, "edcControlPlaneDeployment", DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT)
+    portal_deployment = _k8s_name(r, "portalDeployment", DEFAULT_PORTAL_DEPLOYMENT)
+    scaled_workloads = ScaledWorkloads(
+        edc_control_plane=edc_deployment,
+        portal=portal_deployment,
+        edc_control_plane_labels=_pod_labels(r, "edcControlPlanePodLabels", {"app": edc_deployment}),
+        portal_labels=_pod_labels(r, "portalPodLabels", {"app": portal_deployment}),
+    )
+    prometheus_url = r.string("prometheusUrl", DEFAULT_PROMETHEUS_URL) or DEFAULT_PROMETHEUS_URL
+    if not _CLUSTER_URL.match(prometheus_url):
+        r.fail("prometheusUrl", f"{prometheus_url!r} is not an http(s) URL such as {DEFAULT_PROMETHEUS_URL}")
+    edc = _parse_edc(r, str(environment))
+
     if r.problems:
         raise SettingsError(r.problems)
 
@@ -452,9 +527,73 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         tags=tags,
         secret_rotation=secret_rotation,
         database=database,
+        scaled_workloads=scaled_workloads,
+        prometheus_url=prometheus_url,
+        edc=edc,
     )
     _check_capacity(settings)
     return settings
+
+
+def _k8s_name(r: _Reader, key: str, default: str) -> str:
+    value = r.string(key, default) or default
+    if not _K8S_NAME.match(value):
+        r.fail(key, f"{value!r} is not a Kubernetes object name (lowercase letters, digits, '-'; at most 63)")
+    return value
+
+
+_LABEL_KEY = re.compile(r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
+
+
+def _pod_labels(r: _Reader, key: str, default: dict[str, str]) -> dict[str, str]:
+    labels = r.structured(key, default)
+    if (
+        not isinstance(labels, dict)
+        or not labels
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
+    ):
+        r.fail(key, "must be a non-empty map of label names to values, such as {app: portal}")
+        return default
+    for name, value in labels.items():
+        if not _LABEL_KEY.match(name) or not _LABEL_VALUE.match(value):
+            r.fail(key, f"{name}={value!r} is not a valid Kubernetes label")
+    return labels
+
+
+def _https_url(r: _Reader, key: str, default: str) -> str:
+    value = r.string(key, default) or default
+    if not _HTTPS_URL.match(value):
+        r.fail(key, f"{value!r} must be an https:// URL")
+    return value
+
+
+def _parse_edc(r: _Reader, environment: str) -> EdcSettings | None:
+    """Playbook "EDC Security Configuration"; every value is required except the URLs."""
+    participant_id = r.string("edcParticipantId")
+    if participant_id is None:
+        r.fail("edcParticipantId", "is required: the operator's Business Partner Number, such as BPNL000000000001")
+    elif not _BPNL.match(participant_id):
+        r.fail("edcParticipantId", f"{participant_id!r} is not a legal-entity BPN (BPNL and 12 characters A-Z/0-9)")
+    connector_name = _k8s_name(r, "edcConnectorName", f"tractusx-connector-{environment}")
+    client_id = r.string("edcOauthClientId")
+    if client_id is None:
+        r.fail("edcOauthClientId", "is required: the connector's OAuth client id at the identity provider")
+    token_url = _https_url(r, "edcOauthTokenUrl", DEFAULT_EDC_OAUTH_TOKEN_URL)
+    validation_url = _https_url(r, "edcTokenValidationUrl", DEFAULT_EDC_TOKEN_VALIDATION_URL)
+    client_secret = r.secret("edcOauthClientSecret", required=True)
+    keystore_password = r.secret("edcKeystorePassword", required=True)
+    if participant_id is None or client_id is None or client_secret is None or keystore_password is None:
+        return None
+    return EdcSettings(
+        participant_id=participant_id,
+        connector_name=connector_name,
+        oauth_client_id=client_id,
+        oauth_client_secret=client_secret,
+        keystore_password=keystore_password,
+        oauth_token_url=token_url,
+        token_validation_url=validation_url,
+    )
 
 
 def _parse_vpc_cidr(r: _Reader) -> str:

@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 
 from components.settings import (
+    DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT,
+    DEFAULT_PORTAL_DEPLOYMENT,
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_VCPU,
+    SECRET_KEYS,
+    Settings,
     SettingsError,
     _Reader,
     parse_settings,
@@ -28,19 +32,28 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "environment": "prod",
         "domain": "tractus-x.example.com",
         "nodeGroups": [group()],
+        "edcParticipantId": "BPNL000000000001",
+        "edcOauthClientId": "tractusx-connector",
+        "edcOauthClientSecret": "client-secret",
+        "edcKeystorePassword": "keystore-password",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
 
+def parse(values: dict[str, Any], stack: str = "prod") -> Settings:
+    """As the program reads them: the credential keys stored encrypted."""
+    return parse_settings(values, stack, SECRET_KEYS)
+
+
 def problems(**overrides: Any) -> str:
     with pytest.raises(SettingsError) as error:
-        parse_settings(raw(**overrides), "prod")
+        parse(raw(**overrides))
     return str(error.value)
 
 
 def test_valid_settings_have_secure_defaults() -> None:
-    settings = parse_settings(raw(), "prod")
+    settings = parse(raw(), "prod")
     assert settings.az_count == 3
     assert settings.api_public_access_cidrs == ()  # API private unless operators are listed
     assert settings.deletion_protection is True
@@ -49,8 +62,12 @@ def test_valid_settings_have_secure_defaults() -> None:
 
 
 def test_values_arrive_as_pulumi_config_strings() -> None:
-    config, _ = load_stack_config("prod")
-    settings = parse_settings({k.removeprefix("tractusx-platform:"): v for k, v in config.items()}, "prod")
+    config, secret_keys = load_stack_config("prod")
+    settings = parse_settings(
+        {k.removeprefix("tractusx-platform:"): v for k, v in config.items()},
+        "prod",
+        {k.removeprefix("tractusx-platform:") for k in secret_keys},
+    )
     assert settings.node_groups[0].min_size == 6
     assert settings.az_count == 3
 
@@ -118,7 +135,7 @@ def test_capacity_counts_the_smallest_instance_type_of_a_group() -> None:
 
 def test_dr_pilot_light_at_production_minimum_is_allowed() -> None:
     pilot = [group(minSize=3, desiredSize=3)]
-    settings = parse_settings(
+    settings = parse(
         raw(role="dr", environment="dr", primaryStack="organization/tractusx-platform/prod", nodeGroups=pilot), "dr"
     )
     assert settings.min_vcpu >= PRODUCTION_MINIMUM_VCPU
@@ -131,8 +148,8 @@ def test_invalid_settings_stop_the_program_before_any_resource() -> None:
 
 
 def test_secret_rotation_defaults_to_one_and_must_be_positive() -> None:
-    assert parse_settings(raw(), "prod").secret_rotation == 1
-    assert parse_settings(raw(secretRotation="3"), "prod").secret_rotation == 3
+    assert parse(raw(), "prod").secret_rotation == 1
+    assert parse(raw(secretRotation="3"), "prod").secret_rotation == 3
     assert "tractusx-platform:secretRotation: is 0" in problems(secretRotation=0)
 
 
@@ -153,7 +170,7 @@ def test_credentials_must_be_stored_encrypted_and_never_show_in_a_repr() -> None
 
 
 def test_database_defaults_meet_the_playbook_and_keep_two_weeks_of_backups() -> None:
-    database = parse_settings(raw(), "prod").database
+    database = parse(raw()).database
     assert (database.vcpu, database.memory_gib) == (4, 16)
     assert database.backup_retention_days == 14
     assert database.max_allocated_storage_gib > database.allocated_storage_gib >= 100
@@ -181,7 +198,7 @@ def test_database_settings_are_refused_naming_the_key(database: Any, expected: s
 
 
 def test_database_settings_are_read_from_the_stack() -> None:
-    database = parse_settings(
+    database = parse(
         raw(
             database={
                 "instanceClass": "db.r7g.2xlarge",
@@ -195,3 +212,34 @@ def test_database_settings_are_read_from_the_stack() -> None:
     assert (database.instance_class, database.vcpu, database.memory_gib) == ("db.r7g.2xlarge", 8, 64)
     assert (database.allocated_storage_gib, database.max_allocated_storage_gib) == (500, 2000)
     assert database.backup_retention_days == 35
+
+
+def test_scaled_workloads_default_to_the_playbook_names_and_follow_the_charts() -> None:
+    # Playbook "Horizontal Scaling" names the Deployments; the charts name them per release.
+    defaults = parse(raw()).scaled_workloads
+    assert (defaults.edc_control_plane, defaults.portal) == (
+        DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT,
+        DEFAULT_PORTAL_DEPLOYMENT,
+    )
+    assert (defaults.edc_control_plane, defaults.portal) == ("edc-control-plane", "portal")
+    chart = parse(raw(edcControlPlaneDeployment="edc-controlplane", portalDeployment="tx-portal")).scaled_workloads
+    assert (chart.edc_control_plane, chart.portal) == ("edc-controlplane", "tx-portal")
+    assert "edcControlPlaneDeployment: 'EDC_CP' is not a Kubernetes object name" in problems(
+        edcControlPlaneDeployment="EDC_CP"
+    )
+
+
+def test_edc_credentials_are_encrypted_and_the_identity_is_required() -> None:
+    settings = parse(raw())
+    assert settings.edc is not None
+    assert "client-secret" not in repr(settings.edc) and "keystore-password" not in repr(settings.edc)
+    assert settings.edc.oauth_token_url == "https://iam.tractus-x.org/token"
+    assert settings.edc.connector_name == "tractusx-connector-prod"
+    with pytest.raises(SettingsError) as error:
+        parse_settings(raw(), "prod", secret_keys={"edcKeystorePassword"})
+    assert "edcOauthClientSecret: is a credential stored in plain text" in str(error.value)
+    message = problems(edcParticipantId=None, edcKeystorePassword=None, edcOauthTokenUrl="http://iam.example.org/t")
+    assert "edcParticipantId: is required" in message
+    assert "pulumi config set --secret tractusx-platform:edcKeystorePassword" in message
+    assert "edcOauthTokenUrl: 'http://iam.example.org/t' must be an https:// URL" in message
+    assert "is not a legal-entity BPN" in problems(edcParticipantId="BPNS000000000001")
