@@ -34,6 +34,10 @@ NODE_MAX_UNAVAILABLE_PERCENT = 25
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
 
+# The VPC CNI enforces NetworkPolicies only when its network policy agent is on; without
+# it every NetworkPolicy of the platform is accepted by the API and silently ignored.
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
+
 # Managed add-ons installed before the nodes join (networking) and after (scheduled pods).
 NETWORK_ADDONS = ("vpc-cni", "kube-proxy")
 WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
@@ -343,7 +347,9 @@ class Cluster(pulumi.ComponentResource):
             addon_name=addon, kubernetes_version=args.kubernetes_version, most_recent=False
         ).version
         service_account_role = None
+        configuration: str | None = None
         if addon == "vpc-cni":
+            configuration = json.dumps(VPC_CNI_CONFIGURATION)
             service_account_role = self.irsa_role(
                 f"{self._name}-vpc-cni",
                 namespace=VPC_CNI_SERVICE_ACCOUNT[0],
@@ -366,6 +372,7 @@ class Cluster(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=version,
             service_account_role_arn=service_account_role.arn if service_account_role else None,
+            configuration_values=configuration,
             # EKS installs self-managed copies of the networking add-ons with the cluster;
             # the managed add-on takes them over.
             resolve_conflicts_on_create="OVERWRITE",

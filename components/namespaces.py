@@ -27,6 +27,10 @@ class NamespaceSpec:
 
 
 # The namespaces the platform creates. kube-system is EKS's own and is not managed here.
+# Reviewed against the charts' pod security defaults: cert-manager (controller, webhook,
+# cainjector and its ACME solver pods), Traefik (non-root 65532, read-only root,
+# unprivileged ports 8000/8443), KEDA (non-root, RuntimeDefault seccomp, no capabilities)
+# and the backup jobs all run under `restricted`. Only the node exporter cannot.
 PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
     NamespaceSpec("tractus-x", "Tractus-X applications (portal, identity provider, Redis)"),
     NamespaceSpec("edc-standalone", "EDC connectors (control and data plane)"),

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
@@ -16,6 +17,7 @@ from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.redis import Redis, RedisArgs
+from components.security import Security, SecurityArgs
 from components.settings import Settings
 
 
@@ -75,6 +77,32 @@ class Platform(pulumi.ComponentResource):
             kubernetes_version=settings.kubernetes_version,
             provider=self.cluster.k8s_provider,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        if settings.edc is None:
+            raise pulumi.RunError("EDC settings missing: parse_settings refuses a stack without them")
+        self.security = Security(
+            f"{name}-security",
+            SecurityArgs(
+                namespaces=self.namespaces,
+                provider=self.cluster.k8s_provider,
+                vpc_cidr=settings.vpc_cidr,
+                portal_labels=settings.scaled_workloads.portal_labels,
+                edc=settings.edc,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.autoscaling = Autoscaling(
+            f"{name}-autoscaling",
+            AutoscalingArgs(
+                workloads=settings.scaled_workloads,
+                prometheus_url=settings.prometheus_url,
+                namespaces=self.namespaces,
+                provider=self.cluster.k8s_provider,
+                # KEDA's webhooks and metrics API are reached only once the policies
+                # that let the API server in exist.
+                depends_on=[*self.cluster.node_groups, self.security],
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
         NodeAutoscaler(
             f"{name}-node-autoscaler",
@@ -165,6 +193,8 @@ class Platform(pulumi.ComponentResource):
             "backupKmsKeyArn": self.backup.key.arn,
             "backupImage": self.backup_image.ref,
             "redisEndpoint": self.redis.endpoint,
+            # Playbook "Application Updates": for the connector chart's Deployment.
+            "edcControlPlaneUpdateStrategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
         }
         if self.primary_region is not None:
             exports["primaryRegion"] = self.primary_region

@@ -22,8 +22,123 @@ class CustomResourceSchema:
     schema: Mapping[str, Any]  # the CRD's openAPIV3Schema, trimmed as above
 
 
+_HPA_SCALING_RULES = {
+    "type": "object",
+    "properties": {
+        "policies": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["periodSeconds", "type", "value"],
+                "properties": {
+                    "periodSeconds": {"type": "integer"},
+                    "type": {"type": "string"},
+                    "value": {"type": "integer"},
+                },
+            },
+        },
+        "selectPolicy": {"type": "string"},
+        "stabilizationWindowSeconds": {"type": "integer", "minimum": 0, "maximum": 3600},
+    },
+}
+
+# KEDA ScaledObject (keda.sh/v1alpha1), from the CRD the KEDA chart installs:
+# kedacore/charts keda/templates/crds/crd-scaledobjects.yaml (read at commit 1b607d9,
+# controller-gen v0.16.5); the pinned chart 2.20.2 serves the same v1alpha1 version.
+_SCALED_OBJECT = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["scaleTargetRef", "triggers"],
+            "properties": {
+                "advanced": {
+                    "type": "object",
+                    "properties": {
+                        "horizontalPodAutoscalerConfig": {
+                            "type": "object",
+                            "properties": {
+                                "behavior": {
+                                    "type": "object",
+                                    "properties": {"scaleDown": _HPA_SCALING_RULES, "scaleUp": _HPA_SCALING_RULES},
+                                },
+                                "name": {"type": "string"},
+                            },
+                        },
+                        "restoreToOriginalReplicaCount": {"type": "boolean"},
+                    },
+                },
+                "cooldownPeriod": {"type": "integer"},
+                "fallback": {
+                    "type": "object",
+                    "required": ["failureThreshold", "replicas"],
+                    "properties": {"failureThreshold": {"type": "integer"}, "replicas": {"type": "integer"}},
+                },
+                "idleReplicaCount": {"type": "integer"},
+                "initialCooldownPeriod": {"type": "integer"},
+                "maxReplicaCount": {"type": "integer"},
+                "minReplicaCount": {"type": "integer"},
+                "pollingInterval": {"type": "integer"},
+                "scaleTargetRef": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "apiVersion": {"type": "string"},
+                        "envSourceContainerName": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "name": {"type": "string"},
+                    },
+                },
+                "triggers": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["metadata", "type"],
+                        "properties": {
+                            "authenticationRef": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
+                            },
+                            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "metricType": {"type": "string"},
+                            "name": {"type": "string"},
+                            "type": {"type": "string"},
+                            "useCachedMetrics": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
 # (apiVersion, kind) -> schema. Components that create a custom resource add its kind here.
-CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {}
+CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
+    ("keda.sh/v1alpha1", "ScaledObject"): CustomResourceSchema(
+        source="kedacore/charts keda/templates/crds/crd-scaledobjects.yaml, KEDA chart 2.20.2",
+        schema=_SCALED_OBJECT,
+    ),
+}
+
+# What the API server requires of every object, whatever its CRD says.
+_OBJECT_METADATA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata"],
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"},
+                "namespace": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+            },
+        },
+    },
+}
 
 
 def is_custom_resource(manifest: Mapping[str, Any]) -> bool:
@@ -33,9 +148,29 @@ def is_custom_resource(manifest: Mapping[str, Any]) -> bool:
 def custom_resource_findings(manifest: Mapping[str, Any]) -> list[str]:
     """What the CRD's schema refuses in ``manifest``; each finding gives the field path."""
     entry = CUSTOM_RESOURCE_SCHEMAS[(str(manifest.get("apiVersion")), str(manifest.get("kind")))]
-    validator = jsonschema.Draft7Validator(entry.schema)
     findings = []
-    for error in sorted(validator.iter_errors(dict(manifest)), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
-        findings.append(f"{where}: {error.message} (schema: {entry.source})")
+    for schema in (_OBJECT_METADATA, entry.schema):
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(dict(manifest)), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+            findings.append(f"{where}: {error.message} (schema: {entry.source})")
+    return findings
+
+
+def schema_entry_findings() -> list[str]:
+    """Each entry names its source (CRD and chart version) and is a valid JSON schema
+    that describes fields; an empty schema would accept any object."""
+    findings = []
+    for (api_version, kind), entry in CUSTOM_RESOURCE_SCHEMAS.items():
+        key = f"{api_version} {kind}"
+        if "/" not in api_version or not kind[:1].isupper():
+            findings.append(f"{key}: not an apiVersion group/version and a kind")
+        if not entry.source.strip() or not any(char.isdigit() for char in entry.source):
+            findings.append(f"{key}: the source must name the CRD and the chart version it ships with")
+        try:
+            jsonschema.Draft7Validator.check_schema(dict(entry.schema))
+        except jsonschema.SchemaError as error:
+            findings.append(f"{key}: invalid schema: {error.message}")
+        if not entry.schema.get("properties"):
+            findings.append(f"{key}: the schema describes no field, so it accepts any object")
     return findings

@@ -160,7 +160,7 @@ def test_cluster_autoscaler_scales_only_this_clusters_node_groups(stack: StackRu
     assert statements == policy(autoscaler_policy(cluster_name))["Statement"]
     write = next(s for s in statements if "autoscaling:SetDesiredCapacity" in s["Action"])
     assert write["Condition"]["StringEquals"][f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}"] == "owned"
-    release = stack.one("kubernetes:helm.sh/v3:Release").inputs
+    release = stack.one("kubernetes:helm.sh/v3:Release", "tractusx-node-autoscaler-release").inputs
     assert release["values"]["autoDiscovery"]["clusterName"] == cluster_name
     assert release["values"]["image"]["tag"] == IMAGE_TAGS[stack.one(CLUSTER).inputs["version"]]
     assert release["values"]["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(

@@ -1,0 +1,304 @@
+"""Pod autoscaling: playbook "Horizontal Scaling" and "Custom Metrics Auto-scaling".
+
+metrics-server serves CPU and memory (the resource metrics API). The custom metrics come
+from Prometheus through KEDA: each ScaledObject's Prometheus triggers query the metrics
+and KEDA owns the resulting autoscaling/v2 HorizontalPodAutoscaler. The playbook's
+prometheus-adapter is not used: Kubernetes SIG Instrumentation is deprecating it in
+favour of KEDA (kubernetes-sigs/prometheus-adapter#701).
+
+The playbook declares two HPAs on ``edc-control-plane`` (CPU/memory and custom metrics).
+Kubernetes cannot run two HPAs on one Deployment (they fight over its replica count and
+the controller marks both AmbiguousSelector), so they are merged into one: every metric
+of both, the playbook's scale-up and scale-down behavior, min 2 and max 15 (the custom
+metrics HPA's larger maximum, so the custom metrics can still take it there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.namespaces import Namespaces
+from components.settings import ScaledWorkloads
+
+WORKLOAD_NAMESPACE = "tractus-x"
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    repository: str
+    version: str
+    namespace: str
+
+
+# metrics-server chart 3.13.1 ships metrics-server 0.8.1 (its CHANGELOG). Like the other
+# resource-metrics add-ons it runs in kube-system.
+METRICS_SERVER = Chart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1", "kube-system")
+METRICS_SERVER_IMAGE_TAG = "v0.8.1"  # the chart's appVersion, pinned explicitly
+# KEDA 2.20.2 (chart released 2026-07-31, kedacore/charts#895).
+KEDA = Chart("keda", "https://kedacore.github.io/charts", "2.20.2", "keda")
+KEDA_IMAGE_TAG = "2.20.2"  # the chart's appVersion, pinned explicitly
+KEDA_NAMESPACE = KEDA.namespace
+REPLICAS = 2  # every autoscaling controller survives a node drain
+
+
+@dataclass(frozen=True)
+class Target:
+    """One HPA's worth of the playbook: bounds, metrics and behavior."""
+
+    name: str  # playbook HPA name
+    min_replicas: int
+    max_replicas: int
+    cpu_percent: int | None = None
+    memory_percent: int | None = None
+    custom: Mapping[str, int] | None = None  # playbook metric name -> average value per pod
+    behavior: Mapping[str, Any] | None = None
+
+
+# Playbook "Horizontal Scaling" (edc-control-plane-hpa) merged with "Custom Metrics
+# Auto-scaling" (edc-custom-metrics-hpa).
+EDC_CONTROL_PLANE = Target(
+    name="edc-control-plane-hpa",
+    min_replicas=2,
+    max_replicas=15,
+    cpu_percent=70,
+    memory_percent=80,
+    custom={"contract_negotiations_per_second": 10, "queue_depth": 50},
+    behavior={
+        "scaleUp": {
+            "stabilizationWindowSeconds": 300,
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 300,
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+        },
+    },
+)
+# Playbook "Horizontal Scaling" (portal-hpa).
+PORTAL = Target(
+    name="portal-hpa",
+    min_replicas=3,
+    max_replicas=20,
+    cpu_percent=60,
+    custom={"http_requests_per_second": 100},
+)
+
+# Playbook "Application Updates": edc-control-plane rolls out a quarter at a time. The
+# Deployment belongs to the connector's chart, not to this program: set this as the
+# Deployment's `spec.strategy` in the chart's values (exported as
+# `edcControlPlaneUpdateStrategy`).
+EDC_CONTROL_PLANE_UPDATE_STRATEGY: Mapping[str, Any] = {
+    "type": "RollingUpdate",
+    "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+}
+
+# Disruption budgets of the scaled workloads: a node drain takes one pod at a time, and a
+# pod that is not ready does not block the drain.
+PDB_MAX_UNAVAILABLE = 1
+
+
+def prometheus_query(metric: str, deployment: str) -> str:
+    """The total of ``metric`` over the Deployment's pods; KEDA divides it by the replica
+    count (metricType AverageValue), which gives the playbook's per-pod average.
+
+    ``http_requests_per_second`` is what prometheus-adapter derived from the
+    ``http_requests_total`` counter; the EDC metrics are the series the connector exports
+    under the playbook's names.
+    """
+    pods = f'namespace="{WORKLOAD_NAMESPACE}",pod=~"{deployment}-[a-z0-9]+-[a-z0-9]+"'
+    if metric == "http_requests_per_second":
+        return f"sum(rate(http_requests_total{{{pods}}}[2m]))"
+    return f"sum({metric}{{{pods}}})"
+
+
+def scaled_object_spec(target: Target, deployment: str, prometheus_url: str) -> dict[str, Any]:
+    triggers: list[dict[str, Any]] = [
+        {"type": resource, "metricType": "Utilization", "metadata": {"value": str(percent)}}
+        for resource, percent in (("cpu", target.cpu_percent), ("memory", target.memory_percent))
+        if percent is not None
+    ]
+    for metric, average in (target.custom or {}).items():
+        triggers.append(
+            {
+                "type": "prometheus",
+                "name": metric.replace("_", "-"),
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": prometheus_url,
+                    "query": prometheus_query(metric, deployment),
+                    "threshold": str(average),
+                    # No data is an error, not zero: KEDA keeps the replicas instead of
+                    # scaling in when Prometheus is down.
+                    "ignoreNullValues": "false",
+                },
+            }
+        )
+    hpa: dict[str, Any] = {"name": target.name}
+    if target.behavior:
+        hpa["behavior"] = dict(target.behavior)
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
+        "minReplicaCount": target.min_replicas,
+        "maxReplicaCount": target.max_replicas,
+        "advanced": {"horizontalPodAutoscalerConfig": hpa},
+        "triggers": triggers,
+    }
+
+
+def _restricted(read_only_root: bool = True) -> dict[str, Any]:
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": read_only_root,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _spread(labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": dict(labels)},
+        }
+    ]
+
+
+def metrics_server_values() -> dict[str, Any]:
+    return {
+        "image": {"repository": "registry.k8s.io/metrics-server/metrics-server", "tag": METRICS_SERVER_IMAGE_TAG},
+        "replicas": REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "securityContext": {**_restricted(), "runAsUser": 1000},
+        "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"cpu": "500m", "memory": "400Mi"}},
+        "topologySpreadConstraints": _spread({"app.kubernetes.io/name": "metrics-server"}),
+    }
+
+
+def keda_values() -> dict[str, Any]:
+    components = ("operator", "metricServer", "webhooks")
+    resources = {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"cpu": "1", "memory": "1000Mi"}}
+    names = {
+        "operator": "keda-operator",
+        "metricServer": "keda-operator-metrics-apiserver",
+        "webhooks": "keda-admission-webhooks",
+    }
+    return {
+        "image": {
+            "keda": {"registry": "ghcr.io", "repository": "kedacore/keda", "tag": KEDA_IMAGE_TAG},
+            "metricsApiServer": {
+                "registry": "ghcr.io",
+                "repository": "kedacore/keda-metrics-apiserver",
+                "tag": KEDA_IMAGE_TAG,
+            },
+            "webhooks": {
+                "registry": "ghcr.io",
+                "repository": "kedacore/keda-admission-webhooks",
+                "tag": KEDA_IMAGE_TAG,
+            },
+            "pullPolicy": "IfNotPresent",
+        },
+        # Only the scaled workloads' namespace is watched; the operator reads Secrets only
+        # in its own namespace (the Prometheus triggers need none).
+        "watchNamespace": WORKLOAD_NAMESPACE,
+        "permissions": {"operator": {"restrict": {"secret": True}}},
+        "operator": {"replicaCount": REPLICAS},
+        "metricsServer": {"replicaCount": REPLICAS},
+        "webhooks": {"enabled": True, "replicaCount": REPLICAS, "failurePolicy": "Ignore"},
+        "podDisruptionBudget": {component: {"maxUnavailable": 1} for component in components},
+        "resources": {component: resources for component in components},
+        "podSecurityContext": {
+            component: {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}} for component in components
+        },
+        # The metrics API server's serving certificate is generated by the operator into
+        # a Secret mounted read-only (certificates.autoGenerated), so its root filesystem
+        # stays read-only as well.
+        "securityContext": {component: _restricted() for component in components},
+        "certificates": {"autoGenerated": True},
+        "topologySpreadConstraints": {
+            ("metricsServer" if component == "metricServer" else component): _spread({"app": names[component]})
+            for component in components
+        },
+        "prometheus": {component: {"enabled": True} for component in components},
+    }
+
+
+@dataclass(frozen=True)
+class AutoscalingArgs:
+    workloads: ScaledWorkloads
+    prometheus_url: str
+    namespaces: Namespaces
+    provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource]
+
+
+class Autoscaling(pulumi.ComponentResource):
+    def __init__(self, name: str, args: AutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:autoscaling:Autoscaling", name, None, opts)
+        self._name = name
+        self._args = args
+        self.metrics_server = self._release(METRICS_SERVER, metrics_server_values(), list(args.depends_on))
+        self.keda = self._release(KEDA, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)])
+        workloads = args.workloads
+        for role, target, deployment, labels in (
+            ("edc-control-plane", EDC_CONTROL_PLANE, workloads.edc_control_plane, workloads.edc_control_plane_labels),
+            ("portal", PORTAL, workloads.portal, workloads.portal_labels),
+        ):
+            self._scaled(role, target, deployment, labels)
+        self.register_outputs(
+            {
+                "metrics_server": self.metrics_server.name,
+                "keda": self.keda.name,
+                "update_strategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
+            }
+        )
+
+    def _release(
+        self, chart: Chart, values: Mapping[str, Any], depends_on: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            f"{self._name}-{chart.name}",
+            name=chart.name,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=chart.namespace,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=depends_on),
+        )
+
+    def _scaled(self, role: str, target: Target, deployment: str, labels: Mapping[str, str]) -> None:
+        opts = pulumi.ResourceOptions(
+            parent=self,
+            provider=self._args.provider,
+            depends_on=[self._args.namespaces.namespace(WORKLOAD_NAMESPACE), self.keda, self.metrics_server],
+        )
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-{role}-scaler",
+            api_version="keda.sh/v1alpha1",
+            kind="ScaledObject",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=WORKLOAD_NAMESPACE),
+            spec=scaled_object_spec(target, deployment, self._args.prometheus_url),
+            opts=opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-{role}-pdb",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=WORKLOAD_NAMESPACE),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=PDB_MAX_UNAVAILABLE,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)),
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=opts,
+        )

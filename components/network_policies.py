@@ -1,0 +1,386 @@
+"""The NetworkPolicies of every platform namespace, as data.
+
+Playbook "Network Policies": every namespace denies all traffic by default
+(``default-deny-all``, ingress and egress) and allows only what its workloads need. A
+default-deny on egress also blocks DNS, so every namespace gets ``allow-dns`` to
+kube-dns in kube-system: without it no pod resolves a Service name and the namespace is
+dead; a default deny without DNS is a bug.
+
+Namespaces are selected by ``kubernetes.io/metadata.name``, the label the API server
+sets on every namespace. The playbook selects ``name: ingress-nginx``, a label nothing
+sets, so its rule would match no namespace.
+
+On EKS the Kubernetes API (private endpoint) and the nodes (kubelet, node exporter) are
+reached at addresses in the VPC, and RDS lives in the VPC: those rules use the VPC CIDR.
+The cluster's control plane calls admission webhooks and aggregated APIs from ENIs in the
+VPC as well, so their ingress is allowed from the VPC CIDR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ANYWHERE = "0.0.0.0/0"
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+
+INGRESS_NAMESPACE = "traefik"
+MONITORING_NAMESPACE = "monitoring"
+
+DNS_PORT = 53
+KUBERNETES_API_PORT = 443
+HTTPS_PORT = 443
+HTTP_PORT = 80
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+SMTP_SUBMISSION_PORT = 587
+KUBELET_PORT = 10250
+NODE_EXPORTER_PORT = 9100
+PROMETHEUS_PORT = 9090
+ALERTMANAGER_MESH_PORT = 9094
+GRAFANA_PORT = 3000
+# Traefik chart defaults: the web and websecure entry points listen on 8000 and 8443.
+TRAEFIK_WEB_PORT = 8000
+TRAEFIK_WEBSECURE_PORT = 8443
+# cert-manager's HTTP-01 solver pods serve the challenge on 8089.
+ACME_SOLVER_PORT = 8089
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+# KEDA: the metrics API server (aggregated API) and the admission webhooks.
+KEDA_METRICS_API_PORT = 6443
+KEDA_WEBHOOK_PORT = 9443
+
+# Playbook "Network Policies": the portal and the EDC connectors.
+PORTAL_PORT = 8080
+EDC_LABELS = {"app.kubernetes.io/component": "edc"}
+EDC_PORTS = (8080, 8181)
+EDC_NAMESPACE = "edc-standalone"
+REDIS_LABELS = {"app.kubernetes.io/name": "redis"}
+# prometheus-operator labels every Prometheus pod it runs with this.
+PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
+KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
+
+DEFAULT_DENY = "default-deny-all"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A namespace (optionally narrowed to pods) or a CIDR block."""
+
+    namespace: str | None = None
+    pods: Mapping[str, str] | None = None
+    cidr: str | None = None
+    any_namespace: bool = False
+
+    def manifest(self) -> dict[str, Any]:
+        if self.cidr is not None:
+            return {"ipBlock": {"cidr": self.cidr}}
+        peer: dict[str, Any] = {}
+        if self.any_namespace:
+            peer["namespaceSelector"] = {}
+        elif self.namespace is not None:
+            peer["namespaceSelector"] = {"matchLabels": {NAMESPACE_LABEL: self.namespace}}
+        if self.pods is not None:
+            peer["podSelector"] = {"matchLabels": dict(self.pods)}
+        return peer
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Traffic from (ingress) or to (egress) ``peers`` on ``ports``; no ports means all."""
+
+    peers: tuple[Peer, ...]
+    ports: tuple[int, ...] = ()
+    protocols: tuple[str, ...] = ("TCP",)
+
+    def manifest(self, direction: str) -> dict[str, Any]:
+        rule: dict[str, Any] = {direction: [peer.manifest() for peer in self.peers]}
+        if self.ports:
+            rule["ports"] = [{"protocol": p, "port": port} for port in self.ports for p in self.protocols]
+        return rule
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    namespace: str
+    purpose: str
+    pods: Mapping[str, str] = field(default_factory=dict)  # empty: every pod of the namespace
+    ingress: tuple[Rule, ...] | None = None  # None: the policy does not govern ingress
+    egress: tuple[Rule, ...] | None = None
+
+    @property
+    def policy_types(self) -> list[str]:
+        return [kind for kind, rules in (("Ingress", self.ingress), ("Egress", self.egress)) if rules is not None]
+
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "podSelector": {"matchLabels": dict(self.pods)} if self.pods else {},
+            "policyTypes": self.policy_types,
+        }
+        if self.ingress:
+            spec["ingress"] = [rule.manifest("from") for rule in self.ingress]
+        if self.egress:
+            spec["egress"] = [rule.manifest("to") for rule in self.egress]
+        return spec
+
+
+def _in(namespace: str, pods: Mapping[str, str] | None = None) -> Peer:
+    return Peer(namespace=namespace, pods=pods)
+
+
+def _common(namespace: str) -> list[Policy]:
+    """What every namespace gets: deny all, DNS, and scraping by Prometheus."""
+    return [
+        Policy(DEFAULT_DENY, namespace, "deny all traffic not allowed by another policy", ingress=(), egress=()),
+        Policy(
+            "allow-dns",
+            namespace,
+            "name resolution through kube-dns; a default deny without it breaks every Service lookup",
+            egress=(Rule((_in("kube-system", KUBE_DNS_LABELS),), (DNS_PORT,), ("UDP", "TCP")),),
+        ),
+        Policy(
+            "allow-prometheus-scrape",
+            namespace,
+            "Prometheus in monitoring scrapes the metrics ports of this namespace's pods",
+            ingress=(Rule((_in(MONITORING_NAMESPACE, PROMETHEUS_LABELS),)),),
+        ),
+    ]
+
+
+def _kubernetes_api(namespace: str, vpc_cidr: str, pods: Mapping[str, str] | None = None) -> Policy:
+    return Policy(
+        "allow-kubernetes-api",
+        namespace,
+        "the Kubernetes API at the private endpoint's ENIs in the VPC",
+        pods=pods or {},
+        egress=(Rule((Peer(cidr=vpc_cidr),), (KUBERNETES_API_PORT,)),),
+    )
+
+
+def _database(namespace: str, vpc_cidr: str) -> Policy:
+    return Policy(
+        "allow-database",
+        namespace,
+        "PostgreSQL (RDS) in the VPC",
+        egress=(Rule((Peer(cidr=vpc_cidr),), (POSTGRES_PORT,)),),
+    )
+
+
+def _within(namespace: str, purpose: str) -> Policy:
+    peers = (_in(namespace),)
+    return Policy("allow-within-namespace", namespace, purpose, ingress=(Rule(peers),), egress=(Rule(peers),))
+
+
+def _tractus_x(vpc_cidr: str, portal_labels: Mapping[str, str]) -> list[Policy]:
+    namespace = "tractus-x"
+    edc_peers = (_in(EDC_NAMESPACE), Peer(pods=EDC_LABELS))
+    return [
+        Policy(
+            "allow-portal-ingress",
+            namespace,
+            "the ingress controller reaches the portal",
+            pods=portal_labels,
+            ingress=(Rule((_in(INGRESS_NAMESPACE),), (PORTAL_PORT,)),),
+        ),
+        Policy(
+            "allow-edc-communication",
+            namespace,
+            "EDC connectors talk to each other here and in edc-standalone",
+            pods=EDC_LABELS,
+            ingress=(Rule(edc_peers, EDC_PORTS),),
+            egress=(Rule(edc_peers, EDC_PORTS),),
+        ),
+        *_edc_external(namespace),
+        Policy(
+            "allow-redis",
+            namespace,
+            "the namespace's applications use Redis",
+            ingress=(Rule((Peer(pods={}),), (REDIS_PORT,)),),
+            egress=(Rule((Peer(pods=REDIS_LABELS),), (REDIS_PORT,)),),
+        ),
+        _database(namespace, vpc_cidr),
+    ]
+
+
+def _edc_external(namespace: str) -> list[Policy]:
+    """Partners' connectors and the identity provider are on the internet; partners come
+    in through the ingress controller."""
+    return [
+        Policy(
+            "allow-edc-external",
+            namespace,
+            "partners' connectors through the ingress controller; the identity provider and partners over HTTPS",
+            pods=EDC_LABELS,
+            ingress=(Rule((_in(INGRESS_NAMESPACE),), EDC_PORTS),),
+            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
+        )
+    ]
+
+
+def _edc_standalone(vpc_cidr: str) -> list[Policy]:
+    namespace = EDC_NAMESPACE
+    edc_peers = (_in("tractus-x", EDC_LABELS), Peer(pods=EDC_LABELS))
+    return [
+        Policy(
+            "allow-edc-communication",
+            namespace,
+            "EDC connectors talk to each other here and in tractus-x",
+            pods=EDC_LABELS,
+            ingress=(Rule(edc_peers, EDC_PORTS),),
+            egress=(Rule(edc_peers, EDC_PORTS),),
+        ),
+        *_edc_external(namespace),
+        _database(namespace, vpc_cidr),
+    ]
+
+
+def _traefik(vpc_cidr: str) -> list[Policy]:
+    namespace = INGRESS_NAMESPACE
+    return [
+        Policy(
+            "allow-web-ingress",
+            namespace,
+            "clients through the Network Load Balancer, which preserves their addresses",
+            ingress=(Rule((Peer(cidr=ANYWHERE),), (TRAEFIK_WEB_PORT, TRAEFIK_WEBSECURE_PORT)),),
+        ),
+        Policy(
+            "allow-backends",
+            namespace,
+            "the applications it routes to and cert-manager's HTTP-01 solvers",
+            egress=(
+                Rule((_in("tractus-x"), _in(EDC_NAMESPACE))),
+                Rule((_in("cert-manager", ACME_SOLVER_LABELS),), (ACME_SOLVER_PORT,)),
+            ),
+        ),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
+def _cert_manager(vpc_cidr: str) -> list[Policy]:
+    namespace = "cert-manager"
+    return [
+        Policy(
+            "allow-acme",
+            namespace,
+            "the ACME server and the HTTP-01 self-check against the public hostnames",
+            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, HTTP_PORT)),),
+        ),
+        Policy(
+            "allow-webhook",
+            namespace,
+            "the API server calls the webhook from the control plane's ENIs in the VPC",
+            ingress=(Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT,)),),
+        ),
+        Policy(
+            "allow-acme-solver",
+            namespace,
+            "the ingress controller forwards HTTP-01 challenges to the solver pods",
+            pods=ACME_SOLVER_LABELS,
+            ingress=(Rule((_in(INGRESS_NAMESPACE),), (ACME_SOLVER_PORT,)),),
+        ),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
+def _monitoring(vpc_cidr: str) -> list[Policy]:
+    namespace = MONITORING_NAMESPACE
+    return [
+        Policy(
+            "allow-scrape-targets",
+            namespace,
+            "Prometheus scrapes metrics ports in every namespace, kubelets and node exporters on the nodes",
+            pods=PROMETHEUS_LABELS,
+            egress=(
+                Rule((Peer(any_namespace=True, pods={}),)),
+                Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT)),
+            ),
+        ),
+        Policy(
+            "allow-external-apis",
+            namespace,
+            "Kubernetes and AWS APIs (CloudWatch exporter), PagerDuty and Slack over HTTPS, mail over SMTP",
+            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),),
+        ),
+        _within(namespace, "Grafana to Prometheus, Prometheus to Alertmanager, the Alertmanager mesh (9094)"),
+        Policy(
+            "allow-grafana-ingress",
+            namespace,
+            "the ingress controller reaches Grafana when it is exposed",
+            pods={"app.kubernetes.io/name": "grafana"},
+            ingress=(Rule((_in(INGRESS_NAMESPACE),), (GRAFANA_PORT,)),),
+        ),
+        Policy(
+            "allow-keda-queries",
+            namespace,
+            "KEDA queries Prometheus for the custom scaling metrics",
+            pods=PROMETHEUS_LABELS,
+            ingress=(Rule((_in("keda"),), (PROMETHEUS_PORT,)),),
+        ),
+        Policy(
+            "allow-operator-webhook",
+            namespace,
+            "the API server calls prometheus-operator's admission webhook from the VPC",
+            ingress=(Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT,)),),
+        ),
+    ]
+
+
+def _backup(vpc_cidr: str) -> list[Policy]:
+    namespace = "backup"
+    return [
+        _database(namespace, vpc_cidr),
+        Policy(
+            "allow-aws-apis",
+            namespace,
+            "S3, STS and KMS over HTTPS (and the Kubernetes API for configuration backups)",
+            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
+        ),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
+def _keda(vpc_cidr: str) -> list[Policy]:
+    namespace = "keda"
+    return [
+        Policy(
+            "allow-api-server",
+            namespace,
+            "the API server calls the metrics adapter (aggregated API) and the admission webhooks from the VPC",
+            ingress=(Rule((Peer(cidr=vpc_cidr),), (KEDA_METRICS_API_PORT, KEDA_WEBHOOK_PORT)),),
+        ),
+        Policy(
+            "allow-prometheus-queries",
+            namespace,
+            "the Prometheus triggers query Prometheus in monitoring",
+            egress=(Rule((_in(MONITORING_NAMESPACE, PROMETHEUS_LABELS),), (PROMETHEUS_PORT,)),),
+        ),
+        _within(namespace, "the metrics adapter reads scaler metrics from the operator over gRPC"),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
+_BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
+    EDC_NAMESPACE: _edc_standalone,
+    "backup": _backup,
+    "cert-manager": _cert_manager,
+    INGRESS_NAMESPACE: _traefik,
+    "keda": _keda,
+    MONITORING_NAMESPACE: _monitoring,
+}
+
+
+def network_policies(namespaces: Sequence[str], vpc_cidr: str, portal_labels: Mapping[str, str]) -> list[Policy]:
+    """Every namespace's policies; a namespace without its own allow rules is refused so a
+    new namespace cannot come up with only a default deny nobody thought through.
+
+    ``portal_labels`` select the portal's pods (playbook: ``app: portal``)."""
+
+    def tractus_x(cidr: str) -> list[Policy]:
+        return _tractus_x(cidr, portal_labels)
+
+    builders = {**_BY_NAMESPACE, "tractus-x": tractus_x}
+    unknown = [name for name in namespaces if name not in builders]
+    if unknown:
+        raise KeyError(f"no NetworkPolicies defined for namespaces {unknown}; add them to components.network_policies")
+    return [policy for name in namespaces for policy in (*_common(name), *builders[name](vpc_cidr))]

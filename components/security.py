@@ -1,0 +1,197 @@
+"""Access control in the cluster: RBAC, NetworkPolicies, the EDC security and audit config.
+
+Playbook "Access Control" and "Compliance and Auditing". The namespaces and their Pod
+Security levels come from ``components.namespaces``; this component adds who may do what
+(roles bound to the groups the cluster's access entries map IAM principals to), which
+traffic may flow (``components.network_policies``) and the connector's security settings
+(non-secret properties in ConfigMaps, credentials in a Secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import edc_properties as edc
+from components.namespaces import Namespaces
+from components.network_policies import Policy, network_policies
+from components.settings import ACCESS_LEVEL_GROUPS, EdcSettings
+
+EDC_CONFIG_NAMESPACE = "tractus-x"
+EDC_SECURITY_CONFIGMAP = "edc-security-config"
+EDC_AUDIT_CONFIGMAP = "edc-audit-config"
+EDC_CREDENTIALS_SECRET = "edc-security-credentials"
+DEVELOPER_NAMESPACE = "tractus-x"
+
+READ = ["get", "list"]
+WRITE = ["get", "list", "create", "update", "patch"]
+
+# Playbook "Kubernetes RBAC" grants readonly every core resource, which includes Secrets:
+# anyone with read-only access could read every credential in the cluster. The read-only
+# role lists the core resources instead, Secrets left out. The "extensions" API group the
+# playbook names no longer serves any resource; its kinds live in apps and networking.k8s.io.
+READONLY_CORE_RESOURCES = [
+    "configmaps",
+    "endpoints",
+    "events",
+    "limitranges",
+    "namespaces",
+    "nodes",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "pods",
+    "pods/log",
+    "replicationcontrollers",
+    "resourcequotas",
+    "serviceaccounts",
+    "services",
+]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    level: str  # access level of ACCESS_LEVEL_GROUPS the role is bound to
+    rules: Sequence[dict[str, Any]]
+    namespace: str | None = None  # None: a ClusterRole bound cluster-wide
+
+
+RBAC_ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec("platform-admin", "admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
+    RoleSpec(
+        "developer",
+        "developer",
+        [
+            {"apiGroups": [""], "resources": ["pods", "services", "configmaps"], "verbs": WRITE},
+            {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": WRITE},
+        ],
+        namespace=DEVELOPER_NAMESPACE,
+    ),
+    RoleSpec(
+        "readonly",
+        "readonly",
+        [
+            {"apiGroups": [""], "resources": READONLY_CORE_RESOURCES, "verbs": READ},
+            {"apiGroups": ["apps"], "resources": ["*"], "verbs": READ},
+        ],
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SecurityArgs:
+    namespaces: Namespaces
+    provider: k8s.Provider
+    vpc_cidr: str
+    portal_labels: Mapping[str, str]
+    edc: EdcSettings
+
+
+class Security(pulumi.ComponentResource):
+    def __init__(self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:security:Security", name, None, opts)
+        self._name = name
+        self._args = args
+        for spec in RBAC_ROLES:
+            self._role(spec)
+        self.network_policies = [self._network_policy(policy) for policy in self._policies()]
+        self._edc_configuration()
+        self.register_outputs({"network_policies": len(self.network_policies)})
+
+    def _opts(self, namespace: str | None = None) -> pulumi.ResourceOptions:
+        depends_on = [self._args.namespaces.namespace(namespace)] if namespace else []
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=depends_on)
+
+    def _role(self, spec: RoleSpec) -> None:
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=spec.namespace)
+        subjects = [
+            k8s.rbac.v1.SubjectArgs(
+                kind="Group", name=ACCESS_LEVEL_GROUPS[spec.level], api_group="rbac.authorization.k8s.io"
+            )
+        ]
+        rules: list[Any] = [k8s.rbac.v1.PolicyRuleArgs(**_snake(rule)) for rule in spec.rules]
+        if spec.namespace is None:
+            role = k8s.rbac.v1.ClusterRole(
+                f"{self._name}-{spec.name}", metadata=metadata, rules=rules, opts=self._opts()
+            )
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{self._name}-{spec.name}-binding",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
+                ),
+                subjects=subjects,
+                opts=self._opts(),
+            )
+            return
+        namespaced = k8s.rbac.v1.Role(
+            f"{self._name}-{spec.name}", metadata=metadata, rules=rules, opts=self._opts(spec.namespace)
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{self._name}-{spec.name}-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=spec.namespace),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=spec.name),
+            subjects=subjects,
+            opts=self._opts(spec.namespace).merge(pulumi.ResourceOptions(depends_on=[namespaced])),
+        )
+
+    def _policies(self) -> list[Policy]:
+        return network_policies(list(self._args.namespaces.all), self._args.vpc_cidr, self._args.portal_labels)
+
+    def _network_policy(self, policy: Policy) -> k8s.networking.v1.NetworkPolicy:
+        return k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-{policy.namespace}-{policy.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=policy.name,
+                namespace=policy.namespace,
+                annotations={"tractusx-platform/purpose": policy.purpose},
+            ),
+            spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy.spec()),
+            opts=self._opts(policy.namespace),
+        )
+
+    def _edc_configuration(self) -> None:
+        """Playbook "EDC Security Configuration" and "Data Access Logging"."""
+        settings = self._args.edc
+        security = {
+            edc.OAUTH_TOKEN_URL: settings.oauth_token_url,
+            edc.OAUTH_CLIENT_ID: settings.oauth_client_id,
+            edc.WEB_HTTPS_PORT: edc.WEB_HTTPS_PORT_VALUE,
+            edc.WEB_HTTPS_PATH: edc.WEB_HTTPS_PATH_VALUE,
+            edc.WEB_HTTPS_KEYSTORE_PATH: edc.KEYSTORE_PATH_VALUE,
+            edc.DATAPLANE_TOKEN_VALIDATION_ENDPOINT: settings.token_validation_url,
+            edc.PARTICIPANT_ID: settings.participant_id,
+            edc.CONNECTOR_NAME: settings.connector_name,
+        }
+        labels = {"app.kubernetes.io/part-of": "tractusx-platform", "app.kubernetes.io/component": "edc-config"}
+        for name, key, values in (
+            (EDC_SECURITY_CONFIGMAP, "security.properties", security),
+            (EDC_AUDIT_CONFIGMAP, "audit.properties", edc.AUDIT_SETTINGS),
+        ):
+            k8s.core.v1.ConfigMap(
+                f"{self._name}-{name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=EDC_CONFIG_NAMESPACE, labels=labels),
+                data={key: edc.properties_file(values)},
+                opts=self._opts(EDC_CONFIG_NAMESPACE),
+            )
+        # The connector reads these from its environment (envFrom this Secret).
+        k8s.core.v1.Secret(
+            f"{self._name}-{EDC_CREDENTIALS_SECRET}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=EDC_CREDENTIALS_SECRET, namespace=EDC_CONFIG_NAMESPACE, labels=labels
+            ),
+            type="Opaque",
+            string_data={
+                edc.environment_variable(edc.OAUTH_CLIENT_SECRET): settings.oauth_client_secret.output(),
+                edc.environment_variable(edc.WEB_HTTPS_KEYSTORE_PASSWORD): settings.keystore_password.output(),
+            },
+            opts=self._opts(EDC_CONFIG_NAMESPACE),
+        )
+
+
+def _snake(rule: dict[str, Any]) -> dict[str, Any]:
+    return {"api_groups": rule["apiGroups"], "resources": rule["resources"], "verbs": rule["verbs"]}

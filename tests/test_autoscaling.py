@@ -1,0 +1,172 @@
+"""autoscaling: playbook "Horizontal Scaling", "Custom Metrics Auto-scaling", "Application Updates"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.autoscaling import (
+    EDC_CONTROL_PLANE_UPDATE_STRATEGY,
+    KEDA,
+    KEDA_IMAGE_TAG,
+    METRICS_SERVER,
+    METRICS_SERVER_IMAGE_TAG,
+)
+from offline.checks import plain
+from offline.custom_resources import (
+    CUSTOM_RESOURCE_SCHEMAS,
+    CustomResourceSchema,
+    custom_resource_findings,
+    schema_entry_findings,
+)
+from offline.harness import StackRun, run_stack
+
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def scaled_objects(run: StackRun) -> dict[str, dict[str, Any]]:
+    return {r.inputs["metadata"]["name"]: plain(r.inputs) for r in run.of_type(SCALED_OBJECT)}
+
+
+def triggers(scaled: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t.get("name", t["type"]): t for t in scaled["spec"]["triggers"]}
+
+
+def test_edc_control_plane_has_one_merged_autoscaler_with_every_playbook_metric(stack: StackRun) -> None:
+    # Two HPAs on one Deployment fight over its replicas: the playbook's two are one here.
+    (edc,) = [
+        s for s in stack.of_type(SCALED_OBJECT) if s.inputs["spec"]["scaleTargetRef"]["name"] == "edc-control-plane"
+    ]
+    spec = plain(edc.inputs)["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "edc-control-plane"}
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (2, 15)
+    found = triggers(plain(edc.inputs))
+    assert found["cpu"] == {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
+    assert found["memory"] == {"type": "memory", "metricType": "Utilization", "metadata": {"value": "80"}}
+    negotiations = found["contract-negotiations-per-second"]
+    assert negotiations["metricType"] == "AverageValue" and negotiations["metadata"]["threshold"] == "10"
+    assert "contract_negotiations_per_second{" in negotiations["metadata"]["query"]
+    assert found["queue-depth"]["metadata"]["threshold"] == "50"
+    assert "queue_depth{" in found["queue-depth"]["metadata"]["query"]
+    hpa = spec["advanced"]["horizontalPodAutoscalerConfig"]
+    assert hpa["name"] == "edc-control-plane-hpa"
+    assert hpa["behavior"] == {
+        "scaleUp": {
+            "stabilizationWindowSeconds": 300,
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 300,
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+        },
+    }
+
+
+def test_portal_scales_from_three_to_twenty_on_cpu_and_request_rate(stack: StackRun) -> None:
+    portal = scaled_objects(stack)["portal"]
+    spec = portal["spec"]
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (3, 20)
+    found = triggers(portal)
+    assert found["cpu"]["metadata"] == {"value": "60"}
+    requests = found["http-requests-per-second"]
+    assert requests["metadata"]["threshold"] == "100" and requests["metricType"] == "AverageValue"
+    assert requests["metadata"]["query"].startswith('sum(rate(http_requests_total{namespace="tractus-x",pod=~"portal-')
+    assert spec["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "portal-hpa"
+
+
+def test_prometheus_triggers_query_the_configured_server_and_fail_on_missing_data(stack: StackRun) -> None:
+    for scaled in scaled_objects(stack).values():
+        for trigger in scaled["spec"]["triggers"]:
+            if trigger["type"] == "prometheus":
+                assert trigger["metadata"]["serverAddress"] == "http://prometheus-operated.monitoring.svc:9090"
+                assert trigger["metadata"]["ignoreNullValues"] == "false"
+
+
+def test_every_scaled_workload_has_a_disruption_budget_selecting_its_pods(stack: StackRun) -> None:
+    budgets = {r.inputs["metadata"]["name"]: plain(r.inputs) for r in stack.of_type(PDB)}
+    assert set(budgets) == set(scaled_objects(stack))
+    assert budgets["portal"]["spec"]["selector"] == {"matchLabels": {"app": "portal"}}
+    for budget in budgets.values():
+        assert budget["metadata"]["namespace"] == "tractus-x"
+        assert budget["spec"]["maxUnavailable"] == 1
+        assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def test_autoscalers_and_budgets_follow_the_charts_deployment_names() -> None:
+    run = run_stack(
+        "prod",
+        overrides={
+            "edcControlPlaneDeployment": "edc-controlplane",
+            "edcControlPlanePodLabels": '{"app.kubernetes.io/instance": "edc-controlplane"}',
+            "portalDeployment": "portal-portal",
+        },
+    )
+    assert set(scaled_objects(run)) == {"edc-controlplane", "portal-portal"}
+    edc = scaled_objects(run)["edc-controlplane"]
+    assert edc["spec"]["scaleTargetRef"]["name"] == "edc-controlplane"
+    assert 'pod=~"edc-controlplane-' in triggers(edc)["queue-depth"]["metadata"]["query"]
+    budgets = {r.inputs["metadata"]["name"]: plain(r.inputs) for r in run.of_type(PDB)}
+    assert budgets["edc-controlplane"]["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/instance": "edc-controlplane"
+    }
+
+
+def test_metrics_server_and_keda_are_pinned_highly_available_and_hardened(stack: StackRun) -> None:
+    releases = {r.inputs["chart"]: plain(r.inputs) for r in stack.of_type(RELEASE)}
+    for chart in (METRICS_SERVER, KEDA):
+        release = releases[chart.name]
+        assert (release["version"], release["namespace"]) == (chart.version, chart.namespace)
+        assert release["repositoryOpts"]["repo"] == chart.repository
+    metrics = releases["metrics-server"]["values"]
+    assert metrics["image"]["tag"] == METRICS_SERVER_IMAGE_TAG == "v0.8.1"
+    assert metrics["replicas"] == 2 and metrics["podDisruptionBudget"]["enabled"] is True
+    assert metrics["securityContext"]["readOnlyRootFilesystem"] is True
+    assert metrics["resources"]["limits"]["memory"]
+    keda = releases["keda"]["values"]
+    assert {image["tag"] for image in keda["image"].values() if isinstance(image, dict)} == {KEDA_IMAGE_TAG}
+    for component in ("operator", "metricServer", "webhooks"):
+        assert keda["securityContext"][component]["readOnlyRootFilesystem"] is True
+        assert keda["securityContext"][component]["runAsNonRoot"] is True
+        assert keda["resources"][component]["limits"]["memory"]
+        assert keda["podDisruptionBudget"][component] == {"maxUnavailable": 1}
+    assert keda["watchNamespace"] == "tractus-x"
+    assert keda["permissions"]["operator"]["restrict"]["secret"] is True
+
+
+def test_scaled_objects_wait_for_keda_and_the_workload_namespace(stack: StackRun) -> None:
+    keda = stack.one(RELEASE, "tractusx-autoscaling-keda").urn
+    namespace = next(r.urn for r in stack.of_type("kubernetes:core/v1:Namespace") if r.name.endswith("-tractus-x"))
+    for scaled in stack.of_type(SCALED_OBJECT):
+        assert {keda, namespace} <= set(scaled.dependencies)
+
+
+def test_edc_control_plane_rolls_out_a_quarter_at_a_time(stack: StackRun) -> None:
+    # Playbook "Application Updates"; the chart owns the Deployment, so it is exported.
+    assert EDC_CONTROL_PLANE_UPDATE_STRATEGY == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+    }
+    assert stack.exports["edcControlPlaneUpdateStrategy"] == EDC_CONTROL_PLANE_UPDATE_STRATEGY
+
+
+def test_scaled_objects_are_checked_against_the_keda_crd(prod: StackRun) -> None:
+    scaled = plain(prod.of_type(SCALED_OBJECT)[0].inputs)
+    assert custom_resource_findings(scaled) == []
+    broken = {**scaled, "metadata": {}, "spec": {**scaled["spec"], "triggers": [{"type": "prometheus"}]}}
+    del broken["spec"]["scaleTargetRef"]
+    found = custom_resource_findings(broken)
+    assert any("metadata: 'name' is a required property" in f for f in found)
+    assert any("spec: 'scaleTargetRef' is a required property" in f for f in found)
+    assert any("spec.triggers.0: 'metadata' is a required property" in f for f in found)
+    assert all("KEDA chart 2.20.2" in f for f in found)
+    assert schema_entry_findings() == []
+
+
+def test_a_schema_entry_must_cite_its_crd_and_describe_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CUSTOM_RESOURCE_SCHEMAS, ("example.com/v1", "Widget"), CustomResourceSchema("", {}))
+    found = schema_entry_findings()
+    assert "example.com/v1 Widget: the source must name the CRD and the chart version it ships with" in found
+    assert "example.com/v1 Widget: the schema describes no field, so it accepts any object" in found

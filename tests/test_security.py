@@ -1,0 +1,288 @@
+"""security: playbook "Kubernetes RBAC", "Network Policies", "EDC Security Configuration",
+"Data Access Logging"."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from components import edc_properties
+from components.namespaces import PLATFORM_NAMESPACES
+from components.settings import ACCESS_LEVEL_GROUPS
+from offline.checks import is_secret, plain
+from offline.harness import StackRun
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+INTERNET_HOST = "203.0.113.9"
+
+
+def vpc_host(run: StackRun, offset: int = 1234) -> str:
+    """An address in the stack's VPC: an API endpoint ENI, a node or the database."""
+    return str(ipaddress.ip_network(run.exports["vpcCidr"])[offset])
+
+
+def objects(run: StackRun, type_: str) -> list[dict[str, Any]]:
+    return [plain(r.inputs) for r in run.of_type(type_)]
+
+
+def by_name(run: StackRun, kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects(run, f"kubernetes:rbac.authorization.k8s.io/v1:{kind}")}
+
+
+# --- RBAC ------------------------------------------------------------------------------
+
+
+def test_rbac_roles_are_the_playbooks(stack: StackRun) -> None:
+    cluster_roles, roles = by_name(stack, "ClusterRole"), by_name(stack, "Role")
+    assert cluster_roles["platform-admin"]["rules"] == [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
+    developer = roles["developer"]
+    assert developer["metadata"]["namespace"] == "tractus-x"
+    write = ["get", "list", "create", "update", "patch"]
+    assert developer["rules"] == [
+        {"apiGroups": [""], "resources": ["pods", "services", "configmaps"], "verbs": write},
+        {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": write},
+    ]
+    readonly = cluster_roles["readonly"]["rules"]
+    assert all(rule["verbs"] == ["get", "list"] for rule in readonly)
+    assert {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get", "list"]} in readonly
+
+
+def test_readonly_cannot_read_secrets(stack: StackRun) -> None:
+    # The playbook grants readonly every core resource, Secrets included: fixed here.
+    for rule in by_name(stack, "ClusterRole")["readonly"]["rules"]:
+        if "" in rule["apiGroups"]:
+            assert "secrets" not in rule["resources"] and "*" not in rule["resources"]
+            assert {"pods", "services", "configmaps", "namespaces", "events"} <= set(rule["resources"])
+
+
+def test_roles_are_bound_to_the_groups_of_the_access_entries(stack: StackRun) -> None:
+    bindings = {**by_name(stack, "ClusterRoleBinding"), **by_name(stack, "RoleBinding")}
+    expected = {"platform-admin": "admin", "developer": "developer", "readonly": "readonly"}
+    for role, level in expected.items():
+        binding = bindings[role]
+        assert binding["roleRef"]["name"] == role
+        assert binding["subjects"] == [
+            {"kind": "Group", "name": ACCESS_LEVEL_GROUPS[level], "apiGroup": "rbac.authorization.k8s.io"}
+        ]
+    assert bindings["developer"]["roleRef"]["kind"] == "Role"
+    assert bindings["developer"]["metadata"]["namespace"] == "tractus-x"
+
+
+# --- NetworkPolicies: a small evaluator of the declared policies -------------------------
+
+
+def _subset(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    wanted = (selector or {}).get("matchLabels") or {}
+    return all(labels.get(key) == value for key, value in wanted.items())
+
+
+def _peer_matches(
+    peer: Mapping[str, Any], policy_ns: str, ns: str | None, labels: Mapping[str, str], ip: str | None
+) -> bool:
+    if "ipBlock" in peer:
+        return ip is not None and ipaddress.ip_address(ip) in ipaddress.ip_network(peer["ipBlock"]["cidr"])
+    if ns is None:
+        return False
+    if "namespaceSelector" in peer:
+        if not _subset(peer["namespaceSelector"], {"kubernetes.io/metadata.name": ns}):
+            return False
+    elif ns != policy_ns:
+        return False
+    return _subset(peer.get("podSelector"), labels)
+
+
+def _port_matches(rule: Mapping[str, Any], port: int, protocol: str) -> bool:
+    ports = rule.get("ports")
+    return not ports or any(p["port"] == port and p.get("protocol", "TCP") == protocol for p in ports)
+
+
+def allowed(
+    run: StackRun,
+    direction: str,
+    pod: tuple[str, Mapping[str, str]],
+    port: int,
+    *,
+    protocol: str = "TCP",
+    peer_ns: str | None = None,
+    peer_labels: Mapping[str, str] | None = None,
+    peer_ip: str | None = None,
+) -> bool:
+    """Whether the namespace's policies let traffic in (Ingress) or out (Egress) of a pod."""
+    namespace, labels = pod
+    kind, key, peers_key = ("Ingress", "ingress", "from") if direction == "in" else ("Egress", "egress", "to")
+    selecting = [
+        p
+        for p in objects(run, NETWORK_POLICY)
+        if p["metadata"]["namespace"] == namespace
+        and kind in p["spec"]["policyTypes"]
+        and _subset(p["spec"]["podSelector"], labels)
+    ]
+    if not selecting:
+        return True
+    return any(
+        _port_matches(rule, port, protocol)
+        and any(_peer_matches(peer, namespace, peer_ns, peer_labels or {}, peer_ip) for peer in rule[peers_key])
+        for policy in selecting
+        for rule in policy["spec"].get(key) or []
+    )
+
+
+def flows(
+    run: StackRun,
+    source: tuple[str, Mapping[str, str]],
+    target: tuple[str, Mapping[str, str]],
+    port: int,
+    protocol: str = "TCP",
+) -> bool:
+    """Pod to pod: the source's egress and the target's ingress both allow it."""
+    (src_ns, src_labels), (dst_ns, dst_labels) = source, target
+    out = allowed(run, "out", source, port, protocol=protocol, peer_ns=dst_ns, peer_labels=dst_labels)
+    into = allowed(run, "in", target, port, protocol=protocol, peer_ns=src_ns, peer_labels=src_labels)
+    return out and into
+
+
+KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
+PORTAL = ("tractus-x", {"app": "portal"})
+EDC = ("tractus-x", {"app.kubernetes.io/component": "edc"})
+EDC_STANDALONE = ("edc-standalone", {"app.kubernetes.io/component": "edc"})
+TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
+PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
+KEDA_OPERATOR = ("keda", {"app": "keda-operator"})
+BACKUP_JOB = ("backup", {"job-name": "database-backup"})
+REDIS = ("tractus-x", {"app.kubernetes.io/name": "redis"})
+SOLVER = ("cert-manager", {"acme.cert-manager.io/http01-solver": "true"})
+
+
+def test_every_namespace_denies_all_traffic_by_default(stack: StackRun) -> None:
+    deny = {
+        p["metadata"]["namespace"]: p["spec"]
+        for p in objects(stack, NETWORK_POLICY)
+        if p["metadata"]["name"] == "default-deny-all"
+    }
+    assert set(deny) == {spec.name for spec in PLATFORM_NAMESPACES}
+    for spec in deny.values():
+        assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+@pytest.mark.parametrize("namespace", [spec.name for spec in PLATFORM_NAMESPACES])
+@pytest.mark.parametrize("protocol", ["UDP", "TCP"])
+def test_default_deny_leaves_dns_working_in_every_namespace(stack: StackRun, namespace: str, protocol: str) -> None:
+    # A default deny on egress without this breaks every Service lookup: a bug, not a policy.
+    assert flows(stack, (namespace, {"any": "pod"}), KUBE_DNS, 53, protocol)
+    assert not flows(stack, (namespace, {"any": "pod"}), ("kube-system", {"k8s-app": "other"}), 53, protocol)
+
+
+def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun) -> None:
+    assert flows(stack, TRAEFIK, PORTAL, 8080)
+    assert not flows(stack, BACKUP_JOB, PORTAL, 8080)
+    assert not flows(stack, TRAEFIK, PORTAL, 5432)
+    assert allowed(stack, "in", TRAEFIK, 8443, peer_ip=INTERNET_HOST)
+    assert not allowed(stack, "in", TRAEFIK, 9000, peer_ip=INTERNET_HOST)
+
+
+def test_edc_connectors_talk_across_their_namespaces_on_the_playbook_ports(stack: StackRun) -> None:
+    for port in (8080, 8181):
+        assert flows(stack, EDC, EDC_STANDALONE, port)
+        assert flows(stack, EDC_STANDALONE, EDC, port)
+    assert not flows(stack, EDC, EDC_STANDALONE, 5432)
+    assert not flows(stack, PORTAL, EDC_STANDALONE, 8080)
+
+
+def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack: StackRun) -> None:
+    for namespace in ("tractus-x", "edc-standalone", "backup"):
+        assert allowed(stack, "out", (namespace, {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
+    assert not allowed(stack, "out", ("traefik", {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
+    assert flows(stack, PORTAL, REDIS, 6379)
+    assert not flows(stack, BACKUP_JOB, REDIS, 6379)
+    for namespace in ("traefik", "cert-manager", "backup", "keda", "monitoring"):
+        assert allowed(stack, "out", (namespace, {"any": "pod"}), 443, peer_ip=vpc_host(stack))
+    assert not allowed(stack, "out", ("tractus-x", {"app": "portal"}), 443, peer_ip=INTERNET_HOST)
+
+
+def test_monitoring_scrapes_every_namespace_and_keda_queries_prometheus(stack: StackRun) -> None:
+    for spec in PLATFORM_NAMESPACES:
+        assert flows(stack, PROMETHEUS, (spec.name, {"any": "pod"}), 9100)
+    assert flows(stack, KEDA_OPERATOR, PROMETHEUS, 9090)
+    assert not flows(stack, PORTAL, PROMETHEUS, 9090)
+    assert allowed(stack, "out", PROMETHEUS, 10250, peer_ip=vpc_host(stack))
+    assert flows(stack, ("monitoring", {"app.kubernetes.io/name": "alertmanager"}), PROMETHEUS, 9094, "TCP")
+
+
+def test_api_server_reaches_webhooks_and_the_keda_metrics_api(stack: StackRun) -> None:
+    assert allowed(stack, "in", KEDA_OPERATOR, 6443, peer_ip=vpc_host(stack, 10))
+    assert allowed(stack, "in", KEDA_OPERATOR, 9443, peer_ip=vpc_host(stack, 10))
+    assert allowed(stack, "in", ("cert-manager", {"app": "webhook"}), 10250, peer_ip=vpc_host(stack, 10))
+    assert not allowed(stack, "in", KEDA_OPERATOR, 6443, peer_ip=INTERNET_HOST)
+
+
+def test_http01_challenges_reach_the_solver_and_cert_manager_reaches_acme(stack: StackRun) -> None:
+    assert flows(stack, TRAEFIK, SOLVER, 8089)
+    assert allowed(stack, "out", ("cert-manager", {"app": "cert-manager"}), 443, peer_ip=INTERNET_HOST)
+    assert allowed(stack, "out", ("cert-manager", {"app": "cert-manager"}), 80, peer_ip=INTERNET_HOST)
+
+
+def test_network_policies_are_enforced_by_the_vpc_cni(stack: StackRun) -> None:
+    # Without the CNI's policy agent the API accepts every NetworkPolicy and enforces none.
+    (cni,) = [a for a in stack.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+# --- EDC security and audit configuration -----------------------------------------------
+
+
+def configmap(run: StackRun, name: str) -> dict[str, Any]:
+    (found,) = [c for c in objects(run, "kubernetes:core/v1:ConfigMap") if c["metadata"]["name"] == name]
+    return found
+
+
+def properties(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line)
+
+
+def test_edc_security_properties_hold_no_credential(stack: StackRun) -> None:
+    config = configmap(stack, "edc-security-config")
+    assert config["metadata"]["namespace"] == "tractus-x"
+    values = properties(config["data"]["security.properties"])
+    assert values["edc.oauth.token.url"] == "https://iam.tractus-x.org/token"
+    assert values["edc.dataplane.token.validation.endpoint"] == "https://iam.tractus-x.org/validate"
+    assert values["edc.web.https.port"] == "8443"
+    assert values["edc.web.https.keystore.path"] == "/etc/ssl/certs/keystore.p12"
+    assert values["edc.participant.id"] == "BPNL000000000001"
+    assert "edc.oauth.client.secret" not in values and "edc.web.https.keystore.password" not in values
+    for config in objects(stack, "kubernetes:core/v1:ConfigMap"):
+        assert "placeholder" not in json.dumps(config)
+
+
+def test_edc_credentials_are_a_secret_from_pulumi_secrets(stack: StackRun) -> None:
+    (secret,) = [
+        r
+        for r in stack.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"]["name"] == "edc-security-credentials"
+    ]
+    assert is_secret(secret.inputs["stringData"])
+    data = plain(secret.inputs)["stringData"]
+    assert set(data) == {"EDC_OAUTH_CLIENT_SECRET", "EDC_WEB_HTTPS_KEYSTORE_PASSWORD"}
+
+
+def test_edc_audit_logging_follows_data_access_logging(stack: StackRun) -> None:
+    values = properties(configmap(stack, "edc-audit-config")["data"]["audit.properties"])
+    assert values == {
+        "edc.audit.enabled": "true",
+        "edc.audit.level": "INFO",
+        "edc.audit.data.access": "true",
+        "edc.audit.contract.negotiation": "true",
+        "edc.audit.policy.evaluation": "true",
+        "edc.audit.format": "json",
+        "edc.audit.destination": "file",
+        "edc.audit.file.path": "/var/log/edc/audit.log",
+    }
+
+
+def test_credential_properties_cannot_be_written_to_a_properties_file() -> None:
+    with pytest.raises(ValueError, match="belong in a Secret"):
+        edc_properties.properties_file({edc_properties.OAUTH_CLIENT_SECRET: "x"})
+    assert edc_properties.environment_variable("edc.web.https.keystore.password") == "EDC_WEB_HTTPS_KEYSTORE_PASSWORD"
