@@ -203,6 +203,21 @@ def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: s
     )
 
 
+def access_log_key_statement(source_bucket_name: str, ctx: AwsContext) -> dict[str, Any]:
+    """Lets S3 server access logging encrypt the backup bucket's access logs with the key."""
+    return {
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "kms:GenerateDataKey",
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:s3:::{source_bucket_name}"},
+            "StringEquals": {"aws:SourceAccount": ctx.account_id},
+        },
+    }
+
+
 def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str) -> str:
     """Least privilege for one job: its own prefix, the bucket key only through S3.
 
@@ -287,6 +302,7 @@ class Backup(pulumi.ComponentResource):
             ctx=args.ctx,
             parent=self,
             tags=args.tags,
+            service_statements=[access_log_key_statement(bucket_name, args.ctx)],
         )
         self.log_bucket = self._log_bucket(log_bucket_name)
         self.bucket = self._backup_bucket(bucket_name)
@@ -333,16 +349,19 @@ class Backup(pulumi.ComponentResource):
     def _log_bucket(self, bucket_name: str) -> aws.s3.Bucket:
         bucket = self._bucket("logs", bucket_name)
         child = pulumi.ResourceOptions(parent=bucket)
-        # S3 server access logs can only be delivered to a bucket with SSE-S3 default
-        # encryption; SSE-KMS is not supported for the log target.
+        # S3 server access logging delivers into an SSE-KMS bucket when the key is a
+        # customer managed key whose policy lets the logging service generate data keys
+        # (access_log_key_statement); only the AWS managed aws/s3 key is not supported.
+        # The access logs are encrypted with the backup key like the backups they record.
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{self._name}-logs-encryption",
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
                     ),
+                    bucket_key_enabled=True,
                 )
             ],
             opts=child,

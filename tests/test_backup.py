@@ -109,7 +109,7 @@ def test_the_plan_check_catches_a_bucket_without_protection(prod: StackRun) -> N
     ]
 
 
-def test_access_logs_go_to_an_sse_s3_bucket_that_only_s3_logging_may_write(stack: StackRun) -> None:
+def test_access_logs_go_to_a_kms_encrypted_bucket_that_only_s3_logging_may_write(stack: StackRun) -> None:
     logging = attached(stack, "aws:s3/bucketLogging:BucketLogging", "tractusx-backup-bucket")
     assert logging["targetBucket"] == "tractusx-backup-logs-id"
     (rule,) = attached(
@@ -117,7 +117,17 @@ def test_access_logs_go_to_an_sse_s3_bucket_that_only_s3_logging_may_write(stack
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "tractusx-backup-logs",
     )["rules"]
-    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"  # KMS is refused for log targets
+    # Playbook "Data Protection Compliance": the log bucket is KMS-encrypted too, with the
+    # backup key, whose policy lets the logging service generate data keys for these logs.
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    key_arn = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert key_arn == stack.exports["backupKmsKeyArn"]
+    key = stack.one("aws:kms/key:Key", key_arn.rsplit(":", 1)[-1]).inputs
+    delivery = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}["S3ServerAccessLogDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "kms:GenerateDataKey"
+    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": stack.exports["backupBucketArn"]}
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     statements = json.loads(attached(stack, "aws:s3/bucketPolicy:BucketPolicy", "tractusx-backup-logs")["policy"])[
         "Statement"
     ]
