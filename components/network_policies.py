@@ -195,8 +195,14 @@ def _tractus_x(vpc_cidr: str, portal_labels: Mapping[str, str]) -> list[Policy]:
         Policy(
             "allow-redis",
             namespace,
-            "the namespace's applications use Redis",
+            "Redis (Valkey) serves the namespace's applications",
+            pods=REDIS_LABELS,
             ingress=(Rule((Peer(pods={}),), (REDIS_PORT,)),),
+        ),
+        Policy(
+            "allow-redis-clients",
+            namespace,
+            "the namespace's applications use Redis (Valkey)",
             egress=(Rule((Peer(pods=REDIS_LABELS),), (REDIS_PORT,)),),
         ),
         _database(namespace, vpc_cidr),

@@ -198,6 +198,7 @@ def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack
     assert not allowed(stack, "out", ("traefik", {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
     assert flows(stack, PORTAL, REDIS, 6379)
     assert not flows(stack, BACKUP_JOB, REDIS, 6379)
+    assert not flows(stack, REDIS, PORTAL, 6379)  # only Redis listens on 6379
     for namespace in ("traefik", "cert-manager", "backup", "keda", "monitoring"):
         assert allowed(stack, "out", (namespace, {"any": "pod"}), 443, peer_ip=vpc_host(stack))
     assert not allowed(stack, "out", ("tractus-x", {"app": "portal"}), 443, peer_ip=INTERNET_HOST)
@@ -286,3 +287,10 @@ def test_credential_properties_cannot_be_written_to_a_properties_file() -> None:
     with pytest.raises(ValueError, match="belong in a Secret"):
         edc_properties.properties_file({edc_properties.OAUTH_CLIENT_SECRET: "x"})
     assert edc_properties.environment_variable("edc.web.https.keystore.password") == "EDC_WEB_HTTPS_KEYSTORE_PASSWORD"
+
+
+def test_network_policies_select_the_pods_the_platform_runs(stack: StackRun) -> None:
+    (redis,) = [s for s in objects(stack, "kubernetes:apps/v1:StatefulSet") if s["metadata"]["name"] == "redis"]
+    labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert REDIS[1].items() <= labels.items()
+    assert redis["metadata"]["namespace"] == REDIS[0]
