@@ -14,8 +14,9 @@ from typing import Any
 import kubernetes_validate
 from pulumi.runtime import rpc
 
-from offline.custom_resources import custom_resource_findings, is_custom_resource
+from offline.custom_resources import custom_resource_findings, is_custom_resource, schema_entry_findings
 from offline.harness import RegisteredResource, StackRun
+from policy import rules
 
 Check = Callable[[StackRun], list[str]]
 
@@ -214,9 +215,36 @@ def rds_encrypted_and_private(run: StackRun) -> list[str]:
     return findings
 
 
+def custom_resource_schemas_cite_their_crds(run: StackRun) -> list[str]:
+    """Every CUSTOM_RESOURCE_SCHEMAS entry names its CRD and chart version and describes fields."""
+    return schema_entry_findings()
+
+
+def policy_resources(run: StackRun) -> list[rules.Resource]:
+    """The stack's resources as the policy pack sees them (secrets unwrapped)."""
+    return [
+        rules.Resource(
+            type=r.type,
+            name=r.name,
+            props=plain(r.inputs),
+            urn=r.urn,
+            property_dependencies=dict(r.property_dependencies),
+        )
+        for r in run.resources
+        if r.custom
+    ]
+
+
+def policy_pack(run: StackRun) -> list[str]:
+    """The mandatory policies of ``policy/`` over every resource of the stack."""
+    return rules.violations(policy_resources(run))
+
+
 CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
     kubernetes_objects_match_schema,
+    custom_resource_schemas_cite_their_crds,
+    policy_pack,
     kms_keys_rotate,
     log_groups_encrypted_with_retention,
     eks_api_not_open_to_internet,

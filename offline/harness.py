@@ -48,6 +48,8 @@ class RegisteredResource:
     component: str
     ignore_changes: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    # property -> URNs of the resources its value was computed from
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +150,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 component=self._component(request.parent),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
                 dependencies=tuple(request.dependencies),
+                property_dependencies={
+                    key: tuple(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items()
+                },
             )
         )
 

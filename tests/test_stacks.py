@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from offline import plan
-from offline.checks import CHECKS, run_checks
+from offline.checks import CHECKS, kubernetes_objects_match_schema, run_checks
 from offline.custom_resources import CUSTOM_RESOURCE_SCHEMAS, CustomResourceSchema
 from offline.harness import RegisteredResource, StackRun, run_stack
 
@@ -160,7 +160,7 @@ def test_schema_check_reads_numbers_as_the_engine_sends_them() -> None:
         "spec": {"ports": [{"port": 443.0}]},
     }
     ok = resource("kubernetes:core/v1:Service", service, "explicit")
-    assert run_checks(StackRun("test", [cluster_of_version("1.35"), ok], {})) == []
+    assert kubernetes_objects_match_schema(StackRun("test", [cluster_of_version("1.35"), ok], {})) == []
 
 
 def test_custom_resources_validate_against_their_crd_schema(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,14 +172,14 @@ def test_custom_resources_validate_against_their_crd_schema(monkeypatch: pytest.
     monkeypatch.setitem(
         CUSTOM_RESOURCE_SCHEMAS,
         ("example.com/v1", "Widget"),
-        CustomResourceSchema("widgets.example.com", widget_schema),
+        CustomResourceSchema("widgets.example.com, widget chart 1.0.0", widget_schema),
     )
 
     def findings(spec: dict[str, Any]) -> list[str]:
         manifest = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "x"}, "spec": spec}
         widget = resource("kubernetes:example.com/v1:Widget", manifest, "explicit")
-        return run_checks(StackRun("test", [cluster_of_version("1.35"), widget], {}))
+        return kubernetes_objects_match_schema(StackRun("test", [cluster_of_version("1.35"), widget], {}))
 
     assert findings({"size": 3.0}) == []
     (missing,) = findings({})
-    assert "spec: 'size' is a required property (schema: widgets.example.com)" in missing
+    assert "spec: 'size' is a required property (schema: widgets.example.com, widget chart 1.0.0)" in missing

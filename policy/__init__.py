@@ -1,0 +1,1 @@
+"""The platform's policy pack; the rules are in ``policy.rules``."""
