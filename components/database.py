@@ -34,7 +34,9 @@ ENGINE = "postgres"
 # restarts the database, so it is a reviewed change of this constant, applied by
 # `pulumi up` in the maintenance window after the weekly restore test has passed on it.
 # RDS still upgrades an instance whose minor version leaves support (announced months
-# ahead), so a forgotten bump cannot leave the database unpatched for long.
+# ahead), so a forgotten bump cannot leave the database unpatched for long; raise this
+# constant to the version RDS moved to before the next `pulumi up --refresh`, or Pulumi
+# would try to go back.
 ENGINE_VERSION = "17.7"
 PARAMETER_GROUP_FAMILY = "postgres17"
 PORT = 5432
