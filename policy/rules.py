@@ -157,7 +157,7 @@ def _helm_image_tags(values: Any, path: str = "values") -> Iterator[tuple[str, A
             yield path, values.get("tag")
         for key, value in values.items():
             yield from _helm_image_tags(value, f"{path}.{key}")
-    elif isinstance(values, list):
+    elif isinstance(values, Sequence) and not isinstance(values, str):
         for index, value in enumerate(values):
             yield from _helm_image_tags(value, f"{path}[{index}]")
 
@@ -214,16 +214,20 @@ def namespaces_default_deny(resources: Sequence[Resource]) -> list[str]:
 # --- S3 ---------------------------------------------------------------------------
 
 
-def _for_bucket(bucket: Resource, resources: Sequence[Resource], type_: str) -> list[Resource]:
-    """The resources of ``type_`` whose ``bucket`` property refers to ``bucket``: by
-    dependency on it, or by its name."""
+def _refers_to(resource: Resource, bucket: Resource) -> bool:
+    """Whether ``resource``'s ``bucket`` property is computed from ``bucket`` or, when it
+    is a literal, names it. The dependency is known even while the bucket's id is not (a
+    first preview), so the property itself is read only when it is a literal."""
+    dependencies = resource.property_dependencies.get("bucket")
+    if dependencies:
+        return bucket.urn in dependencies
     name = bucket.props.get("bucket")
-    return [
-        r
-        for r in resources
-        if r.type == type_
-        and (bucket.urn in (r.property_dependencies.get("bucket") or ()) or (name and r.props.get("bucket") == name))
-    ]
+    return bool(name) and resource.props.get("bucket") == name
+
+
+def _for_bucket(bucket: Resource, resources: Sequence[Resource], type_: str) -> list[Resource]:
+    """The resources of ``type_`` that configure ``bucket``."""
+    return [r for r in resources if r.type == type_ and _refers_to(r, bucket)]
 
 
 def _tls_only(policy: Any) -> bool:

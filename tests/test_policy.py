@@ -7,12 +7,16 @@ resource of both stacks, which must have no mandatory violation.
 from __future__ import annotations
 
 import json
+import runpy
 from copy import deepcopy
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pulumi_policy
 import pytest
 import yaml
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from offline.checks import CHECKS, policy_pack, policy_resources
 from offline.harness import StackRun
@@ -379,3 +383,72 @@ def test_the_pack_is_a_mandatory_python_policy_pack_of_every_rule() -> None:
     assert all(description for _, description in named)
     requirements = (folder / "requirements.txt").read_text()
     assert "pulumi-policy==" in requirements
+
+
+def test_rules_read_properties_as_the_policy_engine_hands_them_over() -> None:
+    # pulumi-policy wraps props in Mapping/Sequence proxies that raise on unknown values.
+    values = {"sidecars": [{"repository": "busybox", "tag": "latest"}]}
+    helm = Resource(
+        rules.HELM_RELEASE, "r", unknown_checking_proxy({"chart": "c", "version": "1.0.0", "values": values})
+    )
+    assert rules.images_pinned(helm) == ["values.sidecars[0].tag is 'latest': pin the image tag"]
+    wrapped = Resource(DEPLOYMENT, "app", unknown_checking_proxy(dict(deployment(container(securityContext={})).props)))
+    assert len(rules.containers_hardened(wrapped)) == 2
+    # A bucket's settings are matched by dependency while its id is still unknown...
+    unknown_id = [
+        Resource(
+            r.type,
+            r.name,
+            unknown_checking_proxy({**r.props, "bucket": UNKNOWN_STRING_VALUE}),
+            r.urn,
+            r.property_dependencies,
+        )
+        if r.type != rules.BUCKET
+        else r
+        for r in bucket_stack()
+    ]
+    assert rules.s3_buckets_protected(unknown_id) == []
+    # ...and a value the engine cannot know yet is reported as such, not as a violation.
+    with pytest.raises(UnknownValueError):
+        rules.rds_protected(
+            Resource(
+                rules.RDS_INSTANCE,
+                "db",
+                unknown_checking_proxy({**GOOD_DATABASE, "storageEncrypted": UNKNOWN_STRING_VALUE}),
+            )
+        )
+
+
+def test_the_pack_runs_every_rule_through_pulumi_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real policy/__main__.py, with a PolicyPack that records instead of serving.
+    packs: list[dict[str, Any]] = []
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: packs.append(kwargs))
+    runpy.run_path(str(Path(rules.__file__).parent / "__main__.py"), run_name="__main__")
+    (pack,) = packs
+    assert pack["enforcement_level"] == pulumi_policy.EnforcementLevel.MANDATORY
+    policies = {policy.name: policy for policy in pack["policies"]}
+    assert set(policies) == {rule.name for rule in rules.RESOURCE_RULES} | {rule.name for rule in rules.STACK_RULES}
+
+    reported: list[str] = []
+    key = SimpleNamespace(
+        resource_type=rules.KMS_KEY, name="k", urn="urn:k", props=unknown_checking_proxy({"enableKeyRotation": False})
+    )
+    policies["kms-keys-rotate"].validate(key, lambda message, urn=None: reported.append(message))
+    assert reported == ["key rotation is off"]
+
+    reported.clear()
+    stack = [
+        SimpleNamespace(
+            resource_type=r.type,
+            name=r.name,
+            urn=r.urn,
+            props=unknown_checking_proxy(dict(r.props)),
+            property_dependencies={k: [SimpleNamespace(urn=u) for u in v] for k, v in r.property_dependencies.items()},
+        )
+        for r in bucket_stack()
+        if r.type != rules.BUCKET_POLICY
+    ]
+    policies["s3-buckets-protected"].validate(
+        SimpleNamespace(resources=stack), lambda message, urn=None: reported.append(message)
+    )
+    assert len(reported) == 1 and "accepts requests without TLS" in reported[0]
