@@ -164,7 +164,9 @@ DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
 DEFAULT_PORTAL_DEPLOYMENT = "portal"
 
 # KEDA's Prometheus triggers query this server. prometheus-operator puts every Prometheus
-# it runs in a namespace behind the `prometheus-operated` Service.
+# it runs in a namespace behind the `prometheus-operated` Service. With Prometheus sharded
+# (playbook "Monitoring Components": 2 shards) each shard holds part of the series: point
+# this at a query layer that sees every shard (Thanos Query, for example) instead.
 DEFAULT_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 
 # Playbook "EDC Security Configuration": the identity provider's endpoints.
