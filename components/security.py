@@ -5,6 +5,12 @@ Security levels come from ``components.namespaces``; this component adds who may
 (roles bound to the groups the cluster's access entries map IAM principals to), which
 traffic may flow (``components.network_policies``) and the connector's security settings
 (non-secret properties in ConfigMaps, credentials in a Secret).
+
+Playbook "Access Logging" gives a Kubernetes audit policy. EKS runs the API server with
+its own audit policy, which cannot be replaced; the cluster sends that audit log to
+CloudWatch (``components/cluster.py``, log type ``audit``). The playbook's policy would
+also have logged Secrets at RequestResponse level, writing every credential's value into
+the audit log.
 """
 
 from __future__ import annotations
