@@ -113,36 +113,30 @@ class Security(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=depends_on)
 
     def _role(self, spec: RoleSpec) -> None:
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=spec.namespace)
-        subjects = [
-            k8s.rbac.v1.SubjectArgs(
-                kind="Group", name=ACCESS_LEVEL_GROUPS[spec.level], api_group="rbac.authorization.k8s.io"
-            )
-        ]
-        rules: list[Any] = [k8s.rbac.v1.PolicyRuleArgs(**_snake(rule)) for rule in spec.rules]
-        if spec.namespace is None:
-            role = k8s.rbac.v1.ClusterRole(
-                f"{self._name}-{spec.name}", metadata=metadata, rules=rules, opts=self._opts()
-            )
-            k8s.rbac.v1.ClusterRoleBinding(
-                f"{self._name}-{spec.name}-binding",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
-                ),
-                subjects=subjects,
-                opts=self._opts(),
-            )
-            return
-        namespaced = k8s.rbac.v1.Role(
-            f"{self._name}-{spec.name}", metadata=metadata, rules=rules, opts=self._opts(spec.namespace)
+        """The role, and its binding to the group of its access level (the binding reads
+        the role's name, so it waits for the role)."""
+        role_type: Any = k8s.rbac.v1.ClusterRole if spec.namespace is None else k8s.rbac.v1.Role
+        binding_type: Any = k8s.rbac.v1.ClusterRoleBinding if spec.namespace is None else k8s.rbac.v1.RoleBinding
+        role = role_type(
+            f"{self._name}-{spec.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=spec.namespace),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(**_snake(rule)) for rule in spec.rules],
+            opts=self._opts(spec.namespace),
         )
-        k8s.rbac.v1.RoleBinding(
+        binding_type(
             f"{self._name}-{spec.name}-binding",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=spec.namespace),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=spec.name),
-            subjects=subjects,
-            opts=self._opts(spec.namespace).merge(pulumi.ResourceOptions(depends_on=[namespaced])),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io",
+                kind="ClusterRole" if spec.namespace is None else "Role",
+                name=role.metadata.name,
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="Group", name=ACCESS_LEVEL_GROUPS[spec.level], api_group="rbac.authorization.k8s.io"
+                )
+            ],
+            opts=self._opts(spec.namespace),
         )
 
     def _policies(self) -> list[Policy]:
