@@ -71,9 +71,9 @@ def test_roles_are_bound_to_the_groups_of_the_access_entries(stack: StackRun) ->
     assert bindings["developer"]["roleRef"]["kind"] == "Role"
     assert bindings["developer"]["metadata"]["namespace"] == "tractus-x"
     for role in expected:
-        (binding,) = [r for r in stack.resources if r.name == f"tractusx-security-{role}-binding"]
+        (registered,) = [r for r in stack.resources if r.name == f"tractusx-security-{role}-binding"]
         (created,) = [r for r in stack.resources if r.name == f"tractusx-security-{role}"]
-        assert created.urn in binding.dependencies  # bound only once the role exists
+        assert created.urn in registered.dependencies  # bound only once the role exists
 
 
 # --- NetworkPolicies: a small evaluator of the declared policies -------------------------
