@@ -1,0 +1,128 @@
+"""``python3 -m txbackup <command>``: the entry point of the backup and restore-test CronJobs.
+
+Configuration comes from the environment the CronJobs set (BACKUP_BUCKET,
+BACKUP_KMS_KEY_ARN, AWS_REGION, DATABASES, the libpq PG* variables); AWS credentials from
+boto3's default chain (IRSA in the cluster). Exit status: 0 success, 1 failure (one line
+on stderr naming the problem), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import boto3
+import psycopg
+from botocore.config import Config
+
+from txbackup import certificates, config, database, restore
+from txbackup.errors import BackupError
+from txbackup.kube import KubeClient
+from txbackup.postgres import database_names
+from txbackup.store import BackupStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger("txbackup")
+
+AWS_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=120)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="txbackup", description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("database", help="pg_dumpall globals and pg_dump of each database in DATABASES")
+    commands.add_parser("config", help="Kubernetes resources, Secrets sealed with BACKUP_KMS_KEY_ARN")
+    commands.add_parser("certificates", help="TLS Secrets (sealed) and a certificate expiry report")
+    commands.add_parser("restore-test", help="restore the latest database backup into scratch databases and check it")
+    restore_parser = commands.add_parser("restore", help="restore databases of a database backup")
+    restore_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
+    restore_parser.add_argument(
+        "--database", action="append", default=[], help="a database of the backup (repeatable; default: all)"
+    )
+    restore_parser.add_argument("--target-database", help="restore the one --database into this database instead")
+    restore_parser.add_argument(
+        "--clean", action="store_true", help="replace the dump's objects in a non-empty target database"
+    )
+    return parser
+
+
+def _require(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise BackupError(f"environment variable {name} is not set")
+    return value
+
+
+def _session(environ: Mapping[str, str]) -> boto3.session.Session:
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise BackupError("environment variable AWS_REGION is not set")
+    return boto3.session.Session(region_name=region)
+
+
+def _store(environ: Mapping[str, str], prefix: str) -> BackupStore:
+    s3: S3Client = _session(environ).client("s3", config=AWS_CONFIG)
+    return BackupStore(s3, _require(environ, "BACKUP_BUCKET"), prefix)
+
+
+def _kms(environ: Mapping[str, str]) -> KMSClient:
+    kms: KMSClient = _session(environ).client("kms", config=AWS_CONFIG)
+    return kms
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    if args.command == "database":
+        names = database_names(_require(environ, "DATABASES"), "DATABASES")
+        database.backup_databases(_store(environ, database.PREFIX), names)
+    elif args.command in ("config", "certificates"):
+        key_arn = _require(environ, "BACKUP_KMS_KEY_ARN")
+        store = _store(environ, args.command)
+        kube = KubeClient.in_cluster(dict(environ))
+        if args.command == "config":
+            config.backup_config(store, kube, _kms(environ), key_arn)
+        else:
+            certificates.backup_certificates(store, kube, _kms(environ), key_arn)
+    elif args.command == "restore":
+        for name in [*args.database, *([args.target_database] if args.target_database else [])]:
+            database_names(name, "--database/--target-database")
+        restore.restore(
+            _store(environ, database.PREFIX),
+            args.backup_id,
+            databases=args.database,
+            target=args.target_database,
+            clean=args.clean,
+        )
+    elif args.command == "restore-test":
+        names = database_names(_require(environ, "DATABASES"), "DATABASES")
+        restore.restore_test(_store(environ, database.PREFIX), names)
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Unwinds through the upload's cleanup (abort of the multipart upload, kill of pg_dump).
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True
+    )
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        run(args, os.environ)
+    except BackupError as error:
+        print(f"txbackup {args.command}: {error}", file=sys.stderr)
+        return 1
+    except psycopg.Error as error:
+        print(f"txbackup {args.command}: PostgreSQL error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+    return 0

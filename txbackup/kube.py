@@ -1,0 +1,124 @@
+"""A small read-only Kubernetes API client over the standard library, for in-cluster use.
+
+Authenticates with the pod's ServiceAccount token and verifies the API server against the
+ServiceAccount CA; discovers every listable resource and lists it page by page.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from txbackup.errors import BackupError
+
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+PAGE_SIZE = 250
+TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    group_version: str  # "v1" or "<group>/<version>"
+    name: str  # plural, e.g. "configmaps"
+    kind: str
+    namespaced: bool
+
+    @property
+    def path(self) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        return f"{base}/{self.name}"
+
+    @property
+    def group(self) -> str:
+        return self.group_version.rpartition("/")[0]
+
+    def __str__(self) -> str:
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+
+class KubeClient:
+    def __init__(self, server: str, token: str, ca_file: str) -> None:
+        self.server = server.rstrip("/")
+        self._token = token
+        self._context = ssl.create_default_context(cafile=ca_file)
+
+    @classmethod
+    def in_cluster(cls, environ: dict[str, str], account_dir: Path | None = None) -> KubeClient:
+        account_dir = account_dir or SERVICE_ACCOUNT_DIR
+        host = environ.get("KUBERNETES_SERVICE_HOST")
+        port = environ.get("KUBERNETES_SERVICE_PORT", "443")
+        if not host:
+            raise BackupError("KUBERNETES_SERVICE_HOST is not set: this command runs inside the cluster")
+        try:
+            token = (account_dir / "token").read_text().strip()
+        except OSError as error:
+            raise BackupError(f"cannot read the ServiceAccount token: {error}") from None
+        if ":" in host:
+            host = f"[{host}]"
+        return cls(f"https://{host}:{port}", token, str(account_dir / "ca.crt"))
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """The JSON at ``path``; None when the API answers 404 (resource type not served)."""
+        url = self.server + path + (("?" + urllib.parse.urlencode(params)) if params else "")
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=self._context) as response:
+                document = json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise BackupError(f"Kubernetes API {path}: HTTP {error.code} {error.reason}") from None
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise BackupError(f"Kubernetes API {self.server}{path}: {error}") from None
+        if not isinstance(document, dict):
+            raise BackupError(f"Kubernetes API {path}: unexpected answer")
+        return document
+
+    def resources(self) -> list[ApiResource]:
+        """Every listable resource type, in each API group's preferred version."""
+        group_versions = ["v1"]
+        groups = self.get("/apis") or {}
+        for group in groups.get("groups", []):
+            group_versions.append(group["preferredVersion"]["groupVersion"])
+        found: list[ApiResource] = []
+        for group_version in group_versions:
+            path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+            listing = self.get(path) or {}
+            for resource in listing.get("resources", []):
+                if "/" in resource["name"] or "list" not in resource.get("verbs", []):
+                    continue  # subresources (pods/log, ...) and types that cannot be listed
+                found.append(ApiResource(group_version, resource["name"], resource["kind"], resource["namespaced"]))
+        return found
+
+    def list(self, resource: ApiResource, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every object of a type (all namespaces), page by page, with apiVersion and kind set."""
+        token = ""
+        while True:
+            query = {"limit": str(PAGE_SIZE), **(params or {})}
+            if token:
+                query["continue"] = token
+            page = self.get(resource.path, query)
+            if page is None:
+                return
+            for item in page.get("items", []):
+                yield {"apiVersion": resource.group_version, "kind": resource.kind, **item}
+            token = page.get("metadata", {}).get("continue", "")
+            if not token:
+                return
+
+
+SECRETS = ApiResource("v1", "secrets", "Secret", namespaced=True)
+
+
+def secret_reference(secret: dict[str, Any]) -> str:
+    metadata = secret.get("metadata", {})
+    return f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
