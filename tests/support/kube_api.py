@@ -1,0 +1,147 @@
+"""A small fake Kubernetes API over HTTPS on loopback: discovery and paginated list endpoints,
+bearer-token authentication, the ``type=`` field selector on Secrets."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+PAGE = 2  # small pages, so every list exercises the continue token
+
+
+def certificate(
+    common_name: str, not_after: datetime.datetime, names: list[str], ips: list[str] | None = None
+) -> tuple[bytes, bytes]:
+    """A self-signed certificate and its key, both PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in names]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips or []]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - datetime.timedelta(days=400))
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@dataclass
+class FakeApi:
+    token: str
+    # group version -> [(plural, kind, namespaced, verbs)]
+    resources: dict[str, list[tuple[str, str, bool, list[str]]]] = field(default_factory=dict)
+    # list path (/api/v1/secrets) -> objects
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, group_version: str, plural: str, kind: str, namespaced: bool, items: list[dict[str, Any]]) -> None:
+        self.resources.setdefault(group_version, []).append((plural, kind, namespaced, ["get", "list", "watch"]))
+        base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        self.objects[f"{base}/{plural}"] = items
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if path == "/apis":
+            groups = sorted({gv.split("/")[0] for gv in self.resources if gv != "v1"})
+            return 200, {
+                "kind": "APIGroupList",
+                "groups": [
+                    {
+                        "name": g,
+                        "preferredVersion": {"groupVersion": next(v for v in self.resources if v.startswith(g))},
+                    }
+                    for g in groups
+                ],
+            }
+        for group_version, resources in self.resources.items():
+            base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+            if path == base:
+                listed = [
+                    {"name": name, "kind": kind, "namespaced": namespaced, "verbs": verbs}
+                    for name, kind, namespaced, verbs in resources
+                ]
+                return 200, {"kind": "APIResourceList", "groupVersion": group_version, "resources": listed}
+        if path not in self.objects:
+            return 404, {"kind": "Status", "code": 404}
+        items = self.objects[path]
+        selector = query.get("fieldSelector", "")
+        if selector.startswith("type="):
+            items = [item for item in items if item.get("type") == selector.removeprefix("type=")]
+        start = int(query.get("continue") or 0)
+        page = items[start : start + min(PAGE, int(query.get("limit", PAGE)))]
+        more = start + len(page) < len(items)
+        return 200, {"kind": "List", "metadata": {"continue": str(start + len(page)) if more else ""}, "items": page}
+
+
+@dataclass(frozen=True)
+class RunningApi:
+    host: str
+    port: int
+    account_dir: Path
+
+    def env(self) -> dict[str, str]:
+        return {"KUBERNETES_SERVICE_HOST": self.host, "KUBERNETES_SERVICE_PORT": str(self.port)}
+
+
+@contextmanager
+def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
+    """Serves ``api`` over TLS; ``directory`` gets the ServiceAccount files (token, ca.crt)."""
+    cert_pem, key_pem = certificate(
+        "kubernetes", datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ca.crt").write_bytes(cert_pem)
+    (directory / "token").write_text(api.token)
+    (directory / "tls.key").write_bytes(key_pem)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if self.headers.get("Authorization") != f"Bearer {api.token}":
+                status, body = 401, {"kind": "Status", "code": 401}
+            else:
+                status, body = api.answer(url.path, dict(urllib.parse.parse_qsl(url.query)))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "ca.crt", directory / "tls.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RunningApi("127.0.0.1", int(server.server_address[1]), directory)
+    finally:
+        server.shutdown()
+        server.server_close()
