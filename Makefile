@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= all
 
-.PHONY: plan test lint typecheck unit system-packages clean
+.PHONY: plan test lint typecheck unit system-packages benchmark clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ unit: $(VENV)/.installed system-packages
 ## system-packages: the Debian packages in system-packages.txt that the tests run for real.
 system-packages:
 	tools/install-system-packages
+
+## benchmark: the streaming backup and restore against pg_dump and the playbook's tar.gz upload
+## on a generated database of >= 1 GB (several minutes; not part of the tests).
+benchmark: $(VENV)/.installed system-packages
+	$(PY) -m benchmarks.backup_restore
 
 clean:
 	rm -rf build
