@@ -37,7 +37,7 @@ ENGINE = "postgres"
 # ahead), so a forgotten bump cannot leave the database unpatched for long; raise this
 # constant to the version RDS moved to before the next `pulumi up --refresh`, or Pulumi
 # would try to go back.
-ENGINE_VERSION = "17.7"
+ENGINE_VERSION = "17.9"
 PARAMETER_GROUP_FAMILY = "postgres17"
 PORT = 5432
 # The RSA 2048 CA valid until 2061, which every PostgreSQL client can verify.
@@ -45,7 +45,7 @@ CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 MASTER_USERNAME = "platform_admin"
 
 # The official image with the psql of the server's major version, for the init Job.
-INIT_IMAGE = "postgres:17.7-alpine@sha256:bb377b7239d2774ac8cc76f481596ce96c5a6b5e9d141f6d0a0ee371a6e7c0f2"
+INIT_IMAGE = "postgres:17.9-alpine@sha256:c7526c0f6c3f30260a563d7bcf8ad778effac59a44f8ffa86678c35418338609"
 
 # Statements slower than this are logged (playbook "Key Metrics to Monitor": response
 # times); every connection and disconnection is logged for the audit trail.
