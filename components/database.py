@@ -478,6 +478,8 @@ class Database(pulumi.ComponentResource):
                 parent=self,
                 provider=args.cluster.k8s_provider,
                 depends_on=[self.instance, *depends_on],
+                # Any change of the spec is a new run of the SQL.
+                replace_on_changes=["spec"],
                 delete_before_replace=True,
             ),
         )

@@ -47,6 +47,8 @@ class RegisteredResource:
     parent: str
     component: str
     ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
     dependencies: tuple[str, ...] = ()
     # property -> URNs of the resources its value was computed from
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -149,6 +151,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 component=self._component(request.parent),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
+                replace_on_changes=tuple(getattr(request, "replaceOnChanges", ())),
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 dependencies=tuple(request.dependencies),
                 property_dependencies={
                     key: tuple(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items()

@@ -242,6 +242,9 @@ def test_init_job_reruns_on_rotation_and_connects_with_verified_tls(stack: Stack
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["automountServiceAccountToken"] is False
     assert stack.one(INSTANCE).urn in job.dependencies
+    # A Job is immutable and its name fixed: a changed spec deletes it, then runs it anew.
+    assert job.replace_on_changes == ("spec",)
+    assert job.delete_before_replace is True
 
 
 def test_a_rotation_changes_the_init_jobs_template() -> None:
