@@ -9,9 +9,11 @@ import datetime
 import gzip
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,39 @@ def test_a_backup_interrupted_mid_upload_is_not_latest_and_the_previous_one_rest
         assert table_checksums(pg, "r_latest") == table_checksums(pg, "edc_data")
     finally:
         pg.drop("r_latest")
+
+
+def test_a_job_terminated_mid_upload_aborts_it_and_leaves_no_backup(
+    job_env: dict[str, str], aws: AwsApi, tmp_path: Path
+) -> None:
+    # Kubernetes stops a Job with SIGTERM (deadline, deletion, node drain). A pg_dump that
+    # writes one 32 MiB part and then stalls makes the moment certain.
+    shim = tmp_path / "pg_dump"
+    shim.write_text("#!/bin/sh\nhead -c 34000000 /dev/urandom\nexec sleep 60\n")
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, **job_env, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    before = objects(aws)
+    s3 = aws.client("s3")
+    job = subprocess.Popen(
+        [sys.executable, "-m", "txbackup", "database"], cwd=REPOSITORY, env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(
+            s3.list_parts(Bucket=aws.bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts")
+            for u in s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", [])
+            if u["Key"].endswith(".dump")
+        ):
+            assert time.monotonic() < deadline and job.poll() is None, "no part was uploaded"
+            time.sleep(0.05)
+        job.send_signal(signal.SIGTERM)
+        _, stderr = job.communicate(timeout=30)
+    finally:
+        job.kill()
+    assert job.returncode == 128 + signal.SIGTERM, stderr
+    assert "aborted the upload of" in stderr
+    assert s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+    assert [key for key in set(objects(aws)) - set(before) if not key.endswith("globals.sql")] == []
 
 
 def test_a_failing_pg_dump_aborts_its_upload_and_fails_the_run(
