@@ -400,6 +400,8 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[k
     )
     api.add("v1", "events", "Event", True, [{"metadata": {"namespace": "edc", "name": "noise"}}])
     api.add("v1", "pods/log", "Pod", True, [])
+    api.add("metrics.k8s.io/v1beta1", "pods", "PodMetrics", True, [{"metadata": {"namespace": "edc", "name": "p"}}])
+    api.unavailable.add("metrics.k8s.io/v1beta1")  # not configuration: never asked
     api.add(
         "networking.k8s.io/v1",
         "ingresses",

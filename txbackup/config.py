@@ -4,7 +4,7 @@ Every listable resource type the API serves, both scopes, in each group's prefer
 version: workloads, ConfigMaps, Secrets (sealed, see ``envelope``), PersistentVolumes and
 claims, Ingresses, CRDs and every custom resource (Argo CD Applications and AppProjects,
 cert-manager objects, ...) and Helm releases (Secrets of type ``helm.sh/release.v1``).
-Events and metrics are left out: they are not configuration. One object,
+Events and the metrics APIs are left out: they are not configuration. One object,
 ``config/<id>/resources.jsonl.gz``, streamed; the manifest counts objects per type.
 """
 
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 PREFIX = "config"
 RESOURCES = "resources.jsonl.gz"
 SKIPPED_TYPES = frozenset({"events", "events.events.k8s.io"})
-SKIPPED_GROUPS = frozenset({"metrics.k8s.io"})
+# Metrics, not configuration (metrics-server and KEDA serve them).
+SKIPPED_GROUPS = frozenset({"metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io"})
 HELM_RELEASE = "helm.sh/release.v1"
 
 
@@ -39,7 +40,7 @@ def encryption_context(prefix: str, backup_id: str) -> dict[str, str]:
 
 def backup_config(store: BackupStore, kube: KubeClient, kms: KMSClient, key_arn: str) -> Manifest:
     backup_id, started = begin(store)
-    resources = [r for r in kube.resources() if str(r) not in SKIPPED_TYPES and r.group not in SKIPPED_GROUPS]
+    resources = [r for r in kube.resources(SKIPPED_GROUPS) if str(r) not in SKIPPED_TYPES]
     envelope = Envelope.create(kms, key_arn, encryption_context(PREFIX, backup_id))
     counts: Counter[str] = Counter()
     helm_releases: list[dict[str, str]] = []

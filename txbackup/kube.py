@@ -83,12 +83,17 @@ class KubeClient:
             raise BackupError(f"Kubernetes API {path}: unexpected answer")
         return document
 
-    def resources(self) -> list[ApiResource]:
-        """Every listable resource type, in each API group's preferred version."""
+    def resources(self, skip_groups: frozenset[str] = frozenset()) -> list[ApiResource]:
+        """Every listable resource type, in each API group's preferred version.
+
+        Groups in ``skip_groups`` are not even asked: an aggregated API that is down (the
+        metrics APIs of metrics-server and KEDA) answers 503 and would fail the backup.
+        """
         group_versions = ["v1"]
         groups = self.get("/apis") or {}
         for group in groups.get("groups", []):
-            group_versions.append(group["preferredVersion"]["groupVersion"])
+            if group["name"] not in skip_groups:
+                group_versions.append(group["preferredVersion"]["groupVersion"])
         found: list[ApiResource] = []
         for group_version in group_versions:
             path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"

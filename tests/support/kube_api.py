@@ -57,6 +57,8 @@ class FakeApi:
     resources: dict[str, list[tuple[str, str, bool, list[str]]]] = field(default_factory=dict)
     # list path (/api/v1/secrets) -> objects
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # group versions whose aggregated API server is down (503), like a failed metrics-server
+    unavailable: set[str] = field(default_factory=set)
 
     def add(self, group_version: str, plural: str, kind: str, namespaced: bool, items: list[dict[str, Any]]) -> None:
         self.resources.setdefault(group_version, []).append((plural, kind, namespaced, ["get", "list", "watch"]))
@@ -78,6 +80,8 @@ class FakeApi:
             }
         for group_version, resources in self.resources.items():
             base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+            if path == base and group_version in self.unavailable:
+                return 503, {"kind": "Status", "code": 503}
             if path == base:
                 listed = [
                     {"name": name, "kind": kind, "namespaced": namespaced, "verbs": verbs}
