@@ -1,0 +1,499 @@
+"""The platform's alert and recording rules, as data: one source for the PrometheusRule
+objects the monitoring component creates and the rule file ``promtool`` checks and tests.
+
+The seven alerts of the playbook ("Monitoring and Alerting" > "Alert Configuration") keep
+their names, thresholds, durations, severities and annotations. Where the playbook's
+expression misfires on the series a real cluster produces, the rule says why next to the
+corrected expression (tests/test_alert_rules.py shows each case with promtool). The rules
+the playbook implies but lacks follow: backups and the restore test, certificates, the
+database, HPAs at their maximum, and multi-window multi-burn-rate alerts for the SLA table.
+
+Prometheus runs sharded (playbook "Horizontal Scaling": shards 2), and the operator
+evaluates every rule on every shard over that shard's share of the targets. So no rule
+relies on ``absent()`` (a shard that does not scrape a job would fire forever), and the
+ratios below are per-shard samples of the load-balanced traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from components.schedules import BACKUP_NAMESPACE, RESTORE_TEST, SCHEDULED_JOBS, ScheduledJob
+
+CRITICAL = "critical"
+WARNING = "warning"
+SEVERITIES = (CRITICAL, WARNING)
+
+# The playbook's runbook link (PodCrashLooping); every alert gets one under the same base.
+RUNBOOK_BASE_URL = "https://runbooks.tractus-x.org"
+
+# Playbook "Alert Configuration" thresholds and durations.
+CRASH_LOOP_RESTARTS = 3  # ">3 restarts in 15 minutes"
+CRASH_LOOP_WINDOW = "15m"
+RESOURCE_USAGE_RATIO = 0.9  # ">90% CPU/memory for >10 minutes"
+CERTIFICATE_WARNING_DAYS = 30  # "30 days before expiry"
+ERROR_RATE_RATIO = 0.05  # ">5% for >15 minutes"
+SLOW_RESPONSE_SECONDS = 2  # ">2s ... for >10 minutes" (95th percentile)
+DISK_USAGE_RATIO = 0.8  # ">80% for >5 minutes"
+
+# Added here: a certificate a week from expiry pages (the warning has been ignored for 23
+# days, or renewal is broken); cert-manager renews a 90-day certificate 30 days ahead.
+CERTIFICATE_CRITICAL_DAYS = 7
+DATABASE_FREE_STORAGE_RATIO = 0.1
+# Playbook "Recovery Point Objectives": database 1 hour. Lag beyond it breaks the RPO of
+# the dr stack's replica; five minutes is the early warning.
+REPLICA_LAG_WARNING_SECONDS = 300
+REPLICA_LAG_CRITICAL_SECONDS = 3600
+HPA_AT_MAX_FOR = "15m"
+
+# Traefik names the service of an Ingress backend "<namespace>-<service>-<port>" (plus
+# "@<provider>"); its own services end in "@internal" and carry no user traffic.
+EDGE_SERVICES = 'service!~".*@internal"'
+WRITABLE = 'fstype=~"ext4|xfs"'
+LATENCY_BUCKET = r'le=~"2|2\\.0"'  # Prometheus 3 writes classic-histogram bounds as "2.0"
+
+
+@dataclass(frozen=True)
+class Slo:
+    """One row of the playbook's "Service Level Agreements" as an error budget."""
+
+    name: str
+    objective: float  # fraction of good requests over the 30-day period
+    selector: str  # Traefik service series of the requests it covers
+    kind: str  # "availability" (5xx are bad), "latency" (slower than 2 s is bad)
+    description: str
+
+
+SLOS: tuple[Slo, ...] = (
+    Slo("portal-availability", 0.999, 'service=~"tractus-x-.*portal.*"', "availability", "Tractus-X Portal 99.9%"),
+    Slo("edc-availability", 0.9995, 'service=~"edc-standalone-.*"', "availability", "EDC connectors 99.95%"),
+    # "API Response Time: 95th percentile < 2s": at most 5% of requests slower than 2 s.
+    Slo("api-latency", 0.95, EDGE_SERVICES, "latency", "95th percentile response time under 2 s"),
+    Slo("error-rate", 0.99, EDGE_SERVICES, "availability", "error rate under 1%"),
+)
+
+# Google SRE Workbook, "Alerting on SLOs", multiwindow multi-burn-rate alerts for a 30-day
+# budget: (long window, short window, burn rate, severity, for).
+BURN_RATE_WINDOWS: tuple[tuple[str, str, float, str, str], ...] = (
+    ("1h", "5m", 14.4, CRITICAL, "2m"),  # 2% of the budget in one hour
+    ("6h", "30m", 6.0, CRITICAL, "15m"),  # 5% in six hours
+    ("1d", "2h", 3.0, WARNING, "1h"),  # 10% in a day
+    ("3d", "6h", 1.0, WARNING, "3h"),  # 10% in three days
+)
+SLO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert: str
+    expr: str
+    for_: str
+    severity: str
+    summary: str
+    description: str
+    runbook: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def as_rule(self) -> dict[str, Any]:
+        return {
+            "alert": self.alert,
+            "expr": self.expr,
+            **({"for": self.for_} if self.for_ else {}),
+            "labels": {"severity": self.severity, **self.labels},
+            "annotations": {
+                "summary": self.summary,
+                "description": self.description,
+                "runbook_url": f"{RUNBOOK_BASE_URL}/{self.runbook}",
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    record: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def as_rule(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"record": self.record, "expr": self.expr}
+        if self.labels:
+            rule["labels"] = dict(self.labels)
+        return rule
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    rules: tuple[Alert | Record, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rules": [rule.as_rule() for rule in self.rules]}
+
+
+@dataclass(frozen=True)
+class AlertParameters:
+    database_identifier: str  # the RDS instance, f"{name_prefix}-postgres"
+    database_allocated_storage_gib: int
+
+
+def _one_line(expr: str) -> str:
+    return " ".join(expr.split())
+
+
+def playbook_alerts() -> tuple[Alert, ...]:
+    """The seven alerts of "Alert Configuration", corrected where they misfire."""
+    containers = 'container!="", container!="POD"'
+    by_container = "namespace, pod, container"
+    return (
+        Alert(
+            "PodCrashLooping",
+            # Playbook: rate(...[15m]) > 0.2. rate() is per second, so 0.2 means 180
+            # restarts in 15 minutes, not 3: the alert never fired. increase() counts the
+            # restarts; round() undoes its extrapolation to the window's edges (3 restarts
+            # seen over 14 of 15 minutes read as 3.2). Under the kubelet's back-off a pod
+            # settles at one restart per 5 minutes, i.e. exactly 3 per 15 minutes, so a
+            # container waiting in CrashLoopBackOff fires as well.
+            _one_line(f"""
+                round(increase(kube_pod_container_status_restarts_total[{CRASH_LOOP_WINDOW}]))
+                  > {CRASH_LOOP_RESTARTS}
+                or on ({by_container})
+                max by ({by_container}) (
+                  max_over_time(kube_pod_container_status_waiting_reason{{reason="CrashLoopBackOff"}}[5m])
+                ) >= 1
+            """),
+            "5m",
+            CRITICAL,
+            "Pod {{ $labels.pod }} is crash looping",
+            "Pod {{ $labels.pod }} in namespace {{ $labels.namespace }} is restarting frequently",
+            "pod-crash-looping",
+        ),
+        Alert(
+            "HighResourceUsage",
+            # Playbook: working_set / spec_memory_limit > 0.9 over raw cAdvisor series. A
+            # container without a limit has limit 0, so the ratio is +Inf and fired for
+            # every unlimited container; the pod-level (container="") and pause ("POD")
+            # cgroups doubled each pod. Only containers with a limit count now.
+            _one_line(f"""
+                max by ({by_container}) (container_memory_working_set_bytes{{{containers}}})
+                / max by ({by_container}) (container_spec_memory_limit_bytes{{{containers}}} > 0)
+                > {RESOURCE_USAGE_RATIO}
+            """),
+            "10m",
+            CRITICAL,
+            "High memory usage in {{ $labels.pod }}",
+            "Container {{ $labels.container }} in pod {{ $labels.pod }} is using more than 90% of its memory limit",
+            "high-resource-usage",
+            {"resource": "memory"},
+        ),
+        Alert(
+            "HighResourceUsage",
+            # The playbook's heading says CPU or memory but its rule only covers memory:
+            # CPU use against the limit kube-state-metrics reports (no limit, no alert).
+            _one_line(f"""
+                sum by ({by_container}) (rate(container_cpu_usage_seconds_total{{{containers}}}[5m]))
+                / sum by ({by_container}) (kube_pod_container_resource_limits{{resource="cpu", unit="core"}} > 0)
+                > {RESOURCE_USAGE_RATIO}
+            """),
+            "10m",
+            CRITICAL,
+            "High CPU usage in {{ $labels.pod }}",
+            "Container {{ $labels.container }} in pod {{ $labels.pod }} is using more than 90% of its CPU limit",
+            "high-resource-usage",
+            {"resource": "cpu"},
+        ),
+        Alert(
+            "EDCConnectorDown",
+            # Playbook: up{job="tractus-x-edc"} == 0 alone stays silent when every
+            # connector pod is gone (no target, no `up` series). A connector Deployment
+            # with replicas wanted and none available fires too. absent() is not used:
+            # a shard that does not scrape the connector would fire forever.
+            _one_line("""
+                up{job="tractus-x-edc"} == 0
+                or on (namespace, deployment)
+                (kube_deployment_status_replicas_available{namespace="edc-standalone"} == 0
+                  and on (namespace, deployment) kube_deployment_spec_replicas{namespace="edc-standalone"} > 0)
+            """),
+            "5m",
+            CRITICAL,
+            "EDC Connector is down",
+            "EDC Connector {{ $labels.instance }}{{ $labels.deployment }} has been down for more than 5 minutes",
+            "edc-connector-down",
+        ),
+        _certificate_expiry(CERTIFICATE_WARNING_DAYS, WARNING),
+        _certificate_expiry(CERTIFICATE_CRITICAL_DAYS, CRITICAL),
+        Alert(
+            "HighErrorRate",
+            # Playbook: rate(http_requests_total{status=~"5.."}) / rate(http_requests_total).
+            # Division matches series label for label, so each 5xx series was divided by
+            # itself: any single 5xx read as a 100% error rate. The ratio is now summed per
+            # service, on the series the edge produces (Traefik, label `code`).
+            _one_line(f"""
+                sum by (service) (rate(traefik_service_requests_total{{{EDGE_SERVICES}, code=~"5.."}}[5m]))
+                / sum by (service) (rate(traefik_service_requests_total{{{EDGE_SERVICES}}}[5m]))
+                > {ERROR_RATE_RATIO}
+            """),
+            "15m",
+            WARNING,
+            "High error rate for {{ $labels.service }}",
+            "Service {{ $labels.service }} has an error rate above 5%",
+            "high-error-rate",
+        ),
+        Alert(
+            "SlowResponseTimes",
+            # Playbook: histogram_quantile(0.95, rate(..._bucket[5m])) without summing the
+            # buckets: one quantile per pod, method and status code, so a single slow
+            # request on a quiet pod fired. Buckets are summed per service (keeping `le`).
+            _one_line(f"""
+                histogram_quantile(0.95,
+                  sum by (service, le) (rate(traefik_service_request_duration_seconds_bucket{{{EDGE_SERVICES}}}[5m])))
+                > {SLOW_RESPONSE_SECONDS}
+            """),
+            "10m",
+            WARNING,
+            "Slow response times for {{ $labels.service }}",
+            "95th percentile response time for {{ $labels.service }} is above 2 seconds",
+            "slow-response-times",
+        ),
+        Alert(
+            "HighDiskUsage",
+            # Playbook: (size - free) / size over every filesystem. `free` counts the
+            # blocks reserved for root, so usage read low next to df; and read-only images
+            # (squashfs, the container overlay, tmpfs) sit at 100% and fired forever. Use
+            # `avail` as df does, on writable ext4/xfs volumes (node disks and mounted PVs).
+            _one_line(f"""
+                (1 - node_filesystem_avail_bytes{{{WRITABLE}}} / node_filesystem_size_bytes{{{WRITABLE}}})
+                > {DISK_USAGE_RATIO}
+                and on (instance, device, mountpoint) node_filesystem_readonly{{{WRITABLE}}} == 0
+            """),
+            "5m",
+            WARNING,
+            "High disk usage on {{ $labels.instance }}",
+            "Disk usage on {{ $labels.instance }} is above 80%",
+            "high-disk-usage",
+        ),
+    )
+
+
+def _certificate_expiry(days: int, severity: str) -> Alert:
+    return Alert(
+        "CertificateExpiringSoon",
+        # Playbook expression kept: the blackbox exporter's probes of the platform's
+        # HTTPS endpoints give probe_ssl_earliest_cert_expiry (an expired one is negative).
+        f"probe_ssl_earliest_cert_expiry - time() < {days} * 24 * 3600",
+        "1h",
+        severity,
+        "Certificate expiring soon",
+        f"Certificate for {{{{ $labels.instance }}}} expires in less than {days} days",
+        "certificate-expiring-soon",
+    )
+
+
+def _job_label(job: ScheduledJob) -> str:
+    return f'namespace="{BACKUP_NAMESPACE}", cronjob="{job.name}"'
+
+
+def scheduled_job_alerts() -> tuple[Alert, ...]:
+    """A backup or restore test that failed, or has not succeeded within its max age."""
+    alerts: list[Alert] = []
+    for job in SCHEDULED_JOBS:
+        is_restore = job == RESTORE_TEST
+        selector = _job_label(job)
+        alerts.append(
+            Alert(
+                "RestoreTestFailed" if is_restore else "BackupJobFailed",
+                # The newest failed Job of the CronJob started after its last success
+                # (or it never succeeded): a failed Job kept by the history limit after a
+                # later success does not fire.
+                _one_line(f"""
+                    max by (namespace, cronjob) (label_replace(
+                      (kube_job_status_start_time{{namespace="{BACKUP_NAMESPACE}"}}
+                        and on (namespace, job_name) (kube_job_status_failed{{namespace="{BACKUP_NAMESPACE}"}} > 0))
+                      * on (namespace, job_name) group_left (owner_name)
+                        kube_job_owner{{namespace="{BACKUP_NAMESPACE}", owner_kind="CronJob", owner_name="{job.name}"}},
+                      "cronjob", "$1", "owner_name", "(.+)"))
+                    > on (namespace, cronjob) (
+                      max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{selector}}})
+                      or on (namespace, cronjob) (max by (namespace, cronjob) (kube_cronjob_created{{{selector}}}) * 0))
+                """),
+                "",
+                WARNING,
+                f"{job.name} failed",
+                f"The latest run of CronJob {{{{ $labels.namespace }}}}/{job.name} failed ({job.purpose})",
+                "restore-test-failed" if is_restore else "backup-job-failed",
+                {"cronjob": job.name},
+            )
+        )
+        max_age = job.max_age_hours * 3600
+        alerts.append(
+            Alert(
+                "RestoreTestTooOld" if is_restore else "BackupTooOld",
+                # kube-state-metrics exposes the last successful time only after a first
+                # success: a CronJob older than the max age that never succeeded fires too.
+                _one_line(f"""
+                    time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{selector}}})
+                      > {max_age}
+                    or on (namespace, cronjob) (
+                      time() - max by (namespace, cronjob) (kube_cronjob_created{{{selector}}}) > {max_age}
+                      unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{{selector}}})
+                """),
+                "",
+                WARNING if is_restore else CRITICAL,
+                f"No successful {job.name} in {job.max_age_hours} hours",
+                f"CronJob {{{{ $labels.namespace }}}}/{job.name} has not succeeded for more than "
+                f"{job.max_age_hours} hours ({job.purpose})",
+                "restore-test-too-old" if is_restore else "backup-too-old",
+                {"cronjob": job.name},
+            )
+        )
+    return tuple(alerts)
+
+
+def certificate_alerts() -> tuple[Alert, ...]:
+    return (
+        Alert(
+            "CertificateNotReady",
+            # "Certificate Monitoring": every Certificate's Ready condition, from
+            # cert-manager's own metrics instead of a kubectl loop. An ACME HTTP-01
+            # issuance takes a minute or two; 15 minutes not Ready means it is stuck.
+            _one_line("""
+                max by (namespace, name) (certmanager_certificate_ready_status{condition=~"False|Unknown"}) == 1
+            """),
+            "15m",
+            WARNING,
+            "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not Ready",
+            "cert-manager cannot issue or renew Certificate {{ $labels.namespace }}/{{ $labels.name }}",
+            "certificate-not-ready",
+        ),
+    )
+
+
+def database_alerts(params: AlertParameters) -> tuple[Alert, ...]:
+    """RDS metrics exported from CloudWatch by YACE (aws_rds_*_average per instance)."""
+    instance = f'dimension_DBInstanceIdentifier=~"{params.database_identifier}.*"'
+    allocated_bytes = params.database_allocated_storage_gib * 1024**3
+    lag = [
+        Alert(
+            "DatabaseReplicaLag",
+            f"max by (dimension_DBInstanceIdentifier) (aws_rds_replica_lag_average{{{instance}}}) > {seconds}",
+            "10m",
+            severity,
+            "Database replica {{ $labels.dimension_DBInstanceIdentifier }} is lagging",
+            f"Replica {{{{ $labels.dimension_DBInstanceIdentifier }}}} is more than {seconds} seconds behind "
+            "its primary (database RPO: 1 hour)",
+            "database-replica-lag",
+        )
+        for seconds, severity in ((REPLICA_LAG_WARNING_SECONDS, WARNING), (REPLICA_LAG_CRITICAL_SECONDS, CRITICAL))
+    ]
+    return (
+        Alert(
+            "DatabaseStorageLow",
+            # CloudWatch has no allocated-storage metric, so the ratio uses the allocated
+            # size from the stack's settings (databaseAllocatedStorageGiB).
+            _one_line(f"""
+                max by (dimension_DBInstanceIdentifier) (aws_rds_free_storage_space_average{{{instance}}})
+                / {allocated_bytes} < {DATABASE_FREE_STORAGE_RATIO}
+            """),
+            "15m",
+            CRITICAL,
+            "Database {{ $labels.dimension_DBInstanceIdentifier }} is running out of storage",
+            f"Less than 10% of the {params.database_allocated_storage_gib} GiB of "
+            "{{ $labels.dimension_DBInstanceIdentifier }} is free",
+            "database-storage-low",
+        ),
+        *lag,
+    )
+
+
+def autoscaling_alerts() -> tuple[Alert, ...]:
+    return (
+        Alert(
+            "HPAAtMaximum",
+            # An HPA pinned at min == max is a fixed size, not a saturated one.
+            _one_line("""
+                kube_horizontalpodautoscaler_status_current_replicas
+                  >= on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas
+                unless on (namespace, horizontalpodautoscaler)
+                  (kube_horizontalpodautoscaler_spec_min_replicas
+                    == on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas)
+            """),
+            HPA_AT_MAX_FOR,
+            WARNING,
+            "HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} is at its maximum",
+            "HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum replicas "
+            "for 15 minutes; demand may exceed capacity",
+            "hpa-at-maximum",
+        ),
+    )
+
+
+def slo_record_name(window: str) -> str:
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def _sli_error_ratio(slo: Slo, window: str) -> str:
+    if slo.kind == "latency":
+        total = f"sum(rate(traefik_service_request_duration_seconds_count{{{slo.selector}}}[{window}]))"
+        fast = (
+            f"sum(rate(traefik_service_request_duration_seconds_bucket{{{slo.selector}, {LATENCY_BUCKET}}}[{window}]))"
+        )
+        bad = f"{total} - {fast}"
+    else:
+        bad = f'sum(rate(traefik_service_requests_total{{{slo.selector}, code=~"5.."}}[{window}]))'
+        total = f"sum(rate(traefik_service_requests_total{{{slo.selector}}}[{window}]))"
+    return f"({bad}) / ({total})"
+
+
+def slo_rules() -> tuple[Record | Alert, ...]:
+    """Error ratios per SLO and window, and the burn-rate alerts over them."""
+    records = [
+        Record(slo_record_name(window), _sli_error_ratio(slo, window), {"slo": slo.name})
+        for slo in SLOS
+        for window in SLO_WINDOWS
+    ]
+    alerts = []
+    for slo in SLOS:
+        budget = round(1 - slo.objective, 6)
+        for long, short, burn, severity, for_ in BURN_RATE_WINDOWS:
+            threshold = round(burn * budget, 6)
+            alerts.append(
+                Alert(
+                    "SLOErrorBudgetBurn",
+                    _one_line(f"""
+                        {slo_record_name(long)}{{slo="{slo.name}"}} > {threshold}
+                        and {slo_record_name(short)}{{slo="{slo.name}"}} > {threshold}
+                    """),
+                    for_,
+                    severity,
+                    f"{slo.description}: error budget burning {burn:g}x",
+                    f"SLO {slo.name} ({slo.description}) is spending its 30-day error budget {burn:g} times "
+                    f"too fast over the last {long} and {short}",
+                    "slo-error-budget-burn",
+                    {"slo": slo.name, "window": long},
+                )
+            )
+    return (*records, *alerts)
+
+
+def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
+    return (
+        RuleGroup("playbook.alerts", playbook_alerts()),
+        RuleGroup("backups.alerts", scheduled_job_alerts()),
+        RuleGroup("certificates.alerts", certificate_alerts()),
+        RuleGroup("database.alerts", database_alerts(params)),
+        RuleGroup("autoscaling.alerts", autoscaling_alerts()),
+        RuleGroup("slo.rules", slo_rules()),
+    )
+
+
+def prometheus_rule_spec(groups: Sequence[RuleGroup]) -> dict[str, Any]:
+    """The ``spec`` of a monitoring.coreos.com/v1 PrometheusRule."""
+    return {"groups": [group.as_dict() for group in groups]}
+
+
+def rules_file(groups: Sequence[RuleGroup]) -> str:
+    """The same groups as a Prometheus rule file (what ``promtool check rules`` reads)."""
+    return yaml.safe_dump(prometheus_rule_spec(groups), sort_keys=False, width=200)

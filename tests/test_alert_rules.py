@@ -1,0 +1,789 @@
+"""Playbook "Alert Configuration" and the rules it implies, run by ``promtool test rules``.
+
+Every alert fires on series that break its threshold for longer than its ``for``, and stays
+silent just under the threshold, before ``for`` has elapsed, and on the edge cases a real
+cluster produces (each named after what it shows).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from components.alerts import SLOS, prometheus_rule_spec, rules_file
+from components.schedules import RESTORE_TEST, SCHEDULED_JOBS
+from tests.promtool import GROUPS, Case, require, run_rule_tests, series
+
+KSM = {"job": "kube-state-metrics"}
+POD = {"namespace": "tractus-x", "pod": "portal-7d9f-abcde", "container": "portal"}
+PORTAL = "tractus-x-portal-8080@kubernetesingressnginx"
+EDC = "edc-standalone-edc-controlplane-8080@kubernetesingressnginx"
+GIB = 1024**3
+
+
+def restarts(values: str, **labels: str) -> dict[str, str]:
+    return {series("kube_pod_container_status_restarts_total", {**KSM, **POD, **labels}): values}
+
+
+def requests(service: str, per_minute: dict[str, int], minutes: int = 120) -> dict[str, str]:
+    """Traefik request counters of ``service``: per status code, requests per minute."""
+    return {
+        series(
+            "traefik_service_requests_total",
+            {"service": service, "code": code, "method": "GET", "protocol": "http"},
+        ): f"0+{count}x{minutes}"
+        for code, count in per_minute.items()
+    }
+
+
+BUCKETS = ("0.1", "0.25", "0.5", "1", "2", "5", "10", "+Inf")
+
+
+def histogram(service: str, per_minute: dict[str, int], minutes: int = 60, **labels: str) -> dict[str, str]:
+    """Traefik duration buckets: ``per_minute`` maps an upper bound to the requests that
+    finished in the bucket ending there (not cumulative); the rest are derived."""
+    out: dict[str, str] = {}
+    cumulative = 0
+    for bound in BUCKETS:
+        cumulative += per_minute.get(bound, 0)
+        name = series(
+            "traefik_service_request_duration_seconds_bucket",
+            {"service": service, "code": "200", "method": "GET", "protocol": "http", "le": bound, **labels},
+        )
+        out[name] = f"0+{cumulative}x{minutes}"
+    count = series(
+        "traefik_service_request_duration_seconds_count",
+        {"service": service, "code": "200", "method": "GET", "protocol": "http", **labels},
+    )
+    out[count] = f"0+{cumulative}x{minutes}"
+    return out
+
+
+def firing(**labels: str) -> dict[str, str]:
+    return dict(labels)
+
+
+CRASH = {**POD, **KSM}
+CASES: dict[str, list[Case]] = {
+    "PodCrashLooping": [
+        Case(
+            "4 restarts in 15 minutes fire after 5 minutes",
+            "PodCrashLooping",
+            "12m",
+            restarts("0 1 2 3 4 4x20"),
+            [firing(**CRASH, severity="critical")],
+        ),
+        Case("4 restarts, but for has not elapsed", "PodCrashLooping", "6m", restarts("0 1 2 3 4 4x20")),
+        Case("3 restarts in 15 minutes are not more than 3", "PodCrashLooping", "20m", restarts("0x10 1 2 3 3x20")),
+        Case(
+            "a steady crash loop at the 5-minute back-off cap (3 per 15 minutes) fires on the waiting reason",
+            "PodCrashLooping",
+            "30m",
+            {
+                **restarts("0x4 1x4 2x4 3x4 4x4 5x4 6x4"),
+                series(
+                    "kube_pod_container_status_waiting_reason", {**KSM, **POD, "reason": "CrashLoopBackOff"}
+                ): "1x30",
+            },
+            [firing(**POD, severity="critical")],
+        ),
+        Case(
+            "a container waiting for its image is not crash looping",
+            "PodCrashLooping",
+            "30m",
+            {series("kube_pod_container_status_waiting_reason", {**KSM, **POD, "reason": "ImagePullBackOff"}): "1x30"},
+        ),
+        Case(
+            "a counter reset (pod recreated under the same name) is not a restart",
+            "PodCrashLooping",
+            "30m",
+            restarts("7x15 0x15"),
+        ),
+    ],
+    "HighResourceUsage": [
+        Case(
+            "memory at 95% of the limit for 15 minutes fires",
+            "HighResourceUsage",
+            "15m",
+            {
+                series("container_memory_working_set_bytes", {**POD, "id": "/a"}): "950x15",
+                series("container_spec_memory_limit_bytes", {**POD, "id": "/a"}): "1000x15",
+            },
+            [firing(**POD, resource="memory", severity="critical")],
+        ),
+        Case(
+            "memory at 89% stays silent",
+            "HighResourceUsage",
+            "15m",
+            {
+                series("container_memory_working_set_bytes", POD): "890x15",
+                series("container_spec_memory_limit_bytes", POD): "1000x15",
+            },
+        ),
+        Case(
+            "memory at 95% for 7 minutes: for (10m) has not elapsed",
+            "HighResourceUsage",
+            "13m",
+            {
+                series("container_memory_working_set_bytes", POD): "500x5 950x8",
+                series("container_spec_memory_limit_bytes", POD): "1000x13",
+            },
+        ),
+        Case(
+            "a container without a memory limit (limit 0, ratio +Inf) does not fire",
+            "HighResourceUsage",
+            "15m",
+            {
+                series("container_memory_working_set_bytes", POD): "950x15",
+                series("container_spec_memory_limit_bytes", POD): "0x15",
+            },
+        ),
+        Case(
+            'the pod-level cgroup (container="") is not a container',
+            "HighResourceUsage",
+            "15m",
+            {
+                series("container_memory_working_set_bytes", {**POD, "container": ""}): "950x15",
+                series("container_spec_memory_limit_bytes", {**POD, "container": ""}): "1000x15",
+            },
+        ),
+        Case(
+            "CPU at 95% of the limit for 20 minutes fires",
+            "HighResourceUsage",
+            "20m",
+            {
+                series("container_cpu_usage_seconds_total", POD): "0+57x20",
+                series("kube_pod_container_resource_limits", {**POD, **KSM, "resource": "cpu", "unit": "core"}): "1x20",
+            },
+            [firing(**POD, resource="cpu", severity="critical")],
+        ),
+        Case(
+            "CPU at 85% stays silent",
+            "HighResourceUsage",
+            "20m",
+            {
+                series("container_cpu_usage_seconds_total", POD): "0+51x20",
+                series("kube_pod_container_resource_limits", {**POD, **KSM, "resource": "cpu", "unit": "core"}): "1x20",
+            },
+        ),
+    ],
+    "EDCConnectorDown": [
+        Case(
+            "a connector target down for 10 minutes fires",
+            "EDCConnectorDown",
+            "10m",
+            {
+                series(
+                    "up", {"job": "tractus-x-edc", "instance": "10.0.1.5:8080", "namespace": "edc-standalone"}
+                ): "0x10"
+            },
+            [firing(job="tractus-x-edc", instance="10.0.1.5:8080", namespace="edc-standalone", severity="critical")],
+        ),
+        Case(
+            "down for 2 minutes: for (5m) has not elapsed",
+            "EDCConnectorDown",
+            "8m",
+            {series("up", {"job": "tractus-x-edc", "instance": "10.0.1.5:8080"}): "1x5 0x3"},
+        ),
+        Case(
+            "a healthy connector stays silent",
+            "EDCConnectorDown",
+            "10m",
+            {series("up", {"job": "tractus-x-edc", "instance": "10.0.1.5:8080"}): "1x10"},
+        ),
+        Case(
+            "every connector pod gone (no target, no `up`) fires from kube-state-metrics",
+            "EDCConnectorDown",
+            "10m",
+            {
+                series(
+                    "kube_deployment_status_replicas_available",
+                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                ): "0x10",
+                series(
+                    "kube_deployment_spec_replicas",
+                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                ): "2x10",
+            },
+            [firing(**KSM, namespace="edc-standalone", deployment="edc-controlplane", severity="critical")],
+        ),
+        Case(
+            "a connector scaled to zero on purpose stays silent",
+            "EDCConnectorDown",
+            "10m",
+            {
+                series(
+                    "kube_deployment_status_replicas_available",
+                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                ): "0x10",
+                series(
+                    "kube_deployment_spec_replicas",
+                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                ): "0x10",
+            },
+        ),
+    ],
+    "CertificateExpiringSoon": [
+        Case(
+            "20 days left fires the 30-day warning after an hour",
+            "CertificateExpiringSoon",
+            "2h",
+            {
+                series(
+                    "probe_ssl_earliest_cert_expiry", {"job": "blackbox", "instance": "https://tractus-x.example.com"}
+                ): f"{20 * 86400}x120"
+            },
+            [firing(job="blackbox", instance="https://tractus-x.example.com", severity="warning")],
+        ),
+        Case(
+            "5 days left fires the warning and the critical alert",
+            "CertificateExpiringSoon",
+            "2h",
+            {
+                series(
+                    "probe_ssl_earliest_cert_expiry",
+                    {"job": "blackbox", "instance": "https://api.tractus-x.example.com"},
+                ): f"{5 * 86400}x120"
+            },
+            [
+                firing(job="blackbox", instance="https://api.tractus-x.example.com", severity="warning"),
+                firing(job="blackbox", instance="https://api.tractus-x.example.com", severity="critical"),
+            ],
+        ),
+        Case(
+            "31 days left stays silent",
+            "CertificateExpiringSoon",
+            "2h",
+            {
+                series(
+                    "probe_ssl_earliest_cert_expiry", {"job": "blackbox", "instance": "https://tractus-x.example.com"}
+                ): f"{31 * 86400 + 7200}x120"
+            },
+        ),
+        Case(
+            "20 days left for 30 minutes: for (1h) has not elapsed",
+            "CertificateExpiringSoon",
+            "30m",
+            {
+                series(
+                    "probe_ssl_earliest_cert_expiry", {"job": "blackbox", "instance": "https://tractus-x.example.com"}
+                ): f"{20 * 86400}x120"
+            },
+        ),
+        Case(
+            "an already expired certificate fires both",
+            "CertificateExpiringSoon",
+            "2h",
+            {
+                series(
+                    "probe_ssl_earliest_cert_expiry", {"job": "blackbox", "instance": "https://tractus-x.example.com"}
+                ): "0x120"
+            },
+            [
+                firing(job="blackbox", instance="https://tractus-x.example.com", severity="warning"),
+                firing(job="blackbox", instance="https://tractus-x.example.com", severity="critical"),
+            ],
+        ),
+    ],
+    "HighErrorRate": [
+        Case(
+            "10% 5xx for 20 minutes fires",
+            "HighErrorRate",
+            "20m",
+            requests(PORTAL, {"200": 900, "500": 100}),
+            [firing(service=PORTAL, severity="warning")],
+        ),
+        Case("4.5% 5xx stays silent", "HighErrorRate", "20m", requests(PORTAL, {"200": 955, "502": 45})),
+        Case(
+            "10% 5xx for 10 minutes: for (15m) has not elapsed",
+            "HighErrorRate",
+            "10m",
+            requests(PORTAL, {"200": 900, "500": 100}),
+        ),
+        Case(
+            "one 5xx series among many 2xx is 0.1%, not 100% per series",
+            "HighErrorRate",
+            "20m",
+            requests(PORTAL, {"200": 9990, "500": 10}),
+        ),
+        Case(
+            "a service without traffic (0/0) stays silent",
+            "HighErrorRate",
+            "20m",
+            requests(PORTAL, {"200": 0, "500": 0}),
+        ),
+        Case(
+            "Traefik's own @internal services do not count",
+            "HighErrorRate",
+            "20m",
+            requests("ping@internal", {"500": 100}),
+        ),
+    ],
+    "SlowResponseTimes": [
+        Case(
+            "every request between 2 and 5 s fires",
+            "SlowResponseTimes",
+            "20m",
+            histogram(PORTAL, {"5": 100}),
+            [firing(service=PORTAL, severity="warning")],
+        ),
+        Case(
+            "96% of requests within 2 s stays silent", "SlowResponseTimes", "20m", histogram(PORTAL, {"2": 96, "5": 4})
+        ),
+        Case("slow for 8 minutes: for (10m) has not elapsed", "SlowResponseTimes", "8m", histogram(PORTAL, {"5": 100})),
+        Case(
+            "one slow pod among busy fast pods: the service's 95th percentile is fast",
+            "SlowResponseTimes",
+            "20m",
+            {
+                **histogram(PORTAL, {"0.5": 1000}, instance="10.0.1.10:8080"),
+                **histogram(PORTAL, {"5": 10}, instance="10.0.2.10:8080"),
+            },
+        ),
+    ],
+    "HighDiskUsage": [
+        Case(
+            "85% used of a node disk for 10 minutes fires (free still shows 75%)",
+            "HighDiskUsage",
+            "10m",
+            {
+                series(
+                    "node_filesystem_size_bytes",
+                    disk := {
+                        "instance": "10.0.1.20:9100",
+                        "device": "/dev/nvme0n1p1",
+                        "mountpoint": "/",
+                        "fstype": "xfs",
+                    },
+                ): "100x10",
+                series("node_filesystem_avail_bytes", disk): "15x10",
+                series("node_filesystem_free_bytes", disk): "25x10",
+                series("node_filesystem_readonly", disk): "0x10",
+            },
+            [firing(**disk, severity="warning")],
+        ),
+        Case(
+            "79% used stays silent",
+            "HighDiskUsage",
+            "10m",
+            {
+                series("node_filesystem_size_bytes", disk): "100x10",
+                series("node_filesystem_avail_bytes", disk): "21x10",
+                series("node_filesystem_readonly", disk): "0x10",
+            },
+        ),
+        Case(
+            "85% used for 3 minutes: for (5m) has not elapsed",
+            "HighDiskUsage",
+            "4m",
+            {
+                series("node_filesystem_size_bytes", disk): "100x10",
+                series("node_filesystem_avail_bytes", disk): "50 50 15x8",
+                series("node_filesystem_readonly", disk): "0x10",
+            },
+        ),
+        Case(
+            "a full squashfs image and a full read-only volume stay silent",
+            "HighDiskUsage",
+            "10m",
+            {
+                series(
+                    "node_filesystem_size_bytes", squash := {**disk, "mountpoint": "/snap", "fstype": "squashfs"}
+                ): "100x10",
+                series("node_filesystem_avail_bytes", squash): "0x10",
+                series("node_filesystem_readonly", squash): "1x10",
+                series(
+                    "node_filesystem_size_bytes", ro := {**disk, "mountpoint": "/ro", "device": "/dev/nvme1n1"}
+                ): "100x10",
+                series("node_filesystem_avail_bytes", ro): "0x10",
+                series("node_filesystem_readonly", ro): "1x10",
+            },
+        ),
+    ],
+    "CertificateNotReady": [
+        Case(
+            "a Certificate not Ready for 20 minutes fires",
+            "CertificateNotReady",
+            "20m",
+            {
+                series(
+                    "certmanager_certificate_ready_status",
+                    cert := {"namespace": "tractus-x", "name": "tractus-x-tls", "condition": "False"},
+                ): "1x30",
+                series("certmanager_certificate_ready_status", {**cert, "condition": "True"}): "0x30",
+            },
+            [firing(namespace="tractus-x", name="tractus-x-tls", severity="warning")],
+        ),
+        Case(
+            "not Ready for 10 minutes (an issuance in progress): for (15m) has not elapsed",
+            "CertificateNotReady",
+            "10m",
+            {series("certmanager_certificate_ready_status", cert): "1x30"},
+        ),
+        Case(
+            "a Ready Certificate stays silent",
+            "CertificateNotReady",
+            "20m",
+            {
+                series("certmanager_certificate_ready_status", cert): "0x30",
+                series("certmanager_certificate_ready_status", {**cert, "condition": "True"}): "1x30",
+            },
+        ),
+        Case(
+            "a first issuance stuck in Unknown fires",
+            "CertificateNotReady",
+            "20m",
+            {series("certmanager_certificate_ready_status", {**cert, "condition": "Unknown"}): "1x30"},
+            [firing(namespace="tractus-x", name="tractus-x-tls", severity="warning")],
+        ),
+    ],
+    "DatabaseStorageLow": [
+        Case(
+            "5 GiB free of 100 GiB for 20 minutes fires",
+            "DatabaseStorageLow",
+            "20m",
+            {
+                series(
+                    "aws_rds_free_storage_space_average", db := {"dimension_DBInstanceIdentifier": "tx-prod-postgres"}
+                ): f"{5 * GIB}x30"
+            },
+            [firing(**db, severity="critical")],
+        ),
+        Case(
+            "11 GiB free stays silent",
+            "DatabaseStorageLow",
+            "20m",
+            {series("aws_rds_free_storage_space_average", db): f"{11 * GIB}x30"},
+        ),
+        Case(
+            "5 GiB free for 10 minutes: for (15m) has not elapsed",
+            "DatabaseStorageLow",
+            "10m",
+            {series("aws_rds_free_storage_space_average", db): f"{5 * GIB}x30"},
+        ),
+        Case(
+            "another account's database in the same region is not ours",
+            "DatabaseStorageLow",
+            "20m",
+            {
+                series(
+                    "aws_rds_free_storage_space_average", {"dimension_DBInstanceIdentifier": "billing"}
+                ): f"{1 * GIB}x30"
+            },
+        ),
+    ],
+    "DatabaseReplicaLag": [
+        Case(
+            "400 s behind for 15 minutes fires the warning",
+            "DatabaseReplicaLag",
+            "15m",
+            {
+                series(
+                    "aws_rds_replica_lag_average", replica := {"dimension_DBInstanceIdentifier": "tx-prod-postgres-dr"}
+                ): "400x20"
+            },
+            [firing(**replica, severity="warning")],
+        ),
+        Case(
+            "beyond the 1-hour RPO fires the critical alert too",
+            "DatabaseReplicaLag",
+            "15m",
+            {series("aws_rds_replica_lag_average", replica): "4000x20"},
+            [firing(**replica, severity="warning"), firing(**replica, severity="critical")],
+        ),
+        Case(
+            "200 s behind stays silent",
+            "DatabaseReplicaLag",
+            "15m",
+            {series("aws_rds_replica_lag_average", replica): "200x20"},
+        ),
+        Case(
+            "400 s behind for 5 minutes: for (10m) has not elapsed",
+            "DatabaseReplicaLag",
+            "5m",
+            {series("aws_rds_replica_lag_average", replica): "400x20"},
+        ),
+    ],
+    "HPAAtMaximum": [
+        Case(
+            "an HPA at its maximum for 20 minutes fires",
+            "HPAAtMaximum",
+            "20m",
+            {
+                series(
+                    "kube_horizontalpodautoscaler_status_current_replicas",
+                    hpa := {**KSM, "namespace": "tractus-x", "horizontalpodautoscaler": "portal-hpa"},
+                ): "20x30",
+                series("kube_horizontalpodautoscaler_spec_max_replicas", hpa): "20x30",
+                series("kube_horizontalpodautoscaler_spec_min_replicas", hpa): "3x30",
+            },
+            [firing(namespace="tractus-x", horizontalpodautoscaler="portal-hpa", severity="warning")],
+        ),
+        Case(
+            "at its maximum for 10 minutes: for (15m) has not elapsed",
+            "HPAAtMaximum",
+            "10m",
+            {
+                series("kube_horizontalpodautoscaler_status_current_replicas", hpa): "20x30",
+                series("kube_horizontalpodautoscaler_spec_max_replicas", hpa): "20x30",
+                series("kube_horizontalpodautoscaler_spec_min_replicas", hpa): "3x30",
+            },
+        ),
+        Case(
+            "one replica below the maximum stays silent",
+            "HPAAtMaximum",
+            "20m",
+            {
+                series("kube_horizontalpodautoscaler_status_current_replicas", hpa): "19x30",
+                series("kube_horizontalpodautoscaler_spec_max_replicas", hpa): "20x30",
+                series("kube_horizontalpodautoscaler_spec_min_replicas", hpa): "3x30",
+            },
+        ),
+        Case(
+            "an HPA with min == max is a fixed size, not saturated",
+            "HPAAtMaximum",
+            "20m",
+            {
+                series("kube_horizontalpodautoscaler_status_current_replicas", hpa): "3x30",
+                series("kube_horizontalpodautoscaler_spec_max_replicas", hpa): "3x30",
+                series("kube_horizontalpodautoscaler_spec_min_replicas", hpa): "3x30",
+            },
+        ),
+    ],
+    "SLOErrorBudgetBurn": [
+        Case(
+            "portal at 2% errors (20x the 0.1% budget) pages on the 1h and 6h windows",
+            "SLOErrorBudgetBurn",
+            "30m",
+            requests(PORTAL, {"200": 980, "500": 20}),
+            [
+                firing(slo="portal-availability", window="1h", severity="critical"),
+                firing(slo="portal-availability", window="6h", severity="critical"),
+            ],
+            promql=[
+                {
+                    "expr": 'slo:sli_error:ratio_rate5m{slo="portal-availability"}',
+                    "eval_time": "10m",
+                    "exp_samples": [{"labels": 'slo:sli_error:ratio_rate5m{slo="portal-availability"}', "value": 0.02}],
+                }
+            ],
+        ),
+        Case(
+            "portal at 1.4% errors is under the 14.4x page of the 1h window, over the 6x of the 6h window",
+            "SLOErrorBudgetBurn",
+            "30m",
+            requests(PORTAL, {"200": 986, "500": 14}),
+            [firing(slo="portal-availability", window="6h", severity="critical")],
+        ),
+        Case(
+            "errors stopped 10 minutes ago: the 5m window silences the 1h page",
+            "SLOErrorBudgetBurn",
+            "40m",
+            {
+                series(
+                    "traefik_service_requests_total",
+                    {"service": PORTAL, "code": "200", "method": "GET", "protocol": "http"},
+                ): "0+980x30 29400+1000x30",
+                series(
+                    "traefik_service_requests_total",
+                    {"service": PORTAL, "code": "500", "method": "GET", "protocol": "http"},
+                ): "0+20x30 600x30",
+            },
+            [firing(slo="portal-availability", window="6h", severity="critical")],
+        ),
+        Case(
+            "EDC at 1% errors (20x its 0.05% budget) pages",
+            "SLOErrorBudgetBurn",
+            "30m",
+            requests(EDC, {"200": 990, "500": 10}),
+            [
+                firing(slo="edc-availability", window="1h", severity="critical"),
+                firing(slo="edc-availability", window="6h", severity="critical"),
+            ],
+        ),
+        Case(
+            "80% of requests slower than 2 s burns the latency budget",
+            "SLOErrorBudgetBurn",
+            "30m",
+            histogram(PORTAL, {"1": 20, "5": 80}),
+            [
+                firing(slo="api-latency", window="1h", severity="critical"),
+                firing(slo="api-latency", window="6h", severity="critical"),
+            ],
+        ),
+        Case(
+            "a burn for 1 minute: for (2m) has not elapsed",
+            "SLOErrorBudgetBurn",
+            "2m",
+            requests(PORTAL, {"200": 980, "500": 20}),
+        ),
+        Case("no traffic at all stays silent", "SLOErrorBudgetBurn", "30m", requests(PORTAL, {"200": 0, "500": 0})),
+    ],
+}
+
+
+def _backup_cases() -> None:
+    """BackupJobFailed / BackupTooOld / RestoreTest* for every CronJob of schedules.py."""
+    for job in SCHEDULED_JOBS:
+        restore = job == RESTORE_TEST
+        failed, too_old = ("RestoreTestFailed", "RestoreTestTooOld") if restore else ("BackupJobFailed", "BackupTooOld")
+        cron = {**KSM, "namespace": "backup", "cronjob": job.name}
+        run = {**KSM, "namespace": "backup", "job_name": f"{job.name}-29400000"}
+        owner = series(
+            "kube_job_owner", {**run, "owner_kind": "CronJob", "owner_name": job.name, "owner_is_controller": "true"}
+        )
+        fired = {"namespace": "backup", "cronjob": job.name}
+        CASES.setdefault(failed, []).extend(
+            [
+                Case(
+                    f"{job.name}: the latest run failed",
+                    failed,
+                    "10m",
+                    {
+                        series("kube_cronjob_created", cron): "0x10",
+                        series("kube_cronjob_status_last_successful_time", cron): "100x10",
+                        series("kube_job_status_start_time", run): "300x10",
+                        series("kube_job_status_failed", {**run, "reason": "BackoffLimitExceeded"}): "1x10",
+                        owner: "1x10",
+                    },
+                    [firing(**fired, severity="warning")],
+                ),
+                Case(
+                    f"{job.name}: a failed run kept by the history limit, older than the last success",
+                    failed,
+                    "10m",
+                    {
+                        series("kube_cronjob_created", cron): "0x10",
+                        series("kube_cronjob_status_last_successful_time", cron): "100x10",
+                        series("kube_job_status_start_time", run): "50x10",
+                        series("kube_job_status_failed", run): "1x10",
+                        owner: "1x10",
+                    },
+                ),
+                Case(
+                    f"{job.name}: a run that never succeeded and failed fires",
+                    failed,
+                    "10m",
+                    {
+                        series("kube_cronjob_created", cron): "0x10",
+                        series("kube_job_status_start_time", run): "300x10",
+                        series("kube_job_status_failed", run): "1x10",
+                        owner: "1x10",
+                    },
+                    [firing(**fired, severity="warning")],
+                ),
+                Case(
+                    f"{job.name}: a successful run stays silent",
+                    failed,
+                    "10m",
+                    {
+                        series("kube_cronjob_created", cron): "0x10",
+                        series("kube_cronjob_status_last_successful_time", cron): "300x10",
+                        series("kube_job_status_start_time", run): "300x10",
+                        series("kube_job_status_failed", run): "0x10",
+                        owner: "1x10",
+                    },
+                ),
+            ]
+        )
+        hours = job.max_age_hours
+        # Samples every 5 minutes (Prometheus' lookback) over the job's max age and an hour;
+        # these rules have no `for`, so evaluating every 30 minutes keeps the test fast.
+        samples = (hours + 1) * 12
+        over, under = f"{hours + 1}h", f"{hours - 1}h"
+        severity = "warning" if restore else "critical"
+        CASES.setdefault(too_old, []).extend(
+            [
+                Case(
+                    f"{job.name}: last success more than {hours} h ago fires",
+                    too_old,
+                    over,
+                    {
+                        series("kube_cronjob_created", cron): f"0x{samples}",
+                        series("kube_cronjob_status_last_successful_time", cron): f"0x{samples}",
+                    },
+                    [firing(**fired, severity=severity)],
+                    interval="5m",
+                    evaluation_interval="30m",
+                ),
+                Case(
+                    f"{job.name}: last success {hours - 1} h ago stays silent",
+                    too_old,
+                    under,
+                    {
+                        series("kube_cronjob_created", cron): f"0x{samples}",
+                        series("kube_cronjob_status_last_successful_time", cron): f"0x{samples}",
+                    },
+                    interval="5m",
+                    evaluation_interval="30m",
+                ),
+                Case(
+                    f"{job.name}: never succeeded and created more than {hours} h ago fires",
+                    too_old,
+                    over,
+                    {series("kube_cronjob_created", cron): f"0x{samples}"},
+                    [firing(**fired, severity=severity)],
+                    interval="5m",
+                    evaluation_interval="30m",
+                ),
+                Case(
+                    f"{job.name}: never succeeded but created {hours - 1} h ago has not missed a run yet",
+                    too_old,
+                    under,
+                    {series("kube_cronjob_created", cron): f"0x{samples}"},
+                    interval="5m",
+                    evaluation_interval="30m",
+                ),
+            ]
+        )
+
+
+_backup_cases()
+
+
+def alert_names() -> list[str]:
+    return sorted(
+        {
+            rule["alert"]
+            for group in prometheus_rule_spec(GROUPS)["groups"]
+            for rule in group["rules"]
+            if "alert" in rule
+        }
+    )
+
+
+def test_every_alert_has_firing_and_silent_cases() -> None:
+    assert sorted(CASES) == alert_names()
+    for name, cases in CASES.items():
+        assert any(case.fires for case in cases), f"{name}: no case where it fires"
+        assert any(not case.fires for case in cases), f"{name}: no case where it stays silent"
+
+
+def test_rule_groups_pass_promtool_check(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(rules_file(GROUPS))
+    result = subprocess.run(
+        [require("promtool"), "check", "rules", str(tmp_path / "rules.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_slo_of_the_sla_table_has_burn_rate_alerts() -> None:
+    rules = [r for g in prometheus_rule_spec(GROUPS)["groups"] for r in g["rules"]]
+    for slo in SLOS:
+        windows = {
+            r["labels"]["window"]
+            for r in rules
+            if r.get("alert") == "SLOErrorBudgetBurn" and r["labels"]["slo"] == slo.name
+        }
+        assert windows == {"1h", "6h", "1d", "3d"}, slo.name
+
+
+@pytest.mark.parametrize("alertname", sorted(CASES))
+def test_alert_behaves_as_the_playbook_says(alertname: str, tmp_path: Path) -> None:
+    result = run_rule_tests(CASES[alertname], tmp_path)
+    assert result.returncode == 0, f"{alertname}:\n{result.stdout}\n{result.stderr}"
