@@ -221,6 +221,23 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class AlertingSettings:
+    """Playbook "Alerting Channels": critical to PagerDuty, warning to Slack, all to email.
+
+    A credential left unset (only outside production) drops its receiver; email stays.
+    """
+
+    email_to: tuple[str, ...]
+    email_from: str
+    smtp_smarthost: str  # host:port, STARTTLS
+    smtp_username: str
+    slack_channel: str = "#tractus-x-alerts"
+    pagerduty_routing_key: Secret | None = None
+    slack_webhook_url: Secret | None = None
+    smtp_password: Secret | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     region: str
@@ -242,6 +259,8 @@ class Settings:
     scaled_workloads: ScaledWorkloads = field(default_factory=ScaledWorkloads)
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
     edc: EdcSettings | None = None
+    acme_email: str = ""
+    alerting: AlertingSettings | None = None
 
     @property
     def is_dr(self) -> bool:
@@ -288,7 +307,13 @@ DEFAULT_NODE_GROUPS: list[dict[str, Any]] = [
 
 # Keys whose value is a credential: set with `pulumi config set --secret`, refused in plain
 # text. Components that need one add it here and to KNOWN_KEYS.
-SECRET_KEYS: tuple[str, ...] = ("edcOauthClientSecret", "edcKeystorePassword")
+SECRET_KEYS: tuple[str, ...] = (
+    "edcOauthClientSecret",
+    "edcKeystorePassword",
+    "pagerdutyRoutingKey",
+    "slackWebhookUrl",
+    "smtpPassword",
+)
 
 # Every key of the project's namespace; any other key is a typo and is refused.
 KNOWN_KEYS = (
@@ -319,6 +344,11 @@ KNOWN_KEYS = (
     "edcOauthTokenUrl",
     "edcTokenValidationUrl",
     "edcKeystorePassword",
+    "acmeEmail",
+    "alerting",
+    "pagerdutyRoutingKey",
+    "slackWebhookUrl",
+    "smtpPassword",
 )
 
 
@@ -507,6 +537,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     if not _CLUSTER_URL.match(prometheus_url):
         r.fail("prometheusUrl", f"{prometheus_url!r} is not an http(s) URL such as {DEFAULT_PROMETHEUS_URL}")
     edc = _parse_edc(r, str(environment))
+    acme_email = _email(r, "acmeEmail", r.string("acmeEmail"))
+    alerting = _parse_alerting(r, is_production=str(environment) in PRODUCTION_ENVIRONMENTS)
 
     if r.problems:
         raise SettingsError(r.problems)
@@ -532,6 +564,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         scaled_workloads=scaled_workloads,
         prometheus_url=prometheus_url,
         edc=edc,
+        acme_email=acme_email,
+        alerting=alerting,
     )
     _check_capacity(settings)
     return settings
@@ -568,6 +602,61 @@ def _https_url(r: _Reader, key: str, default: str) -> str:
     if not _HTTPS_URL.match(value):
         r.fail(key, f"{value!r} must be an https:// URL")
     return value
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_SMARTHOST = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}:(25|465|587|2525)$")
+_SLACK_CHANNEL = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def _email(r: _Reader, key: str, value: Any) -> str:
+    if value is None:
+        r.fail(key, "is required: an email address such as platform-team@example.com")
+        return ""
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        r.fail(key, f"{value!r} is not an email address")
+        return ""
+    return value
+
+
+def _parse_alerting(r: _Reader, is_production: bool) -> AlertingSettings | None:
+    raw = r.structured("alerting", None)
+    allowed = {"emailTo", "emailFrom", "smtpSmarthost", "smtpUsername", "slackChannel"}
+    if not isinstance(raw, dict):
+        r.fail("alerting", f"is required: an object with {', '.join(sorted(allowed))}")
+        return None
+    for unknown in sorted(set(raw) - allowed):
+        r.fail(f"alerting.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    recipients = r.string_list("alerting.emailTo", raw.get("emailTo"))
+    if not recipients:
+        r.fail("alerting.emailTo", "needs at least one address: every alert goes to email")
+    email_to = tuple(_email(r, "alerting.emailTo", address) for address in recipients)
+    email_from = _email(r, "alerting.emailFrom", raw.get("emailFrom"))
+    smarthost = raw.get("smtpSmarthost")
+    if not isinstance(smarthost, str) or not _SMARTHOST.match(smarthost):
+        r.fail(
+            "alerting.smtpSmarthost", f"{smarthost!r} must be host:port of an SMTP relay (port 25, 465, 587 or 2525)"
+        )
+    username = raw.get("smtpUsername", email_from)
+    if not isinstance(username, str) or not username:
+        r.fail("alerting.smtpUsername", "must be a non-empty string")
+    channel = raw.get("slackChannel", AlertingSettings.slack_channel)
+    if not isinstance(channel, str) or not _SLACK_CHANNEL.match(channel):
+        r.fail("alerting.slackChannel", f"{channel!r} must be a Slack channel such as #tractus-x-alerts")
+    # Production pages and notifies: its channels are required there.
+    pagerduty = r.secret("pagerdutyRoutingKey", required=is_production)
+    slack = r.secret("slackWebhookUrl", required=is_production)
+    smtp_password = r.secret("smtpPassword", required=is_production)
+    return AlertingSettings(
+        email_to=email_to,
+        email_from=email_from,
+        smtp_smarthost=str(smarthost),
+        smtp_username=str(username),
+        slack_channel=str(channel),
+        pagerduty_routing_key=pagerduty,
+        slack_webhook_url=slack,
+        smtp_password=smtp_password,
+    )
 
 
 def _parse_edc(r: _Reader, environment: str) -> EdcSettings | None:

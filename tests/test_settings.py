@@ -36,6 +36,15 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "edcOauthClientId": "tractusx-connector",
         "edcOauthClientSecret": "client-secret",
         "edcKeystorePassword": "keystore-password",
+        "acmeEmail": "certificates@example.com",
+        "alerting": {
+            "emailTo": ["platform-team@example.com"],
+            "emailFrom": "alerts@example.com",
+            "smtpSmarthost": "smtp.example.com:587",
+        },
+        "pagerdutyRoutingKey": "routing-key",
+        "slackWebhookUrl": "https://hooks.slack.com/services/T0/B0/X",
+        "smtpPassword": "smtp-password",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -243,3 +252,36 @@ def test_edc_credentials_are_encrypted_and_the_identity_is_required() -> None:
     assert "pulumi config set --secret tractusx-platform:edcKeystorePassword" in message
     assert "edcOauthTokenUrl: 'http://iam.example.org/t' must be an https:// URL" in message
     assert "is not a legal-entity BPN" in problems(edcParticipantId="BPNS000000000001")
+
+
+def test_alerting_channels_are_required_in_production_and_named_when_missing() -> None:
+    message = problems(pagerdutyRoutingKey=None, slackWebhookUrl=None, smtpPassword=None)
+    for key in ("pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"):
+        assert f"tractusx-platform:{key}: is required" in message
+    assert "tractusx-platform:alerting: is required" in problems(alerting=None)
+
+
+@pytest.mark.parametrize(
+    ("alerting", "key"),
+    [
+        ({"emailTo": [], "emailFrom": "alerts@example.com", "smtpSmarthost": "smtp.example.com:587"}, "emailTo"),
+        ({"emailTo": ["not-an-address"], "emailFrom": "a@example.com", "smtpSmarthost": "smtp.example.com:587"},
+         "emailTo"),
+        ({"emailTo": ["a@example.com"], "emailFrom": "a@example.com", "smtpSmarthost": "smtp.example.com"},
+         "smtpSmarthost"),
+        ({"emailTo": ["a@example.com"], "emailFrom": "a@example.com", "smtpSmarthost": "smtp.example.com:587",
+          "slackChannel": "alerts"}, "slackChannel"),
+        ({"emailTo": ["a@example.com"], "emailFrom": "a@example.com", "smtpSmarthost": "smtp.example.com:587",
+          "pagerduty": "x"}, "pagerduty"),
+    ],
+)  # fmt: skip
+def test_bad_alerting_settings_name_their_key(alerting: dict[str, Any], key: str) -> None:
+    assert f"tractusx-platform:alerting.{key}" in problems(alerting=alerting)
+
+
+def test_credentials_outside_production_are_optional_and_never_plain_text() -> None:
+    settings = parse(raw(environment="staging", pagerdutyRoutingKey=None, slackWebhookUrl=None, smtpPassword=None))
+    assert settings.alerting is not None and settings.alerting.pagerduty_routing_key is None
+    with pytest.raises(SettingsError, match="pagerdutyRoutingKey: is a credential stored in plain text"):
+        parse_settings(raw(), "prod", set(SECRET_KEYS) - {"pagerdutyRoutingKey"})
+    assert "tractusx-platform:acmeEmail" in problems(acmeEmail="certificates")
