@@ -6,13 +6,17 @@ from typing import Any
 
 import pulumi
 
+from components.alerts import AlertParameters
 from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
+from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
+from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
+from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
@@ -160,8 +164,49 @@ class Platform(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        self._edge_and_monitoring(name, settings, ctx)
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
+
+    def _edge_and_monitoring(self, name: str, settings: Settings, ctx: AwsContext) -> None:
+        """Monitoring first: its CRDs (ServiceMonitor) are used by the edge's charts."""
+        if settings.alerting is None:
+            raise pulumi.RunError("alerting settings missing: parse_settings refuses a stack without them")
+        self.monitoring = Monitoring(
+            f"{name}-monitoring",
+            MonitoringArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                domain=settings.domain,
+                name_prefix=settings.name_prefix,
+                environment=settings.environment,
+                alerting=settings.alerting,
+                alert_parameters=AlertParameters(
+                    database_identifier=f"{settings.name_prefix}-postgres",
+                    database_allocated_storage_gib=settings.database.allocated_storage_gib,
+                ),
+                secret_rotation=settings.secret_rotation,
+                ctx=ctx,
+                depends_on=self.cluster.node_groups,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.ingress = Ingress(
+            f"{name}-ingress",
+            IngressArgs(cluster=self.cluster, namespaces=self.namespaces, depends_on=[self.monitoring.stack]),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.certificates = Certificates(
+            f"{name}-certificates",
+            CertificatesArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                domain=settings.domain,
+                acme_email=settings.acme_email,
+                depends_on=[self.monitoring.stack, self.ingress.release],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
 
     def _exports(self, settings: Settings) -> dict[str, Any]:
         """What later layers and the dr stack read (through a StackReference)."""

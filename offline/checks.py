@@ -16,6 +16,7 @@ from pulumi.runtime import rpc
 
 from offline.custom_resources import custom_resource_findings, is_custom_resource, schema_entry_findings
 from offline.harness import RegisteredResource, StackRun
+from offline.observability import alert_rules_pass_promtool, alertmanager_config_passes_amtool
 from policy import rules
 
 Check = Callable[[StackRun], list[str]]
@@ -251,6 +252,8 @@ CHECKS: tuple[Check, ...] = (
     secrets_stay_secret,
     s3_buckets_private_encrypted_tls_only,
     rds_encrypted_and_private,
+    alert_rules_pass_promtool,
+    alertmanager_config_passes_amtool,
 )
 
 

@@ -114,11 +114,174 @@ _SCALED_OBJECT = {
     },
 }
 
+_DURATION = {
+    "type": "string",
+    "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$",
+}
+_PROMETHEUS_RULE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "interval": _DURATION,
+                            "rules": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["expr"],
+                                    "properties": {
+                                        "alert": {"type": "string"},
+                                        "record": {"type": "string"},
+                                        "expr": {"type": ["string", "integer"]},
+                                        "for": _DURATION,
+                                        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                                        "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    },
+}
+_PROBE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "jobName": {"type": "string"},
+                "interval": _DURATION,
+                "module": {"type": "string"},
+                "prober": {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": {"type": "string", "minLength": 1},
+                        "scheme": {"type": "string", "enum": ["http", "https", "HTTP", "HTTPS"]},
+                    },
+                },
+                "targets": {
+                    "type": "object",
+                    "properties": {
+                        "staticConfig": {
+                            "type": "object",
+                            "properties": {"static": {"type": "array", "items": {"type": "string"}}},
+                        }
+                    },
+                },
+            },
+        }
+    },
+}
+_SECRET_REF = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "key": {"type": "string"}},
+}
+_CLUSTER_ISSUER = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "acme": {
+                    "type": "object",
+                    "required": ["privateKeySecretRef", "server"],
+                    "properties": {
+                        "server": {"type": "string"},
+                        "email": {"type": "string"},
+                        "privateKeySecretRef": _SECRET_REF,
+                        "solvers": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "http01": {
+                                        "type": "object",
+                                        "properties": {
+                                            "ingress": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "class": {"type": "string"},
+                                                    "ingressClassName": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                },
+                                            }
+                                        },
+                                    }
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    },
+}
+_CERTIFICATE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["issuerRef", "secretName"],
+            "properties": {
+                "secretName": {"type": "string"},
+                "dnsNames": {"type": "array", "items": {"type": "string"}},
+                "issuerRef": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "kind": {"type": "string"}, "group": {"type": "string"}},
+                },
+                "privateKey": {
+                    "type": "object",
+                    "properties": {
+                        "algorithm": {"type": "string", "enum": ["RSA", "ECDSA", "Ed25519"]},
+                        "encoding": {"type": "string", "enum": ["PKCS1", "PKCS8"]},
+                        "rotationPolicy": {"type": "string", "enum": ["Never", "Always"]},
+                        "size": {"type": "integer"},
+                    },
+                },
+            },
+        }
+    },
+}
+
 # (apiVersion, kind) -> schema. Components that create a custom resource add its kind here.
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("keda.sh/v1alpha1", "ScaledObject"): CustomResourceSchema(
         source="kedacore/charts keda/templates/crds/crd-scaledobjects.yaml, KEDA chart 2.20.2",
         schema=_SCALED_OBJECT,
+    ),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): CustomResourceSchema(
+        source="prometheus-operator monitoring.coreos.com_prometheusrules.yaml, kube-prometheus-stack chart 88.6.2",
+        schema=_PROMETHEUS_RULE,
+    ),
+    ("monitoring.coreos.com/v1", "Probe"): CustomResourceSchema(
+        source="prometheus-operator monitoring.coreos.com_probes.yaml, kube-prometheus-stack chart 88.6.2",
+        schema=_PROBE,
+    ),
+    ("cert-manager.io/v1", "ClusterIssuer"): CustomResourceSchema(
+        source="cert-manager crd-clusterissuers.yaml, cert-manager chart v1.21.2",
+        schema=_CLUSTER_ISSUER,
+    ),
+    ("cert-manager.io/v1", "Certificate"): CustomResourceSchema(
+        source="cert-manager crd-certificates.yaml, cert-manager chart v1.21.2",
+        schema=_CERTIFICATE,
     ),
 }
 

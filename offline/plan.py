@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from components.settings import SettingsError
+from offline import observability
 from offline.checks import is_kubernetes_object, masked, run_checks
 from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
 
@@ -65,6 +66,8 @@ def write_plan(run: StackRun, out: Path) -> None:
         (target / path).write_text(text + "\n")
     exports = {key: "[secret]" if key in run.secret_exports else value for key, value in run.exports.items()}
     (target / "exports.json").write_text(json.dumps(exports, indent=2, sort_keys=True) + "\n")
+    # The alert rules and Alertmanager configuration as promtool and amtool read them.
+    observability.write_files(run, target)
 
 
 def summary(run: StackRun) -> str:
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         for finding in findings:
             print(f"  CHECK FAILED {finding}", file=sys.stderr)
         failed = failed or bool(findings)
+        missing = [tool for tool, present in observability.tools_present().items() if not present]
+        if missing:
+            print(f"  not checked: {', '.join(missing)} not installed (make test installs them)")
         print(f"  checks: {'FAILED' if findings else 'all passed'}; plan written to {args.out / stack}\n")
     return 1 if failed else 0
 

@@ -1,0 +1,141 @@
+"""TLS: cert-manager, the Let's Encrypt ClusterIssuers and the platform Certificate
+(playbook "Certificate Management").
+
+The HTTP-01 challenge is served through the ``nginx`` IngressClass, which the ingress
+controller (components/ingress.py) serves. The playbook's solver sets ``class: nginx``,
+i.e. the legacy ``kubernetes.io/ingress.class`` annotation; the solver uses
+``ingressClassName`` instead, which selects the IngressClass object the controller watches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import Cluster
+from components.namespaces import Namespaces
+
+NAMESPACE = "cert-manager"
+CHART_REPOSITORY = "https://charts.jetstack.io"
+CHART_VERSION = "v1.21.2"
+RELEASE_NAME = "cert-manager"
+REPLICAS = 2
+
+INGRESS_CLASS = "nginx"
+# Playbook "Certificate Management": the production issuer; staging for trials (its
+# rate limits are far higher, its certificates are not trusted).
+ISSUERS = {
+    "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+CERTIFICATE_NAME = "tractus-x-tls"
+CERTIFICATE_NAMESPACE = "tractus-x"
+CERTIFICATE_ISSUER = "letsencrypt-prod"
+
+
+@dataclass(frozen=True)
+class CertificatesArgs:
+    cluster: Cluster
+    namespaces: Namespaces
+    domain: str
+    acme_email: str
+    depends_on: Sequence[pulumi.Resource]  # the monitoring CRDs (ServiceMonitor)
+
+
+def chart_values() -> dict[str, Any]:
+    security = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    small = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+    component = {
+        "replicaCount": REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "containerSecurityContext": security,
+        "resources": small,
+    }
+    return {
+        # CRDs installed and kept when the release is removed (deleting them would
+        # delete every Certificate and Issuer).
+        "crds": {"enabled": True, "keep": True},
+        **component,
+        "webhook": dict(component),
+        "cainjector": dict(component),
+        "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
+    }
+
+
+def cluster_issuer_spec(server: str, name: str, email: str) -> dict[str, Any]:
+    return {
+        "acme": {
+            "server": server,
+            "email": email,
+            "privateKeySecretRef": {"name": name},
+            "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+        }
+    }
+
+
+def certificate_spec(domain: str) -> dict[str, Any]:
+    return {
+        "secretName": CERTIFICATE_NAME,
+        "issuerRef": {"name": CERTIFICATE_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+        "dnsNames": [domain, f"api.{domain}"],
+        "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+    }
+
+
+class Certificates(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: CertificatesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:certificates:Certificates", name, None, opts)
+        provider = args.cluster.k8s_provider
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=RELEASE_NAME,
+            chart="cert-manager",
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=chart_values(),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
+            ),
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.release])
+        issuers = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-{issuer}",
+                api_version="cert-manager.io/v1",
+                kind="ClusterIssuer",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=issuer),
+                spec=cluster_issuer_spec(server, issuer, args.acme_email),
+                opts=after_crds,
+            )
+            for issuer, server in ISSUERS.items()
+        ]
+        self.certificate = k8s.apiextensions.CustomResource(
+            f"{name}-platform-certificate",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CERTIFICATE_NAME, namespace=CERTIFICATE_NAMESPACE),
+            spec=certificate_spec(args.domain),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[*issuers, args.namespaces.namespace(CERTIFICATE_NAMESPACE)],
+            ),
+        )
+        self.register_outputs({"release": self.release.name, "certificate": CERTIFICATE_NAME})

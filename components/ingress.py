@@ -1,0 +1,116 @@
+"""The edge: Traefik behind an AWS Network Load Balancer, serving the ``nginx`` IngressClass.
+
+The playbook names the community ingress-nginx controller, which was retired in March 2026
+(no releases or security fixes since). Traefik v3.6+ ships a Kubernetes Ingress NGINX
+provider that serves Ingresses of an IngressClass whose controller is
+``k8s.io/ingress-nginx`` and reads their ``nginx.ingress.kubernetes.io/*`` annotations, so
+the cert-manager HTTP-01 solver and the Tractus-X charts keep working unchanged. Gateway
+API is on for new routes. Traefik's request metrics (``traefik_service_*``) are what the
+edge SLOs in components/alerts.py measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import Cluster
+from components.namespaces import Namespaces
+
+NAMESPACE = "traefik"
+CHART_REPOSITORY = "https://traefik.github.io/charts"
+# Chart 39.0.9 ships Traefik v3.6.15, the v3.6 line with the Ingress NGINX provider
+# (stable since v3.6.2). Chart 40 renamed the provider key (kubernetesIngressNGINX).
+CHART_VERSION = "39.0.9"
+RELEASE_NAME = "traefik"
+REPLICAS = 3  # one per availability zone
+INGRESS_CLASS = "nginx"
+NGINX_CONTROLLER = "k8s.io/ingress-nginx"  # what the provider matches IngressClasses by
+# Request-duration buckets: the playbook's 2 s latency target must be a bucket bound.
+DURATION_BUCKETS = "0.1,0.25,0.5,1,2,5,10"
+
+NLB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+}
+
+
+@dataclass(frozen=True)
+class IngressArgs:
+    cluster: Cluster
+    namespaces: Namespaces
+    depends_on: Sequence[pulumi.Resource]  # the monitoring CRDs (ServiceMonitor)
+
+
+def chart_values() -> dict[str, Any]:
+    return {
+        "deployment": {"replicas": REPLICAS},
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+            }
+        ],
+        # The IngressClass `nginx` is created by this component; the chart's own
+        # `traefik` class and plain Ingress provider stay off, so each Ingress has one router.
+        "ingressClass": {"enabled": False},
+        "providers": {
+            "kubernetesCRD": {"enabled": True},
+            "kubernetesIngress": {"enabled": False},
+            "kubernetesIngressNginx": {"enabled": True},
+            "kubernetesGateway": {"enabled": True},
+        },
+        "service": {
+            "type": "LoadBalancer",
+            "annotations": NLB_ANNOTATIONS,
+            # Keep the client's address (access logs, allow-lists); the NLB health-checks
+            # only nodes that run a Traefik pod.
+            "spec": {"externalTrafficPolicy": "Local"},
+        },
+        "logs": {"general": {"level": "INFO", "format": "json"}, "access": {"enabled": True, "format": "json"}},
+        "metrics": {"prometheus": {"serviceMonitor": {"enabled": True}}},
+        "additionalArguments": [f"--metrics.prometheus.buckets={DURATION_BUCKETS}"],
+        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}},
+    }
+
+
+class Ingress(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:ingress:Ingress", name, None, opts)
+        provider = args.cluster.k8s_provider
+        self.ingress_class = k8s.networking.v1.IngressClass(
+            f"{name}-nginx-class",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=INGRESS_CLASS, labels={"app.kubernetes.io/managed-by": "tractusx-platform"}
+            ),
+            spec=k8s.networking.v1.IngressClassSpecArgs(controller=NGINX_CONTROLLER),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=RELEASE_NAME,
+            chart="traefik",
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=chart_values(),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[args.namespaces.namespace(NAMESPACE), self.ingress_class, *args.depends_on],
+            ),
+        )
+        self.register_outputs({"release": self.release.name, "ingressClass": INGRESS_CLASS})

@@ -1,0 +1,434 @@
+"""The monitoring stack: kube-prometheus-stack (Prometheus as the playbook sizes it,
+Alertmanager, Grafana, node exporter, kube-state-metrics), the blackbox exporter probing
+the platform's HTTPS endpoints, a CloudWatch exporter for the database's RDS metrics,
+the platform's alert rules (components/alerts.py) and Alertmanager routing
+(components/alerting.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import alerting, alerts
+from components.aws_context import AwsContext
+from components.cluster import Cluster
+from components.iam import policy_document
+from components.namespaces import Namespaces
+from components.passwords import generated_password
+from components.settings import AlertingSettings
+
+NAMESPACE = "monitoring"
+COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
+STACK_CHART_VERSION = "88.6.2"  # kube-prometheus-stack
+BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
+YACE_CHART_VERSION = "0.38.0"  # prometheus-yet-another-cloudwatch-exporter
+STACK_RELEASE = "kube-prometheus-stack"
+BLACKBOX_RELEASE = "prometheus-blackbox-exporter"
+YACE_RELEASE = "cloudwatch-exporter"
+YACE_SERVICE_ACCOUNT = "cloudwatch-exporter"
+
+STORAGE_CLASS = "gp3-encrypted"  # the cluster's KMS-encrypted gp3 class
+
+# Playbook "Horizontal Scaling" > "Monitoring Components": Prometheus with sharding.
+PROMETHEUS_REPLICAS = 3
+PROMETHEUS_SHARDS = 2
+PROMETHEUS_RETENTION = "30d"
+PROMETHEUS_RESOURCES = {
+    "requests": {"memory": "2Gi", "cpu": "1000m"},
+    "limits": {"memory": "4Gi", "cpu": "2000m"},
+}
+# 30 days of one shard's series; the size cap keeps a full volume from stopping ingestion.
+PROMETHEUS_VOLUME = "100Gi"
+PROMETHEUS_RETENTION_SIZE = "90GB"
+# Three Alertmanagers gossip and deduplicate: one lost zone loses no notification.
+ALERTMANAGER_REPLICAS = 3
+ALERTMANAGER_VOLUME = "10Gi"
+BLACKBOX_REPLICAS = 2
+BLACKBOX_MODULE = "http_2xx"  # the chart's default HTTP module (follows redirects, TLS verified)
+
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+DASHBOARD_LABEL = "grafana_dashboard"  # what the Grafana chart's dashboard sidecar watches
+
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    cluster: Cluster
+    namespaces: Namespaces
+    domain: str
+    name_prefix: str
+    environment: str
+    alerting: AlertingSettings
+    alert_parameters: alerts.AlertParameters
+    secret_rotation: int
+    ctx: AwsContext
+    depends_on: Sequence[pulumi.Resource]
+
+
+def _zone_spread(selector: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector},
+        }
+    ]
+
+
+def stack_values(args: MonitoringArgs) -> dict[str, Any]:
+    """kube-prometheus-stack values carrying the playbook's numbers."""
+    volume = {"storageClassName": STORAGE_CLASS, "accessModes": ["ReadWriteOnce"]}
+    return {
+        "crds": {"enabled": True},
+        "prometheus": {
+            "prometheusSpec": {
+                "replicas": PROMETHEUS_REPLICAS,
+                "shards": PROMETHEUS_SHARDS,
+                "retention": PROMETHEUS_RETENTION,
+                "retentionSize": PROMETHEUS_RETENTION_SIZE,
+                "resources": PROMETHEUS_RESOURCES,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {**volume, "resources": {"requests": {"storage": PROMETHEUS_VOLUME}}}
+                    }
+                },
+                "externalLabels": {"cluster": args.name_prefix, "environment": args.environment},
+                # Pick up every rule, ServiceMonitor, PodMonitor and Probe of the cluster,
+                # not only those labelled for this release.
+                "ruleSelectorNilUsesHelmValues": False,
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "probeSelectorNilUsesHelmValues": False,
+                "podAntiAffinity": "soft",
+                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+            }
+        },
+        "alertmanager": {
+            "alertmanagerSpec": {
+                "replicas": ALERTMANAGER_REPLICAS,
+                # The whole configuration comes from the Secret this component writes;
+                # the credentials it names are mounted from their own Secret.
+                "configSecret": alerting.CONFIG_SECRET,
+                "secrets": [alerting.CREDENTIALS_SECRET],
+                "storage": {
+                    "volumeClaimTemplate": {
+                        "spec": {**volume, "resources": {"requests": {"storage": ALERTMANAGER_VOLUME}}}
+                    }
+                },
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                    "limits": {"cpu": "500m", "memory": "512Mi"},
+                },
+                "podAntiAffinity": "soft",
+                "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+            }
+        },
+        "grafana": {
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "searchNamespace": "ALL"}},
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+        },
+        "kubeStateMetrics": {"enabled": True},
+        "nodeExporter": {"enabled": True},
+        # EKS runs the control plane: its scheduler, controller manager and etcd are not
+        # reachable from the nodes, so their scrape jobs would only report targets down.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": True},
+    }
+
+
+def blackbox_values() -> dict[str, Any]:
+    return {
+        "replicas": BLACKBOX_REPLICAS,
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "securityContext": RESTRICTED_CONTAINER,
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+    }
+
+
+def probe_targets(domain: str) -> list[str]:
+    """The platform's public HTTPS endpoints (the names on Certificate tractus-x-tls)."""
+    return [f"https://{domain}", f"https://api.{domain}"]
+
+
+def cloudwatch_policy() -> str:
+    """What YACE needs: discover resources by tag and read their metrics.
+
+    cloudwatch:GetMetricData, cloudwatch:ListMetrics and tag:GetResources support no
+    resource-level permission (Service Authorization Reference), so "*" is the narrowest
+    resource; the actions are read-only.
+    """
+    return policy_document(
+        [
+            {
+                "Sid": "ReadRdsMetrics",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources"],
+                "Resource": "*",
+            }
+        ]
+    )
+
+
+def yace_config(region: str, environment: str) -> str:
+    """AWS/RDS metrics of this stack's database instances, found by their environment tag."""
+    config = {
+        "apiVersion": "v1alpha1",
+        "discovery": {
+            "jobs": [
+                {
+                    "type": "AWS/RDS",
+                    "regions": [region],
+                    "searchTags": [{"key": "environment", "value": f"^{environment}$"}],
+                    "dimensionNameRequirements": ["DBInstanceIdentifier"],
+                    "period": 300,
+                    "length": 300,
+                    "metrics": [
+                        {"name": name, "statistics": ["Average"]}
+                        for name in ("FreeStorageSpace", "ReplicaLag", "CPUUtilization", "DatabaseConnections")
+                    ],
+                }
+            ]
+        },
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def yace_values(region: str, environment: str, role_arn: Any) -> dict[str, Any]:
+    return {
+        "serviceAccount": {
+            "create": True,
+            "name": YACE_SERVICE_ACCOUNT,
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+        },
+        "config": yace_config(region, environment),
+        "serviceMonitor": {"enabled": True, "interval": "300s"},
+        "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": RESTRICTED_CONTAINER,
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+    }
+
+
+def _panel(title: str, expr: str, index: int, unit: str = "short") -> dict[str, Any]:
+    return {
+        "id": index + 1,
+        "type": "timeseries",
+        "title": title,
+        "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [{"expr": expr, "refId": "A"}],
+    }
+
+
+# Playbook "Key Metrics to Monitor", one dashboard per area: (title, unit, expression).
+DASHBOARDS: dict[str, list[tuple[str, str, str]]] = {
+    "cluster-health": [
+        ("Nodes ready", "short", 'sum(kube_node_status_condition{condition="Ready", status="true"})'),
+        ("Pod restarts (15m)", "short", "sum by (namespace) (increase(kube_pod_container_status_restarts_total[15m]))"),
+        (
+            "CPU used / allocatable",
+            "percentunit",
+            'sum(rate(container_cpu_usage_seconds_total{container!=""}[5m]))'
+            ' / sum(kube_node_status_allocatable{resource="cpu"})',
+        ),
+        (
+            "Disk used",
+            "percentunit",
+            f"1 - node_filesystem_avail_bytes{{{alerts.WRITABLE}}} / node_filesystem_size_bytes{{{alerts.WRITABLE}}}",
+        ),
+    ],
+    "edc-connector": [
+        ("Connector targets up", "short", 'sum(up{job="tractus-x-edc"})'),
+        (
+            "Requests by code",
+            "reqps",
+            'sum by (code) (rate(traefik_service_requests_total{service=~"edc-standalone-.*"}[5m]))',
+        ),
+        (
+            "p95 response time",
+            "s",
+            "histogram_quantile(0.95, sum by (le) ("
+            'rate(traefik_service_request_duration_seconds_bucket{service=~"edc-standalone-.*"}[5m])))',
+        ),
+        ("Error ratio", "percentunit", 'slo:sli_error:ratio_rate5m{slo="edc-availability"}'),
+    ],
+    "databases": [
+        ("Free storage", "bytes", "aws_rds_free_storage_space_average"),
+        ("Replica lag", "s", "aws_rds_replica_lag_average"),
+        ("CPU", "percent", "aws_rds_cpuutilization_average"),
+        ("Connections", "short", "aws_rds_database_connections_average"),
+    ],
+    "backups": [
+        (
+            "Hours since last success",
+            "h",
+            '(time() - kube_cronjob_status_last_successful_time{namespace="backup"}) / 3600',
+        ),
+        ("Failed jobs", "short", 'sum by (job_name) (kube_job_status_failed{namespace="backup"})'),
+    ],
+    "certificates": [
+        ("Days to expiry (probed)", "d", "(probe_ssl_earliest_cert_expiry - time()) / 86400"),
+        ("Certificates not Ready", "short", 'sum(certmanager_certificate_ready_status{condition!="True"})'),
+    ],
+    "slas": [
+        ("Error ratio (1h) per SLO", "percentunit", "slo:sli_error:ratio_rate1h"),
+        ("Error ratio (1d) per SLO", "percentunit", "slo:sli_error:ratio_rate1d"),
+    ],
+}
+
+
+def dashboard_json(name: str, panels: list[tuple[str, str, str]]) -> str:
+    return json.dumps(
+        {
+            "title": f"Tractus-X / {name.replace('-', ' ').title()}",
+            "uid": f"tractusx-{name}",
+            "schemaVersion": 39,
+            "time": {"from": "now-24h", "to": "now"},
+            "panels": [_panel(title, expr, i, unit) for i, (title, unit, expr) in enumerate(panels)],
+        },
+        indent=1,
+    )
+
+
+class Monitoring(pulumi.ComponentResource):
+    stack: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:monitoring:Monitoring", name, None, opts)
+        self._name = name
+        self._args = args
+        namespace = args.namespaces.namespace(NAMESPACE)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.k8s_provider, depends_on=[namespace])
+        secrets = [self._grafana_admin(k8s_opts), *self._alertmanager_secrets(k8s_opts)]
+        self.stack = self._release(
+            "stack",
+            (STACK_RELEASE, "kube-prometheus-stack", STACK_CHART_VERSION),
+            stack_values(args),
+            [namespace, *secrets, *args.depends_on],
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, provider=args.cluster.k8s_provider, depends_on=[self.stack])
+        self.rules = k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="tractus-x-platform", namespace=NAMESPACE),
+            spec=alerts.prometheus_rule_spec(alerts.rule_groups(args.alert_parameters)),
+            opts=after_crds,
+        )
+        blackbox = self._release(
+            "blackbox",
+            (BLACKBOX_RELEASE, "prometheus-blackbox-exporter", BLACKBOX_CHART_VERSION),
+            blackbox_values(),
+            [namespace],
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-endpoints-probe",
+            api_version="monitoring.coreos.com/v1",
+            kind="Probe",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="platform-endpoints", namespace=NAMESPACE),
+            spec={
+                "jobName": "blackbox",
+                "interval": "60s",
+                "module": BLACKBOX_MODULE,
+                "prober": {"url": f"{BLACKBOX_RELEASE}.{NAMESPACE}.svc:9115"},
+                "targets": {"staticConfig": {"static": probe_targets(args.domain)}},
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.cluster.k8s_provider, depends_on=[self.stack, blackbox]
+            ),
+        )
+        role = args.cluster.irsa_role(
+            f"{name}-cloudwatch-role",
+            namespace=NAMESPACE,
+            service_account=YACE_SERVICE_ACCOUNT,
+            description=f"CloudWatch exporter of {args.name_prefix}: reads RDS metrics",
+            inline_policy=cloudwatch_policy(),
+            parent=self,
+        )
+        self._release(
+            "cloudwatch",
+            (YACE_RELEASE, "prometheus-yet-another-cloudwatch-exporter", YACE_CHART_VERSION),
+            yace_values(args.ctx.region, args.environment, role.arn),
+            [namespace, self.stack],
+        )
+        for dashboard, panels in DASHBOARDS.items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{dashboard}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"dashboard-{dashboard}", namespace=NAMESPACE, labels={DASHBOARD_LABEL: "1"}
+                ),
+                data={f"{dashboard}.json": dashboard_json(dashboard, panels)},
+                opts=k8s_opts,
+            )
+        self.register_outputs({"release": self.stack.name, "rules": self.rules.urn})
+
+    def _release(
+        self, role: str, chart: tuple[str, str, str], values: Any, depends_on: Sequence[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        """``chart`` is (release name, chart, chart version)."""
+        release, chart_name, version = chart
+        return k8s.helm.v3.Release(
+            f"{self._name}-{role}",
+            name=release,
+            chart=chart_name,
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=COMMUNITY_CHARTS),
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self._args.cluster.k8s_provider, depends_on=list(depends_on)
+            ),
+        )
+
+    def _grafana_admin(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        password = generated_password(f"{self._name}-grafana-admin", self._args.secret_rotation, parent=self)
+        return k8s.core.v1.Secret(
+            f"{self._name}-grafana-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=NAMESPACE),
+            type="Opaque",
+            string_data={"admin-user": "admin", "admin-password": password},
+            opts=opts,
+        )
+
+    def _alertmanager_secrets(self, opts: pulumi.ResourceOptions) -> list[k8s.core.v1.Secret]:
+        settings = self._args.alerting
+        credentials = k8s.core.v1.Secret(
+            f"{self._name}-alertmanager-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=alerting.CREDENTIALS_SECRET, namespace=NAMESPACE),
+            type="Opaque",
+            string_data={key: secret.output() for key, secret in alerting.credentials(settings).items()},
+            opts=opts,
+        )
+        config = k8s.core.v1.Secret(
+            f"{self._name}-alertmanager-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=alerting.CONFIG_SECRET, namespace=NAMESPACE),
+            type="Opaque",
+            string_data={alerting.CONFIG_KEY: alerting.alertmanager_yaml(settings)},
+            opts=opts,
+        )
+        return [credentials, config]

@@ -1,0 +1,170 @@
+"""monitoring: Prometheus as "Horizontal Scaling" sizes it, Alertmanager routing as
+"Alerting Channels" says, Grafana's password generated, the playbook's alert rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components import alerting, monitoring
+from components.alerts import AlertParameters, prometheus_rule_spec, rule_groups
+from components.settings import AlertingSettings, Secret
+from offline.checks import is_secret, plain
+from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
+from offline.observability import alertmanager_config_passes_amtool, alertmanager_text, routes_for
+from tests.promtool import require
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+
+
+def release(run: StackRun, chart: str) -> RegisteredResource:
+    (found,) = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == chart]
+    return found
+
+
+def secret(run: StackRun, name: str) -> dict[str, Any]:
+    (found,) = [r.inputs for r in run.of_type(SECRET) if r.inputs["metadata"]["name"] == name]
+    return found
+
+
+def secret_values(data: Any) -> dict[str, Any]:
+    """stringData whose values are each secret (a map holding a secret arrives wrapped whole)."""
+    if is_secret(data):
+        return {key: {**data, "value": value} for key, value in data["value"].items()}
+    return dict(data)
+
+
+def test_prometheus_runs_as_the_playbook_sizes_it(stack: StackRun) -> None:
+    stack_release = release(stack, "kube-prometheus-stack")
+    assert stack_release.inputs["version"] == monitoring.STACK_CHART_VERSION
+    spec = plain(stack_release.inputs["values"])["prometheus"]["prometheusSpec"]
+    assert (spec["replicas"], spec["shards"], spec["retention"]) == (3, 2, "30d")
+    assert spec["resources"] == {
+        "requests": {"memory": "2Gi", "cpu": "1000m"},
+        "limits": {"memory": "4Gi", "cpu": "2000m"},
+    }
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "gp3-encrypted"
+    assert spec["ruleSelectorNilUsesHelmValues"] is False  # the platform's PrometheusRule is picked up
+
+
+def test_alertmanager_is_highly_available_and_reads_its_config_from_secrets(stack: StackRun) -> None:
+    values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
+    spec = values["alertmanager"]["alertmanagerSpec"]
+    assert spec["replicas"] >= 3
+    assert spec["configSecret"] == alerting.CONFIG_SECRET
+    assert spec["secrets"] == [alerting.CREDENTIALS_SECRET]
+    assert spec["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3-encrypted"
+
+
+def test_grafana_admin_password_is_generated_into_the_secret_the_chart_reads(stack: StackRun) -> None:
+    values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
+    admin = values["grafana"]["admin"]
+    grafana_secret = secret(stack, admin["existingSecret"])
+    password = secret_values(grafana_secret["stringData"])[admin["passwordKey"]]
+    assert is_secret(password)
+    assert "adminPassword" not in values["grafana"]
+    assert password["value"] not in json.dumps(values)
+
+
+def test_alerting_credentials_live_only_in_their_secret(stack: StackRun) -> None:
+    data = secret_values(secret(stack, alerting.CREDENTIALS_SECRET)["stringData"])
+    assert set(data) == {alerting.PAGERDUTY_KEY, alerting.SLACK_KEY, alerting.SMTP_PASSWORD_KEY}
+    assert all(is_secret(value) for value in data.values())
+    config = alertmanager_text(stack)
+    assert config is not None and SECRET_PLACEHOLDER not in config
+    for r in stack.of_type(RELEASE):
+        assert SECRET_PLACEHOLDER not in json.dumps(plain(r.inputs["values"]))
+
+
+def test_the_prometheus_rule_carries_the_platforms_rule_groups(stack: StackRun) -> None:
+    (rule,) = stack.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    prefix = f"tx-{stack.exports['environment']}"
+    expected = prometheus_rule_spec(rule_groups(AlertParameters(f"{prefix}-postgres", 100)))
+    assert plain(rule.inputs["spec"]) == expected
+    stack_urn = release(stack, "kube-prometheus-stack").urn
+    assert stack_urn in rule.dependencies  # its CRD comes with the chart
+
+
+def test_blackbox_exporter_probes_the_platforms_https_endpoints(stack: StackRun) -> None:
+    (probe,) = stack.of_type("kubernetes:monitoring.coreos.com/v1:Probe")
+    domain = stack.exports["domain"]
+    assert probe.inputs["spec"]["targets"]["staticConfig"]["static"] == [f"https://{domain}", f"https://api.{domain}"]
+    assert probe.inputs["spec"]["prober"]["url"].startswith(monitoring.BLACKBOX_RELEASE)
+    assert release(stack, "prometheus-blackbox-exporter").inputs["version"] == monitoring.BLACKBOX_CHART_VERSION
+
+
+def test_cloudwatch_exporter_reads_metrics_only_through_its_own_service_account(stack: StackRun) -> None:
+    values = plain(release(stack, "prometheus-yet-another-cloudwatch-exporter").inputs["values"])
+    role_arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    (role,) = [r for r in stack.of_type("aws:iam/role:Role") if role_arn.endswith(r.name)]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert json.dumps(trust).count("system:serviceaccount:monitoring:cloudwatch-exporter") == 1
+    (statement,) = json.loads(monitoring.cloudwatch_policy())["Statement"]
+    assert sorted(statement["Action"]) == ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources"]
+    assert "AWS/RDS" in values["config"] and f"^{stack.exports['environment']}$" in values["config"]
+
+
+def test_grafana_has_a_dashboard_for_each_key_metric_area(stack: StackRun) -> None:
+    maps = [r.inputs for r in stack.of_type("kubernetes:core/v1:ConfigMap") if r.name.startswith("tractusx-monitoring")]
+    names = {m["metadata"]["name"] for m in maps if m["metadata"]["labels"] == {monitoring.DASHBOARD_LABEL: "1"}}
+    expected = {"cluster-health", "edc-connector", "databases", "backups", "certificates", "slas"}
+    assert names == {f"dashboard-{area}" for area in expected}
+
+
+SETTINGS = AlertingSettings(
+    email_to=("platform-team@example.com",),
+    email_from="alerts@example.com",
+    smtp_smarthost="smtp.example.com:587",
+    smtp_username="alerts@example.com",
+    pagerduty_routing_key=Secret("key"),
+    slack_webhook_url=Secret("https://hooks.slack.com/services/T0/B0/X"),
+    smtp_password=Secret("password"),
+)
+
+
+@pytest.mark.parametrize(
+    ("severity", "receivers"),
+    [("critical", ("email-alerts", "pagerduty-critical")), ("warning", ("email-alerts", "slack-warnings")),
+     ("info", ("email-alerts",))],
+)  # fmt: skip
+def test_each_severity_reaches_the_alerting_channels(severity: str, receivers: tuple[str, ...]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "alertmanager.yaml"
+        path.write_text(alerting.alertmanager_yaml(SETTINGS))
+        assert routes_for(require("amtool"), path, {"alertname": "X", "severity": severity}) == receivers
+
+
+def test_the_plan_check_fails_when_a_severity_misses_its_channel(prod: StackRun) -> None:
+    assert alertmanager_config_passes_amtool(prod) == []
+    require("amtool")
+    no_slack = dataclasses.replace(SETTINGS, slack_webhook_url=None)
+    config = next(r for r in prod.of_type(SECRET) if r.inputs["metadata"]["name"] == alerting.CONFIG_SECRET)
+    broken = dataclasses.replace(
+        config, inputs={**config.inputs, "stringData": {alerting.CONFIG_KEY: alerting.alertmanager_yaml(no_slack)}}
+    )
+    run = dataclasses.replace(prod, resources=[broken])
+    assert alertmanager_config_passes_amtool(run) == [
+        "severity=warning goes to email-alerts, not slack-warnings, email-alerts"
+    ]
+
+
+def test_a_critical_alert_silences_the_warning_of_the_same_alert_and_target() -> None:
+    (rule,) = alerting.alertmanager_config(SETTINGS)["inhibit_rules"]
+    assert rule["source_matchers"] == ['severity="critical"']
+    assert rule["target_matchers"] == ['severity="warning"']
+    assert {"alertname", "namespace", "instance", "service"} <= set(rule["equal"])
+
+
+def test_email_uses_alertmanagers_fields_not_the_playbooks_subject_and_body() -> None:
+    config = alerting.alertmanager_config(SETTINGS)
+    email = next(r for r in config["receivers"] if r["name"] == "email-alerts")["email_configs"][0]
+    assert "subject" not in email and "body" not in email
+    assert email["headers"]["Subject"] == "Tractus-X Alert: {{ .GroupLabels.alertname }}"
+    assert config["global"]["smtp_require_tls"] is True
