@@ -318,8 +318,12 @@ class Backup(pulumi.ComponentResource):
 
     # --- storage ---------------------------------------------------------------------
 
-    def _bucket(self, role_name: str, bucket_name: str) -> aws.s3.Bucket:
-        """A bucket with public access blocked and ownership enforced (ACLs off)."""
+    def _bucket(
+        self, role_name: str, bucket_name: str, *, expire_days: int, noncurrent_days: int | None = None
+    ) -> aws.s3.Bucket:
+        """A bucket with public access blocked, ownership enforced (ACLs off), SSE-KMS with
+        the backup key and a lifecycle rule that expires objects after ``expire_days``;
+        versioned when ``noncurrent_days`` says how long replaced versions stay."""
         tags = self._args.tags
         bucket = aws.s3.Bucket(
             f"{self._name}-{role_name}",
@@ -344,60 +348,18 @@ class Backup(pulumi.ComponentResource):
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child,
         )
-        return bucket
-
-    def _log_bucket(self, bucket_name: str) -> aws.s3.Bucket:
-        bucket = self._bucket("logs", bucket_name)
-        child = pulumi.ResourceOptions(parent=bucket)
-        # S3 server access logging delivers into an SSE-KMS bucket when the key is a
+        if noncurrent_days is not None:
+            aws.s3.BucketVersioning(
+                f"{self._name}-{role_name}-versioning",
+                bucket=bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            )
+        # S3 server access logging also delivers into an SSE-KMS bucket when the key is a
         # customer managed key whose policy lets the logging service generate data keys
         # (access_log_key_statement); only the AWS managed aws/s3 key is not supported.
-        # The access logs are encrypted with the backup key like the backups they record.
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-logs-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{self._name}-logs-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=self._args.log_retention_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS
-                    ),
-                )
-            ],
-            opts=child,
-        )
-        return bucket
-
-    def _backup_bucket(self, bucket_name: str) -> aws.s3.Bucket:
-        args = self._args
-        bucket = self._bucket("bucket", bucket_name)
-        child = pulumi.ResourceOptions(parent=bucket)
-        aws.s3.BucketVersioning(
-            f"{self._name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-encryption",
+            f"{self._name}-{role_name}-encryption",
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -411,16 +373,20 @@ class Backup(pulumi.ComponentResource):
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
-            f"{self._name}-lifecycle",
+            f"{self._name}-{role_name}-lifecycle",
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="backup-retention",
+                    id="retention",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=RETENTION_DAYS),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expire_days),
+                    noncurrent_version_expiration=(
+                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=noncurrent_days
+                        )
+                        if noncurrent_days is not None
+                        else None
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS
@@ -429,6 +395,18 @@ class Backup(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        return bucket
+
+    def _log_bucket(self, bucket_name: str) -> aws.s3.Bucket:
+        """The access logs, encrypted with the backup key like the backups they record."""
+        return self._bucket("logs", bucket_name, expire_days=self._args.log_retention_days)
+
+    def _backup_bucket(self, bucket_name: str) -> aws.s3.Bucket:
+        args = self._args
+        bucket = self._bucket(
+            "bucket", bucket_name, expire_days=RETENTION_DAYS, noncurrent_days=NONCURRENT_VERSION_DAYS
+        )
+        child = pulumi.ResourceOptions(parent=bucket)
         aws.s3.BucketPolicy(
             f"{self._name}-policy",
             bucket=bucket.id,
