@@ -230,7 +230,8 @@ class Database(pulumi.ComponentResource):
         )
         parameter_group = aws.rds.ParameterGroup(
             f"{self._name}-parameters",
-            name=args.identifier,
+            # Named by family: a major upgrade creates the next group beside this one.
+            name=f"{args.identifier}-{PARAMETER_GROUP_FAMILY}",
             family=PARAMETER_GROUP_FAMILY,
             description=f"TLS only, slow statement and connection logging for {args.identifier}",
             parameters=[
