@@ -50,8 +50,9 @@ REPLICA_LAG_WARNING_SECONDS = 300
 REPLICA_LAG_CRITICAL_SECONDS = 3600
 HPA_AT_MAX_FOR = "15m"
 
-# Traefik names the service of an Ingress backend "<namespace>-<service>-<port>" (plus
-# "@<provider>"); its own services end in "@internal" and carry no user traffic.
+# Traefik's Ingress NGINX provider names the service of an Ingress backend
+# "<namespace>-<service>-<port>" (pkg/provider/kubernetes/ingress-nginx), and the metrics
+# add "@<provider>"; Traefik's own services end in "@internal" and carry no user traffic.
 EDGE_SERVICES = 'service!~".*@internal"'
 WRITABLE = 'fstype=~"ext4|xfs"'
 LATENCY_BUCKET = r'le=~"2|2\\.0"'  # Prometheus 3 writes classic-histogram bounds as "2.0"
@@ -70,7 +71,15 @@ class Slo:
 
 SLOS: tuple[Slo, ...] = (
     Slo("portal-availability", 0.999, 'service=~"tractus-x-.*portal.*"', "availability", "Tractus-X Portal 99.9%"),
-    Slo("edc-availability", 0.9995, 'service=~"edc-standalone-.*"', "availability", "EDC connectors 99.95%"),
+    # The connectors of edc-standalone, and those the Tractus-X charts run in tractus-x
+    # (services "<release>-controlplane" / "<release>-dataplane").
+    Slo(
+        "edc-availability",
+        0.9995,
+        'service=~"edc-standalone-.*|tractus-x-.*-(controlplane|dataplane)-.*"',
+        "availability",
+        "EDC connectors 99.95%",
+    ),
     # "API Response Time: 95th percentile < 2s": at most 5% of requests slower than 2 s.
     Slo("api-latency", 0.95, EDGE_SERVICES, "latency", "95th percentile response time under 2 s"),
     Slo("error-rate", 0.99, EDGE_SERVICES, "availability", "error rate under 1%"),

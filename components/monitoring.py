@@ -162,7 +162,9 @@ def blackbox_values() -> dict[str, Any]:
     return {
         "replicas": BLACKBOX_REPLICAS,
         "podDisruptionBudget": {"maxUnavailable": 1},
-        "securityContext": RESTRICTED_CONTAINER,
+        "topologySpreadConstraints": _zone_spread({"app.kubernetes.io/name": "prometheus-blackbox-exporter"}),
+        # The chart's user 1000: the image's user is a name, which runAsNonRoot cannot verify.
+        "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": 1000, "runAsGroup": 1000},
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
     }
 

@@ -604,6 +604,16 @@ CASES: dict[str, list[Case]] = {
             ],
         ),
         Case(
+            "a connector of the Tractus-X charts in tractus-x counts for the EDC SLO, not the portal's",
+            "SLOErrorBudgetBurn",
+            "30m",
+            requests("tractus-x-edc-controlplane-8081@kubernetesingressnginx", {"200": 990, "500": 10}),
+            [
+                firing(slo="edc-availability", window="1h", severity="critical"),
+                firing(slo="edc-availability", window="6h", severity="critical"),
+            ],
+        ),
+        Case(
             "80% of requests slower than 2 s burns the latency budget",
             "SLOErrorBudgetBurn",
             "30m",

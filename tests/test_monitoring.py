@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,17 @@ def test_email_uses_alertmanagers_fields_not_the_playbooks_subject_and_body() ->
     assert "subject" not in email and "body" not in email
     assert email["headers"]["Subject"] == "Tractus-X Alert: {{ .GroupLabels.alertname }}"
     assert config["global"]["smtp_require_tls"] is True
+
+
+def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
+    """promtool parses each panel's query (as a recording rule)."""
+    records = [
+        {"record": f"dashboard:{area.replace('-', '_')}:{index}", "expr": expr}
+        for area, panels in monitoring.DASHBOARDS.items()
+        for index, (_, _, expr) in enumerate(panels)
+    ]
+    path = tmp_path / "dashboards.yaml"
+    path.write_text(json.dumps({"groups": [{"name": "dashboards", "rules": records}]}))
+    command = [require("promtool"), "check", "rules", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
