@@ -29,9 +29,15 @@ PAGERDUTY_KEY = "pagerduty-routing-key"
 SLACK_KEY = "slack-webhook-url"
 SMTP_PASSWORD_KEY = "smtp-password"
 
+NULL = "null"
 PAGERDUTY = "pagerduty-critical"
 SLACK = "slack-warnings"
 EMAIL = "email-alerts"
+
+# kube-prometheus-stack's default rules include Watchdog, which always fires (a dead man's
+# switch for an external heartbeat), and InfoInhibitor, which only mutes info alerts:
+# neither is a notification, so they end in a receiver without integrations.
+ALWAYS_FIRING = ("Watchdog", "InfoInhibitor")
 
 GROUP_BY = ("alertname", "namespace", "severity")
 GROUP_WAIT = "30s"
@@ -75,6 +81,7 @@ def alertmanager_config(settings: AlertingSettings) -> dict[str, Any]:
         smtp["smtp_auth_username"] = settings.smtp_username
         smtp["smtp_auth_password_file"] = f"{SECRETS_DIR}/{SMTP_PASSWORD_KEY}"
     receivers: list[dict[str, Any]] = [
+        {"name": NULL},
         {
             "name": EMAIL,
             "email_configs": [
@@ -85,9 +92,9 @@ def alertmanager_config(settings: AlertingSettings) -> dict[str, Any]:
                     "text": "{{ range .Alerts }}{{ .Annotations.description }}\n{{ end }}",
                 }
             ],
-        }
+        },
     ]
-    routes: list[dict[str, Any]] = []
+    routes: list[dict[str, Any]] = [{"receiver": NULL, "matchers": [f'alertname=~"{"|".join(ALWAYS_FIRING)}"']}]
     if PAGERDUTY_KEY in have:
         receivers.append(
             {

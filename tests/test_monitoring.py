@@ -142,6 +142,13 @@ def test_each_severity_reaches_the_alerting_channels(severity: str, receivers: t
         assert routes_for(require("amtool"), path, {"alertname": "X", "severity": severity}) == receivers
 
 
+def test_the_always_firing_watchdog_notifies_nobody() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "alertmanager.yaml"
+        path.write_text(alerting.alertmanager_yaml(SETTINGS))
+        assert routes_for(require("amtool"), path, {"alertname": "Watchdog", "severity": "none"}) == ("null",)
+
+
 def test_the_plan_check_fails_when_a_severity_misses_its_channel(prod: StackRun) -> None:
     assert alertmanager_config_passes_amtool(prod) == []
     require("amtool")
