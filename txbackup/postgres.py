@@ -106,12 +106,13 @@ def table_row_counts(conn: Connection) -> dict[str, int]:
     return counts
 
 
-def create_database(conn: Connection, name: str, like: DatabaseInfo | None) -> None:
-    """Creates ``name`` with the owner, encoding and locale recorded at backup time where possible."""
+def create_database(conn: Connection, name: str, like: DatabaseInfo | None, *, with_owner: bool = True) -> None:
+    """Creates ``name`` with the encoding and locale recorded at backup time, and its owner
+    when ``with_owner`` and the role exists (otherwise the connected user owns it)."""
     if like is None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return
-    owner = like.owner if role_exists(conn, like.owner) else None
+    owner = like.owner if with_owner and role_exists(conn, like.owner) else None
     query = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}").format(
         sql.Identifier(name), sql.Literal(like.encoding), sql.Literal(like.collate), sql.Literal(like.ctype)
     )

@@ -111,8 +111,8 @@ def _restore_one(
     created = False
     if postgres.database_info(conn, plan.target) is None:
         recorded = manifest.details.get("databases", {}).get(plan.database)
-        like = postgres.DatabaseInfo(**recorded) if keep_owner and recorded else None
-        postgres.create_database(conn, plan.target, like)
+        like = postgres.DatabaseInfo(**recorded) if recorded else None
+        postgres.create_database(conn, plan.target, like, with_owner=keep_owner)
         created = True
     command = ["pg_restore", "--no-password", "--single-transaction", "--exit-on-error", f"--dbname={plan.target}"]
     if clean:
