@@ -136,6 +136,13 @@ def test_every_table_of_every_database_is_identical_after_backup_and_restore(
                 for table, (rows, md5) in source[database].items():
                     print(f"\nrestore evidence: {database} {table}: {rows} rows, md5 {md5} identical", end="")
         assert all(len(tables) == 3 for tables in source.values())
+        for database in DATABASES:  # owners restored: the database's and every table's
+            with pg.connect(f"r_{database}") as conn:
+                owners = conn.execute(
+                    "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('app', 'public')"
+                    " UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+                ).fetchall()
+            assert owners == [(f"{database}_owner",)]
         assert {table: count for table, (count, _) in source["edc_data"].items()} == recorded["details"]["tables"][
             "edc_data"
         ]
@@ -469,7 +476,10 @@ def _unsealed(aws: AwsApi, document: dict[str, Any], records: list[dict[str, Any
 
 
 def test_config_backup_holds_every_resource_with_secrets_sealed_by_kms(
-    job_env: dict[str, str], aws: AwsApi, cluster: tuple[kube_api.FakeApi, kube_api.RunningApi]
+    job_env: dict[str, str],
+    aws: AwsApi,
+    cluster: tuple[kube_api.FakeApi, kube_api.RunningApi],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     api, _ = cluster
     assert run("config") == 0
@@ -503,6 +513,16 @@ def test_config_backup_holds_every_resource_with_secrets_sealed_by_kms(
     # Every Secret decrypts back to the original (less managedFields, dropped from all objects).
     assert unsealed == {ref: {"apiVersion": "v1", "kind": "Secret", **secret} for ref, secret in originals.items()}
     assert not [r for r in records if "managedFields" in r.get("metadata", {})]
+
+    # The operator's way back: the decrypted Secrets as a List for `kubectl apply -f -`.
+    capsys.readouterr()
+    assert run("secrets", "--from", "config", "--backup-id", "latest") == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["kind"] == "List"
+    assert exported["items"] == [
+        unsealed[ref]
+        for ref in (f"{r['metadata']['namespace']}/{r['metadata']['name']}" for r in records if r["kind"] == "Secret")
+    ]
 
 
 def test_certificate_backup_seals_tls_secrets_and_reports_days_left(

@@ -21,7 +21,7 @@ import boto3
 import psycopg
 from botocore.config import Config
 
-from txbackup import certificates, config, database, restore
+from txbackup import certificates, config, database, restore, unseal
 from txbackup.errors import BackupError
 from txbackup.kube import KubeClient
 from txbackup.postgres import database_names
@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("config", help="Kubernetes resources, Secrets sealed with BACKUP_KMS_KEY_ARN")
     commands.add_parser("certificates", help="TLS Secrets (sealed) and a certificate expiry report")
     commands.add_parser("restore-test", help="restore the latest database backup into scratch databases and check it")
+    secrets_parser = commands.add_parser(
+        "secrets", help="write the decrypted Secrets of a config or certificates backup to stdout (needs kms:Decrypt)"
+    )
+    secrets_parser.add_argument("--from", dest="source", choices=["config", "certificates"], required=True)
+    secrets_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
     restore_parser = commands.add_parser("restore", help="restore databases of a database backup")
     restore_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
     restore_parser.add_argument(
@@ -101,6 +106,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
             target=args.target_database,
             clean=args.clean,
         )
+    elif args.command == "secrets":
+        count = unseal.export_secrets(_store(environ, args.source), _kms(environ), args.backup_id, sys.stdout)
+        log.info("wrote %d Secrets", count)
     elif args.command == "restore-test":
         names = database_names(_require(environ, "DATABASES"), "DATABASES")
         restore.restore_test(_store(environ, database.PREFIX), names)
