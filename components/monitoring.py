@@ -96,6 +96,8 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
     return {
         "crds": {"enabled": True},
         "prometheus": {
+            # A drain takes one Prometheus pod of the six (3 replicas x 2 shards) at a time.
+            "podDisruptionBudget": {"enabled": True, "minAvailable": PROMETHEUS_REPLICAS * PROMETHEUS_SHARDS - 1},
             "prometheusSpec": {
                 "replicas": PROMETHEUS_REPLICAS,
                 "shards": PROMETHEUS_SHARDS,
@@ -116,9 +118,10 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 "probeSelectorNilUsesHelmValues": False,
                 "podAntiAffinity": "soft",
                 "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
-            }
+            },
         },
         "alertmanager": {
+            "podDisruptionBudget": {"enabled": True, "minAvailable": ALERTMANAGER_REPLICAS - 1},
             "alertmanagerSpec": {
                 "replicas": ALERTMANAGER_REPLICAS,
                 # The whole configuration comes from the Secret this component writes;
@@ -136,7 +139,7 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 },
                 "podAntiAffinity": "soft",
                 "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
-            }
+            },
         },
         "grafana": {
             "admin": {

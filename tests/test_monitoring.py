@@ -53,12 +53,15 @@ def test_prometheus_runs_as_the_playbook_sizes_it(stack: StackRun) -> None:
     claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "gp3-encrypted"
     assert spec["ruleSelectorNilUsesHelmValues"] is False  # the platform's PrometheusRule is picked up
+    prometheus = plain(stack_release.inputs["values"])["prometheus"]
+    assert prometheus["podDisruptionBudget"] == {"enabled": True, "minAvailable": 5}  # one pod at a time
 
 
 def test_alertmanager_is_highly_available_and_reads_its_config_from_secrets(stack: StackRun) -> None:
     values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
     spec = values["alertmanager"]["alertmanagerSpec"]
     assert spec["replicas"] >= 3
+    assert values["alertmanager"]["podDisruptionBudget"] == {"enabled": True, "minAvailable": spec["replicas"] - 1}
     assert spec["configSecret"] == alerting.CONFIG_SECRET
     assert spec["secrets"] == [alerting.CREDENTIALS_SECRET]
     assert spec["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3-encrypted"
