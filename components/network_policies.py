@@ -22,21 +22,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import certificates, ingress, monitoring, redis
+from components.autoscaling import KEDA_NAMESPACE
+from components.schedules import BACKUP_NAMESPACE
+
 ANYWHERE = "0.0.0.0/0"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
-INGRESS_NAMESPACE = "traefik"
-MONITORING_NAMESPACE = "monitoring"
+# Each namespace as the component that runs workloads there names it.
+INGRESS_NAMESPACE = ingress.NAMESPACE
+MONITORING_NAMESPACE = monitoring.NAMESPACE
+CERT_MANAGER_NAMESPACE = certificates.NAMESPACE
 
 DNS_PORT = 53
 KUBERNETES_API_PORT = 443
 HTTPS_PORT = 443
 HTTP_PORT = 80
 POSTGRES_PORT = 5432
-REDIS_PORT = 6379
+REDIS_PORT = redis.PORT
 SMTP_SUBMISSION_PORT = 587
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
+KUBE_PROXY_METRICS_PORT = 10249  # kube-proxy serves metrics on the node's address
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_MESH_PORT = 9094
 GRAFANA_PORT = 3000
@@ -55,7 +62,7 @@ PORTAL_PORT = 8080
 EDC_LABELS = {"app.kubernetes.io/component": "edc"}
 EDC_PORTS = (8080, 8181)
 EDC_NAMESPACE = "edc-standalone"
-REDIS_LABELS = {"app.kubernetes.io/name": "redis"}
+REDIS_LABELS = {"app.kubernetes.io/name": redis.NAME}
 # prometheus-operator labels every Prometheus pod it runs with this.
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
@@ -256,7 +263,7 @@ def _traefik(vpc_cidr: str) -> list[Policy]:
             "the applications it routes to and cert-manager's HTTP-01 solvers",
             egress=(
                 Rule((_in("tractus-x"), _in(EDC_NAMESPACE))),
-                Rule((_in("cert-manager", ACME_SOLVER_LABELS),), (ACME_SOLVER_PORT,)),
+                Rule((_in(CERT_MANAGER_NAMESPACE, ACME_SOLVER_LABELS),), (ACME_SOLVER_PORT,)),
             ),
         ),
         _kubernetes_api(namespace, vpc_cidr),
@@ -264,7 +271,7 @@ def _traefik(vpc_cidr: str) -> list[Policy]:
 
 
 def _cert_manager(vpc_cidr: str) -> list[Policy]:
-    namespace = "cert-manager"
+    namespace = CERT_MANAGER_NAMESPACE
     return [
         Policy(
             "allow-acme",
@@ -295,11 +302,11 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
         Policy(
             "allow-scrape-targets",
             namespace,
-            "Prometheus scrapes metrics ports in every namespace, kubelets and node exporters on the nodes",
+            "Prometheus scrapes metrics ports in every namespace; kubelets, node exporters and kube-proxy on the nodes",
             pods=PROMETHEUS_LABELS,
             egress=(
                 Rule((Peer(any_namespace=True, pods={}),)),
-                Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT)),
+                Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT, KUBE_PROXY_METRICS_PORT)),
             ),
         ),
         Policy(
@@ -321,7 +328,7 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
             namespace,
             "KEDA queries Prometheus for the custom scaling metrics",
             pods=PROMETHEUS_LABELS,
-            ingress=(Rule((_in("keda"),), (PROMETHEUS_PORT,)),),
+            ingress=(Rule((_in(KEDA_NAMESPACE),), (PROMETHEUS_PORT,)),),
         ),
         Policy(
             "allow-operator-webhook",
@@ -333,7 +340,7 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
 
 
 def _backup(vpc_cidr: str) -> list[Policy]:
-    namespace = "backup"
+    namespace = BACKUP_NAMESPACE
     return [
         _database(namespace, vpc_cidr),
         Policy(
@@ -347,7 +354,7 @@ def _backup(vpc_cidr: str) -> list[Policy]:
 
 
 def _keda(vpc_cidr: str) -> list[Policy]:
-    namespace = "keda"
+    namespace = KEDA_NAMESPACE
     return [
         Policy(
             "allow-api-server",
@@ -368,10 +375,10 @@ def _keda(vpc_cidr: str) -> list[Policy]:
 
 _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
     EDC_NAMESPACE: _edc_standalone,
-    "backup": _backup,
-    "cert-manager": _cert_manager,
+    BACKUP_NAMESPACE: _backup,
+    CERT_MANAGER_NAMESPACE: _cert_manager,
     INGRESS_NAMESPACE: _traefik,
-    "keda": _keda,
+    KEDA_NAMESPACE: _keda,
     MONITORING_NAMESPACE: _monitoring,
 }
 

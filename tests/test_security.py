@@ -213,7 +213,11 @@ def test_monitoring_scrapes_every_namespace_and_keda_queries_prometheus(stack: S
         assert flows(stack, PROMETHEUS, (spec.name, {"any": "pod"}), 9100)
     assert flows(stack, KEDA_OPERATOR, PROMETHEUS, 9090)
     assert not flows(stack, PORTAL, PROMETHEUS, 9090)
-    assert allowed(stack, "out", PROMETHEUS, 10250, peer_ip=vpc_host(stack))
+    for node_port in (10250, 9100, 10249):  # kubelet, node exporter, kube-proxy (monitoring scrapes all three)
+        assert allowed(stack, "out", PROMETHEUS, node_port, peer_ip=vpc_host(stack))
+    assert not allowed(
+        stack, "out", ("monitoring", {"app.kubernetes.io/name": "grafana"}), 9100, peer_ip=vpc_host(stack)
+    )
     assert flows(stack, ("monitoring", {"app.kubernetes.io/name": "alertmanager"}), PROMETHEUS, 9094, "TCP")
 
 
