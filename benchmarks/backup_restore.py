@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support.postgres_server import DATABASES, PostgresServer, load_databases, remove, start_server
+from tests.support.postgres_server import DATABASES, PostgresServer, load_databases, start_server
 from tests.support.s3_server import AwsApi, aws_api
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def run(gib: float, out: Path) -> Results:
         with aws_api() as aws:
             return _measure(server, aws, gib, work, out)
     finally:
-        remove(server)
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -26,7 +26,6 @@ from tests.support.postgres_server import (
     DATABASES,
     PostgresServer,
     load_databases,
-    remove,
     start_server,
     table_checksums,
 )
@@ -47,7 +46,7 @@ def pg() -> Iterator[PostgresServer]:
         load_databases(server)
         yield server
     finally:
-        remove(server)
+        server.stop()
 
 
 @pytest.fixture(scope="module")

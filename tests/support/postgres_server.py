@@ -106,7 +106,11 @@ class PostgresServer:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def stop(self) -> None:
-        _as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+        """Stops the server and deletes its directory (data, log): nothing is left behind."""
+        try:
+            _as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -230,10 +234,3 @@ def table_checksums(server: PostgresServer, database: str) -> dict[str, tuple[in
             assert row is not None
             result[f"{schema}.{table}"] = (int(row[0]), str(row[1]))
     return result
-
-
-def remove(server: PostgresServer) -> None:
-    try:
-        server.stop()
-    finally:
-        shutil.rmtree(server.root, ignore_errors=True)
