@@ -116,6 +116,8 @@ _HTTPS_URL = re.compile(r"^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[^
 _CLUSTER_URL = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[^\s]*)?$")
 # Catena-X Business Partner Number of a legal entity (BPNL + 12 upper-case alphanumerics).
 _BPNL = re.compile(r"^BPNL[0-9A-Z]{12}$")
+# Route 53 hosted zone ids: "Z" and upper-case letters and digits.
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
 class SettingsError(pulumi.RunError):
@@ -237,6 +239,23 @@ class AlertingSettings:
     smtp_password: Secret | None = None
 
 
+# Route 53 failover: the records' TTL (alias records take the load balancer's own 60 s)
+# and the health check's interval and failure threshold. 10 s checks (fast interval)
+# and 3 failures detect an outage in about 30 s.
+DNS_HEALTH_CHECK_INTERVAL_SECONDS = (10, 30)
+DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS = 10
+DEFAULT_DNS_FAILURE_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    """The Route 53 hosted zone in which the dr stack creates the failover records."""
+
+    hosted_zone_id: str
+    health_check_interval_seconds: int = DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS
+    failure_threshold: int = DEFAULT_DNS_FAILURE_THRESHOLD
+
+
 @dataclass(frozen=True)
 class Settings:
     stack: str
@@ -261,6 +280,10 @@ class Settings:
     edc: EdcSettings | None = None
     acme_email: str = ""
     alerting: AlertingSettings | None = None
+    # Disaster recovery (role dr only): ``dr_active`` promotes the replica and scales the
+    # cluster to prod's size; ``dns`` names the zone of the failover records.
+    dr_active: bool = False
+    dns: DnsSettings | None = None
 
     @property
     def is_dr(self) -> bool:
@@ -349,6 +372,10 @@ KNOWN_KEYS = (
     "pagerdutyRoutingKey",
     "slackWebhookUrl",
     "smtpPassword",
+    # `pulumi config set dr.active true` (without --path) stores the literal key
+    # `tractusx-platform:dr.active`: the dot is part of the key's name.
+    "dr.active",
+    "dns",
 )
 
 
@@ -453,7 +480,13 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     """
     r = _Reader(raw, secret_keys)
     for key in raw:
-        if key != "aws:region" and key not in KNOWN_KEYS:
+        if key == "dr":
+            r.fail(
+                key,
+                "is stored as an object (set with --path); set the flat key instead: "
+                "`pulumi config rm --path dr.active && pulumi config set dr.active true`",
+            )
+        elif key != "aws:region" and key not in KNOWN_KEYS:
             r.fail(key, f"unknown setting; known settings are {', '.join(KNOWN_KEYS)}")
 
     region = r.string("aws:region")
@@ -486,6 +519,11 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
             r.fail("primaryStack", f"{primary_stack!r} must be a fully qualified stack name <org>/<project>/<stack>")
     elif primary_stack is not None:
         r.fail("primaryStack", "is only allowed when role is dr")
+
+    dr_active = r.boolean("dr.active", False)
+    if dr_active and role != ROLE_DR:
+        r.fail("dr.active", "is only allowed when role is dr: it promotes the dr stack's database replica")
+    dns = _parse_dns(r, role)
 
     vpc_cidr = _parse_vpc_cidr(r)
     az_count = r.integer("azCount", MIN_AVAILABILITY_ZONES)
@@ -566,6 +604,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         edc=edc,
         acme_email=acme_email,
         alerting=alerting,
+        dr_active=dr_active,
+        dns=dns,
     )
     _check_capacity(settings)
     return settings
@@ -685,6 +725,34 @@ def _parse_edc(r: _Reader, environment: str) -> EdcSettings | None:
         oauth_token_url=token_url,
         token_validation_url=validation_url,
     )
+
+
+def _parse_dns(r: _Reader, role: str) -> DnsSettings | None:
+    """Route 53 failover records are created by the dr stack, which knows both regions."""
+    raw = r.structured("dns", None)
+    if raw is None:
+        return None
+    allowed = {"hostedZoneId", "healthCheckIntervalSeconds", "failureThreshold"}
+    if not isinstance(raw, dict):
+        r.fail("dns", f"must be an object with {', '.join(sorted(allowed))}")
+        return None
+    if role != ROLE_DR:
+        r.fail("dns", "is only allowed when role is dr: the dr stack creates the failover records for both regions")
+    for unknown in sorted(set(raw) - allowed):
+        r.fail(f"dns.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    zone = raw.get("hostedZoneId")
+    if not isinstance(zone, str) or not _HOSTED_ZONE_ID.match(zone):
+        r.fail("dns.hostedZoneId", f"{zone!r} is not a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+    interval = r.as_int(
+        "dns.healthCheckIntervalSeconds",
+        raw.get("healthCheckIntervalSeconds", DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS),
+    )
+    if interval not in DNS_HEALTH_CHECK_INTERVAL_SECONDS:
+        r.fail("dns.healthCheckIntervalSeconds", f"is {interval}; Route 53 allows 10 or 30")
+    threshold = r.as_int("dns.failureThreshold", raw.get("failureThreshold", DEFAULT_DNS_FAILURE_THRESHOLD))
+    if not 1 <= threshold <= 10:
+        r.fail("dns.failureThreshold", f"is {threshold}; Route 53 allows 1 to 10")
+    return DnsSettings(hosted_zone_id=str(zone), health_check_interval_seconds=interval, failure_threshold=threshold)
 
 
 def _parse_vpc_cidr(r: _Reader) -> str:
