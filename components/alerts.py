@@ -147,6 +147,10 @@ class RuleGroup:
 class AlertParameters:
     database_identifier: str  # the RDS instance, f"{name_prefix}-postgres"
     database_allocated_storage_gib: int
+    # A pilot-light dr stack keeps its backup CronJobs suspended (the primary's backups
+    # replicate into its bucket); their age alerts would page for a run that is not due.
+    # Activation resumes the jobs and brings the alerts back.
+    scheduled_jobs_suspended: bool = False
 
 
 def _one_line(expr: str) -> str:
@@ -488,9 +492,10 @@ def slo_rules() -> tuple[Record | Alert, ...]:
 
 
 def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
+    backups = () if params.scheduled_jobs_suspended else (RuleGroup("backups.alerts", scheduled_job_alerts()),)
     return (
         RuleGroup("playbook.alerts", playbook_alerts()),
-        RuleGroup("backups.alerts", scheduled_job_alerts()),
+        *backups,
         RuleGroup("certificates.alerts", certificate_alerts()),
         RuleGroup("database.alerts", database_alerts(params)),
         RuleGroup("autoscaling.alerts", autoscaling_alerts()),

@@ -282,12 +282,16 @@ class BackupArgs:
     log_retention_days: int
     ctx: AwsContext
     tags: Mapping[str, str]
+    # The dr stack's jobs wait suspended while its database is a read-only replica of the
+    # primary, whose own backups replicate into this stack's bucket; activation resumes them.
+    suspended: bool = False
 
 
 class Backup(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     log_bucket: aws.s3.Bucket
     key: aws.kms.Key
+    bucket_versioning: aws.s3.BucketVersioning
     cron_jobs: dict[str, k8s.batch.v1.CronJob]
 
     def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -349,7 +353,8 @@ class Backup(pulumi.ComponentResource):
             opts=child,
         )
         if noncurrent_days is not None:
-            aws.s3.BucketVersioning(
+            # Replication needs versioning on the source and destination bucket.
+            self.bucket_versioning = aws.s3.BucketVersioning(
                 f"{self._name}-{role_name}-versioning",
                 bucket=bucket.id,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
@@ -472,6 +477,7 @@ class Backup(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=BACKUP_NAMESPACE, labels=labels),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=job.schedule.schedule,
+                suspend=args.suspended,
                 time_zone="Etc/UTC",
                 concurrency_policy="Forbid",
                 starting_deadline_seconds=STARTING_DEADLINE_SECONDS,

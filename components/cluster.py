@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -56,6 +57,19 @@ class ClusterArgs:
     deletion_protection: bool
     ctx: AwsContext
     tags: Mapping[str, str]
+    # An activated dr stack takes the primary's sizes ({group: {minSize, desiredSize,
+    # maxSize}}, its `nodeGroupSizes` export) for its node groups of the same names.
+    node_group_sizes: pulumi.Input[Mapping[str, Mapping[str, Any]]] | None = None
+
+
+def scaling_of(sizes: Mapping[str, Mapping[str, Any]], group: str) -> dict[str, int]:
+    """One group's sizes from the primary's ``nodeGroupSizes``, checked."""
+    if group not in sizes:
+        raise pulumi.RunError(
+            f"tractusx-platform:nodeGroups: the primary stack has no node group {group!r} (it has "
+            f"{', '.join(sorted(sizes)) or 'none'}); name the dr stack's node groups as the primary's"
+        )
+    return {key: int(sizes[group][key]) for key in ("minSize", "desiredSize", "maxSize")}
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -303,11 +317,7 @@ class Cluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=group.min_size,
-                desired_size=group.desired_size,
-                max_size=group.max_size,
-            ),
+            scaling_config=self._scaling(group),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=NODE_MAX_UNAVAILABLE_PERCENT),
             labels={"tractus-x.io/node-group": group.name},
             tags={**args.tags, "Name": f"{args.cluster_name}-{group.name}"},
@@ -315,10 +325,28 @@ class Cluster(pulumi.ComponentResource):
                 parent=self,
                 depends_on=list(depends_on),
                 # The cluster autoscaler owns the current size; Pulumi keeps min and max.
-                ignore_changes=["scalingConfig.desiredSize"],
+                # Not on an activated dr stack: EKS refuses a minimum above the current
+                # desired size, so scaling the pilot light out to the primary's minimum
+                # sets the desired size with it (and every later `pulumi up` of the
+                # activated stack sets it back to the primary's desired size, never below
+                # the minimum; the autoscaler adds nodes again as pods need them).
+                ignore_changes=[] if args.node_group_sizes is not None else ["scalingConfig.desiredSize"],
                 # A new prefix-named group is created before the old one is drained.
                 delete_before_replace=False,
             ),
+        )
+
+    def _scaling(self, group: NodeGroupSettings) -> aws.eks.NodeGroupScalingConfigArgs:
+        sizes = self._args.node_group_sizes
+        if sizes is None:
+            return aws.eks.NodeGroupScalingConfigArgs(
+                min_size=group.min_size, desired_size=group.desired_size, max_size=group.max_size
+            )
+        scaling = pulumi.Output.from_input(sizes).apply(lambda all_sizes: scaling_of(all_sizes, group.name))
+        return aws.eks.NodeGroupScalingConfigArgs(
+            min_size=scaling.apply(lambda s: s["minSize"]),
+            desired_size=scaling.apply(lambda s: s["desiredSize"]),
+            max_size=scaling.apply(lambda s: s["maxSize"]),
         )
 
     # --- add-ons and storage ---------------------------------------------------------

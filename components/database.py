@@ -127,6 +127,21 @@ def init_sql(databases: Sequence[DatabaseSpec] = DATABASES) -> str:
 
 
 @dataclass(frozen=True)
+class ReplicaSource:
+    """The primary database a dr stack's instance replicates, and its credentials.
+
+    The replica's data, roles and passwords are the primary's, so the dr stack's Secrets
+    carry the primary's credentials (its secret exports). ``promoted`` turns the replica
+    into a standalone, writable database (``dr.active``).
+    """
+
+    source_arn: pulumi.Input[str]
+    master_password: pulumi.Input[str]
+    owner_passwords: pulumi.Input[Mapping[str, str]]
+    promoted: bool
+
+
+@dataclass(frozen=True)
 class DatabaseArgs:
     identifier: str  # the RDS instance identifier; the monitoring alerts use it
     settings: DatabaseSettings
@@ -143,6 +158,8 @@ class DatabaseArgs:
     ca_bundle_path: str
     ctx: AwsContext
     tags: Mapping[str, str]
+    # Set on a dr stack: the instance is a cross-region read replica of this source.
+    replica_of: ReplicaSource | None = None
 
 
 class Database(pulumi.ComponentResource):
@@ -150,7 +167,8 @@ class Database(pulumi.ComponentResource):
     key: aws.kms.Key
     security_group: aws.ec2.SecurityGroup
     master_password: pulumi.Output[str]
-    init_job: k8s.batch.v1.Job
+    owner_passwords: dict[str, pulumi.Output[str]]
+    init_job: k8s.batch.v1.Job | None
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:database:Database", name, None, opts)
@@ -165,7 +183,17 @@ class Database(pulumi.ComponentResource):
             tags=args.tags,
         )
         self.security_group = self._security_group()
-        self.master_password = generated_password(f"{name}-master-password", args.secret_rotation, self)
+        replica = args.replica_of
+        if replica is None:
+            self.master_password = generated_password(f"{name}-master-password", args.secret_rotation, self)
+            self.owner_passwords = {
+                db.name: generated_password(f"{name}-{db.name}-password", args.secret_rotation, self)
+                for db in DATABASES
+            }
+        else:
+            self.master_password = pulumi.Output.secret(replica.master_password)
+            owners = pulumi.Output.from_input(replica.owner_passwords)
+            self.owner_passwords = {db.name: pulumi.Output.secret(_owner_password(owners, db.name)) for db in DATABASES}
         self.instance = self._instance()
         self.address = self.instance.address
         self.port = self.instance.port
@@ -263,15 +291,31 @@ class Database(pulumi.ComponentResource):
             for kind in LOG_EXPORTS
         ]
         db = args.settings
+        replica = args.replica_of
+        # Both the primary and a promoted replica serve production: Multi-AZ. A replica
+        # waiting in the dr region is single-AZ (pilot light); promotion adds the standby.
+        multi_az = replica is None or replica.promoted
+        primary = replica is None
         return aws.rds.Instance(
             f"{self._name}-instance",
             identifier=args.identifier,
-            engine=ENGINE,
-            engine_version=ENGINE_VERSION,
+            # A replica takes engine, version, master user and password from its source
+            # (RDS refuses them on CreateDBInstanceReadReplica). With the cross-region
+            # source's ARN and a key of this region, RDS copies the encrypted storage.
+            # Removing `replicate_source_db` later promotes the replica to a standalone
+            # instance (pulumi-aws `aws.rds.Instance`, replicateSourceDb: "Removing the
+            # replicate_source_db attribute from an existing RDS Replicate database managed
+            # by Terraform will promote the database to a fully standalone database"),
+            # keeping its data, storage and identifier.
+            replicate_source_db=replica.source_arn if replica is not None and not replica.promoted else None,
+            engine=ENGINE if primary else None,
+            engine_version=ENGINE_VERSION if primary else None,
+            username=MASTER_USERNAME if primary else None,
+            password=self.master_password if primary else None,
             auto_minor_version_upgrade=False,
             allow_major_version_upgrade=False,
             instance_class=db.instance_class,
-            multi_az=True,
+            multi_az=multi_az,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[self.security_group.id],
             publicly_accessible=False,
@@ -279,13 +323,14 @@ class Database(pulumi.ComponentResource):
             parameter_group_name=parameter_group.name,
             ca_cert_identifier=CA_CERT_IDENTIFIER,
             storage_type="gp3",
-            allocated_storage=db.allocated_storage_gib,
+            # A replica starts with its source's size; autoscaling grows it from there.
+            allocated_storage=db.allocated_storage_gib if primary else None,
             max_allocated_storage=db.max_allocated_storage_gib,
             storage_encrypted=True,
             kms_key_id=self.key.arn,
-            username=MASTER_USERNAME,
-            password=self.master_password,
             iam_database_authentication_enabled=True,
+            # Kept on the replica too: PostgreSQL replicas (14.1+) take automated backups,
+            # so a promoted replica has point-in-time recovery from its first minute.
             backup_retention_period=db.backup_retention_days,
             backup_window=BACKUP_WINDOW,
             maintenance_window=MAINTENANCE_WINDOW,
@@ -302,8 +347,10 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             # Changes wait for the maintenance window; a new master password is applied
-            # by RDS at once regardless, which rotation relies on.
-            apply_immediately=False,
+            # by RDS at once regardless, which rotation relies on. A replica's promotion
+            # is its own API call (PromoteReadReplica) and does not wait; Multi-AZ and the
+            # other changes of an activation are applied at once.
+            apply_immediately=replica is not None and replica.promoted,
             tags={**args.tags, "Name": args.identifier},
             opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
         )
@@ -335,12 +382,15 @@ class Database(pulumi.ComponentResource):
             ),
         )
 
-    def _databases(self) -> k8s.batch.v1.Job:
+    def _databases(self) -> k8s.batch.v1.Job | None:
+        """The owners' Secrets, and the init Job that creates the roles and databases.
+
+        A read replica is read-only and already has the primary's roles and databases:
+        the Job runs only against a writable instance (a primary, or a promoted replica,
+        where it is idempotent and sets the same passwords again).
+        """
         args = self._args
-        passwords = {
-            db.name: generated_password(f"{self._name}-{db.name}-password", args.secret_rotation, self)
-            for db in DATABASES
-        }
+        passwords = self.owner_passwords
         owner_secrets = [
             self._secret(
                 db.name,
@@ -350,6 +400,8 @@ class Database(pulumi.ComponentResource):
             )
             for db in DATABASES
         ]
+        if args.replica_of is not None and not args.replica_of.promoted:
+            return None
         # The init Job runs in the backup namespace beside the master credentials; it
         # gets the owners' passwords from its own Secret there.
         init_secret = k8s.core.v1.Secret(
@@ -484,6 +536,17 @@ class Database(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+
+
+def _owner_password(owners: pulumi.Output[Mapping[str, str]], database: str) -> pulumi.Output[str]:
+    """One owner's password from the primary's ``databaseOwnerPasswords`` export."""
+
+    def pick(passwords: Mapping[str, str]) -> str:
+        if database not in passwords:
+            raise pulumi.RunError(f"the primary stack's databaseOwnerPasswords has no password for {database}")
+        return passwords[database]
+
+    return owners.apply(pick)
 
 
 # Connection environment of psql and pg_dump, from the master Secret's keys.

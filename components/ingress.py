@@ -33,6 +33,13 @@ NGINX_CONTROLLER = "k8s.io/ingress-nginx"  # what the provider matches IngressCl
 # Request-duration buckets: the playbook's 2 s latency target must be a bucket bound.
 DURATION_BUCKETS = "0.1,0.25,0.5,1,2,5,10"
 
+# Traefik's own health endpoint (ping@internal), routed on the websecure entry point for
+# requests to any host, so the NLB's DNS name answers it: the Route 53 failover health
+# checks (components.failover) request it there. A host's own routes (the portal's
+# Host(...) rules) are longer and so take precedence for that host. Chart values
+# `ingressRoute.healthcheck.*` (enabled, entryPoints, matchRule) as in the chart's README.
+HEALTH_CHECK_PATH = "/ping"
+
 NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
@@ -74,6 +81,13 @@ def chart_values() -> dict[str, Any]:
             # only nodes that run a Traefik pod.
             "spec": {"externalTrafficPolicy": "Local"},
         },
+        "ingressRoute": {
+            "healthcheck": {
+                "enabled": True,
+                "entryPoints": ["websecure"],
+                "matchRule": f"Path(`{HEALTH_CHECK_PATH}`)",
+            }
+        },
         "logs": {"general": {"level": "INFO", "format": "json"}, "access": {"enabled": True, "format": "json"}},
         "metrics": {"prometheus": {"serviceMonitor": {"enabled": True}}},
         "additionalArguments": [f"--metrics.prometheus.buckets={DURATION_BUCKETS}"],
@@ -83,6 +97,7 @@ def chart_values() -> dict[str, Any]:
 
 class Ingress(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
+    load_balancer_hostname: pulumi.Output[str]
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:ingress:Ingress", name, None, opts)
@@ -113,4 +128,33 @@ class Ingress(pulumi.ComponentResource):
                 depends_on=[args.namespaces.namespace(NAMESPACE), self.ingress_class, *args.depends_on],
             ),
         )
-        self.register_outputs({"release": self.release.name, "ingressClass": INGRESS_CLASS})
+        # The NLB's DNS name, for the dr stack's failover records. Read from the chart's
+        # Service once the release is deployed: Helm waits (atomic) until a LoadBalancer
+        # Service has an ingress address, so it is there on the first `pulumi up`; in a
+        # preview before the release exists the id is unknown and the read is skipped.
+        # The chart names the Service after the release (traefik.fullname).
+        service = k8s.core.v1.Service.get(
+            f"{name}-service",
+            pulumi.Output.all(self.release.status.namespace, self.release.status.name).apply(
+                lambda status: f"{status[0]}/{status[1]}"
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.load_balancer_hostname = service.status.apply(_load_balancer_hostname)
+        self.register_outputs(
+            {
+                "release": self.release.name,
+                "ingressClass": INGRESS_CLASS,
+                "loadBalancerHostname": self.load_balancer_hostname,
+            }
+        )
+
+
+def _load_balancer_hostname(status: Any) -> str:
+    ingress = (status.load_balancer.ingress or []) if status is not None and status.load_balancer else []
+    if not ingress or not ingress[0].hostname:
+        raise pulumi.RunError(
+            f"the {RELEASE_NAME} Service in {NAMESPACE} has no load balancer hostname yet; "
+            "check the Service's events (`kubectl -n traefik describe service traefik`) and run `pulumi up` again"
+        )
+    return str(ingress[0].hostname)

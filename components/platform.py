@@ -13,14 +13,17 @@ from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
-from components.database import Database, DatabaseArgs
+from components.database import DATABASES, Database, DatabaseArgs, ReplicaSource
+from components.failover import DnsFailover, DnsFailoverArgs, Edge
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
+from components.primary_stack import PrimaryStack
 from components.redis import Redis, RedisArgs
+from components.replication import BackupReplication, BackupReplicationArgs, BucketEnd
 from components.security import Security, SecurityArgs
 from components.settings import Settings
 
@@ -34,7 +37,9 @@ class Platform(pulumi.ComponentResource):
         super().__init__("tractusx:platform:Platform", name, None, opts)
         tags = settings.resource_tags
         cluster_name = f"{settings.name_prefix}-eks"
-        self.primary_region = _primary_region(settings) if settings.is_dr else None
+        # A dr stack reads the primary's exports through this one reference.
+        self.primary = PrimaryStack(str(settings.primary_stack)) if settings.is_dr else None
+        self.primary_region = _primary_region(self.primary, settings) if self.primary is not None else None
 
         logs_key = customer_key(
             f"{name}-logs",
@@ -73,6 +78,9 @@ class Platform(pulumi.ComponentResource):
                 deletion_protection=settings.deletion_protection,
                 ctx=ctx,
                 tags=tags,
+                node_group_sizes=(
+                    self.primary.require("nodeGroupSizes") if self.primary is not None and settings.dr_active else None
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -129,8 +137,9 @@ class Platform(pulumi.ComponentResource):
             DatabaseArgs(
                 identifier=f"{settings.name_prefix}-postgres",
                 settings=settings.database,
-                # Production data is never deleted by a stack change.
-                deletion_protection=settings.is_production or settings.deletion_protection,
+                # Production data is never deleted by a stack change (nor is an activated
+                # dr stack's, which is production's).
+                deletion_protection=settings.is_production or settings.deletion_protection or settings.dr_active,
                 secret_rotation=settings.secret_rotation,
                 vpc_id=self.network.vpc_id,
                 private_subnet_ids=self.network.private_subnet_ids,
@@ -142,6 +151,7 @@ class Platform(pulumi.ComponentResource):
                 ca_bundle_path=RDS_CA_BUNDLE,
                 ctx=ctx,
                 tags=tags,
+                replica_of=self._replica_source(settings),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -157,14 +167,22 @@ class Platform(pulumi.ComponentResource):
                 cluster=self.cluster,
                 namespaces=self.namespaces,
                 image=self.backup_image.ref,
-                database_dependencies=[self.database.master_secret, self.database.init_job],
+                database_dependencies=[
+                    self.database.master_secret,
+                    *([self.database.init_job] if self.database.init_job is not None else []),
+                ],
                 log_retention_days=settings.log_retention_days,
                 ctx=ctx,
                 tags=tags,
+                # A pilot-light dr stack's database is a read-only copy of the primary's,
+                # whose backups already replicate here: its jobs wait for activation.
+                suspended=settings.is_dr and not settings.dr_active,
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        self.replication = self._replication(name, settings, ctx)
         self._edge_and_monitoring(name, settings, ctx)
+        self.failover = self._failover(name, settings)
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 
@@ -184,6 +202,7 @@ class Platform(pulumi.ComponentResource):
                 alert_parameters=AlertParameters(
                     database_identifier=f"{settings.name_prefix}-postgres",
                     database_allocated_storage_gib=settings.database.allocated_storage_gib,
+                    scheduled_jobs_suspended=settings.is_dr and not settings.dr_active,
                 ),
                 secret_rotation=settings.secret_rotation,
                 ctx=ctx,
@@ -204,6 +223,60 @@ class Platform(pulumi.ComponentResource):
                 domain=settings.domain,
                 acme_email=settings.acme_email,
                 depends_on=[self.monitoring.stack, self.ingress.release],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _replica_source(self, settings: Settings) -> ReplicaSource | None:
+        """On a dr stack: the primary's database and credentials, which the replica shares."""
+        if self.primary is None:
+            return None
+        return ReplicaSource(
+            source_arn=self.primary.require("databaseArn"),
+            master_password=self.primary.require("databaseMasterPassword"),
+            owner_passwords=self.primary.require("databaseOwnerPasswords"),
+            promoted=settings.dr_active,
+        )
+
+    def _replication(self, name: str, settings: Settings, ctx: AwsContext) -> BackupReplication | None:
+        """On a dr stack: the primary's backups replicate into this stack's bucket."""
+        if self.primary is None or self.primary_region is None:
+            return None
+        return BackupReplication(
+            f"{name}-replication",
+            BackupReplicationArgs(
+                name_prefix=settings.name_prefix,
+                source=BucketEnd(
+                    bucket_name=self.primary.require("backupBucketName"),
+                    bucket_arn=self.primary.require("backupBucketArn"),
+                    key_arn=self.primary.require("backupKmsKeyArn"),
+                    region=self.primary_region,
+                ),
+                destination=BucketEnd(
+                    bucket_name=self.backup.bucket.bucket,
+                    bucket_arn=self.backup.bucket.arn,
+                    key_arn=self.backup.key.arn,
+                    region=settings.region,
+                ),
+                destination_versioning=self.backup.bucket_versioning,
+                ctx=ctx,
+                tags=settings.resource_tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _failover(self, name: str, settings: Settings) -> DnsFailover | None:
+        """On a dr stack with a hosted zone: failover records between the two edges."""
+        if self.primary is None or self.primary_region is None or settings.dns is None:
+            return None
+        return DnsFailover(
+            f"{name}-failover",
+            DnsFailoverArgs(
+                dns=settings.dns,
+                domain=settings.domain,
+                primary=Edge(hostname=self.primary.require("ingressHostname"), region=self.primary_region),
+                secondary=Edge(hostname=self.ingress.load_balancer_hostname, region=settings.region),
+                tags=settings.resource_tags,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -233,22 +306,35 @@ class Platform(pulumi.ComponentResource):
             "databaseIdentifier": self.database.instance.identifier,
             "databaseArn": self.database.arn,
             "databaseKmsKeyArn": self.database.key.arn,
+            # Secrets (encrypted in state and through the StackReference): the dr stack's
+            # Kubernetes Secrets carry them, as its replica has the same roles.
+            "databaseMasterPassword": pulumi.Output.secret(self.database.master_password),
+            "databaseOwnerPasswords": pulumi.Output.secret(
+                pulumi.Output.all(**{db.name: self.database.owner_passwords[db.name] for db in DATABASES})
+            ),
             "backupBucketName": self.backup.bucket.bucket,
             "backupBucketArn": self.backup.bucket.arn,
             "backupKmsKeyArn": self.backup.key.arn,
             "backupImage": self.backup_image.ref,
             "redisEndpoint": self.redis.endpoint,
+            # The edge's Network Load Balancer: the dr stack's failover records point at it.
+            "ingressHostname": self.ingress.load_balancer_hostname,
+            # What an activated dr stack scales its node groups to.
+            "nodeGroupSizes": {
+                group.name: {"minSize": group.min_size, "desiredSize": group.desired_size, "maxSize": group.max_size}
+                for group in settings.node_groups
+            },
             # Playbook "Application Updates": for the connector chart's Deployment.
             "edcControlPlaneUpdateStrategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
         }
         if self.primary_region is not None:
             exports["primaryRegion"] = self.primary_region
+            exports["drActive"] = settings.dr_active
         return exports
 
 
-def _primary_region(settings: Settings) -> pulumi.Output[str]:
+def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:
     """The primary stack's region; a dr stack in that same region protects nothing."""
-    reference = pulumi.StackReference(str(settings.primary_stack))
 
     def check(region: Any) -> str:
         if region == settings.region:
@@ -258,4 +344,4 @@ def _primary_region(settings: Settings) -> pulumi.Output[str]:
             )
         return str(region)
 
-    return reference.require_output("region").apply(check)
+    return primary.require("region").apply(check)

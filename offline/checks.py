@@ -60,6 +60,7 @@ def is_kubernetes_object(resource: RegisteredResource) -> bool:
     """A Kubernetes API object (not a provider, not a Helm release)."""
     return (
         resource.custom
+        and not resource.read
         and resource.type.startswith("kubernetes:")
         and not resource.type.startswith("kubernetes:helm.sh/")
     )

@@ -292,7 +292,8 @@ def s3_buckets_protected(resources: Sequence[Resource]) -> list[str]:
 
 
 def rds_protected(resource: Resource) -> list[str]:
-    """RDS: encrypted, not public, backups kept 7+ days; Multi-AZ and deletion protection in prod."""
+    """RDS: encrypted, not public, backups kept 7+ days; Multi-AZ and deletion protection in prod
+    (and on the dr stack's database once promoted; a waiting replica needs no Multi-AZ)."""
     if resource.type not in (RDS_INSTANCE, RDS_CLUSTER):
         return []
     props = resource.props
@@ -304,10 +305,14 @@ def rds_protected(resource: Resource) -> list[str]:
     retention = props.get("backupRetentionPeriod")
     if not isinstance(retention, (int, float)) or retention < MIN_BACKUP_RETENTION_DAYS:
         violations.append(f"backup retention is {retention!r} days; at least {MIN_BACKUP_RETENTION_DAYS} required")
-    if _is_production(props):
+    # A dr stack's database stands in for production's: a read replica while the stack
+    # waits (single-AZ by design, a standby of its own once promoted), then, promoted
+    # (no replicateSourceDb any more), the production database itself.
+    replica = bool(props.get("replicateSourceDb"))
+    if _is_production(props) or _get(props, "tags", "role") == "dr":
         if props.get("deletionProtection") is not True:
             violations.append("deletion protection is off in production")
-        if resource.type == RDS_INSTANCE and props.get("multiAz") is not True:
+        if resource.type == RDS_INSTANCE and not replica and props.get("multiAz") is not True:
             violations.append("not Multi-AZ in production")
     return violations
 

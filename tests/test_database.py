@@ -45,14 +45,15 @@ def kubernetes(run: StackRun, type_: str, name: str, namespace: str) -> Register
     return found
 
 
-def test_database_is_multi_az_private_and_named_for_the_alerts(stack: StackRun) -> None:
-    db = instance(stack)
-    assert db["identifier"] == f"tx-{stack.exports['environment']}-postgres"
-    assert stack.exports["databaseIdentifier"] == db["identifier"]
+# The dr stack's database is a replica of prod's: tests/test_disaster_recovery.py.
+def test_database_is_multi_az_private_and_named_for_the_alerts(prod: StackRun) -> None:
+    db = instance(prod)
+    assert db["identifier"] == f"tx-{prod.exports['environment']}-postgres"
+    assert prod.exports["databaseIdentifier"] == db["identifier"]
     assert db["multiAz"] is True
     assert db["publiclyAccessible"] is False
-    subnets = stack.one("aws:rds/subnetGroup:SubnetGroup").inputs
-    assert sorted(subnets["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
+    subnets = prod.one("aws:rds/subnetGroup:SubnetGroup").inputs
+    assert sorted(subnets["subnetIds"]) == sorted(prod.exports["privateSubnetIds"])
     assert db["engine"] == "postgres"
     assert db["engineVersion"] == ENGINE_VERSION
     assert db["autoMinorVersionUpgrade"] is False  # minor upgrades are reviewed changes
@@ -69,17 +70,17 @@ def test_only_the_cluster_security_group_reaches_postgres(stack: StackRun) -> No
     assert instance(stack)["vpcSecurityGroupIds"] == [rule.inputs["securityGroupId"]]
 
 
-def test_storage_and_insights_are_encrypted_with_the_rotating_customer_key(stack: StackRun) -> None:
-    db = instance(stack)
+def test_storage_and_insights_are_encrypted_with_the_rotating_customer_key(prod: StackRun) -> None:
+    db = instance(prod)
     assert db["storageEncrypted"] is True
     assert db["storageType"] == "gp3"
     assert db["maxAllocatedStorage"] > db["allocatedStorage"] >= 100  # playbook: 100 GB minimum
     key_name = db["kmsKeyId"].rsplit(":", 1)[-1]
-    assert stack.one("aws:kms/key:Key", key_name).inputs["enableKeyRotation"] is True
+    assert prod.one("aws:kms/key:Key", key_name).inputs["enableKeyRotation"] is True
     assert db["performanceInsightsEnabled"] is True
     assert db["performanceInsightsKmsKeyId"] == db["kmsKeyId"]
     assert db["performanceInsightsRetentionPeriod"] == 7
-    assert stack.exports["databaseKmsKeyArn"] == db["kmsKeyId"]
+    assert prod.exports["databaseKmsKeyArn"] == db["kmsKeyId"]
 
 
 def test_automated_backups_give_at_least_a_week_of_point_in_time_recovery(stack: StackRun) -> None:
@@ -154,32 +155,32 @@ def test_an_instance_class_below_the_playbook_minimum_is_refused() -> None:
     assert "at least 4 vCPU / 8 GiB" in message
 
 
-def test_master_password_is_a_secret_and_reaches_only_rds_and_a_secret(stack: StackRun) -> None:
-    db = instance(stack)
+def test_master_password_is_a_secret_and_reaches_only_rds_and_a_secret(prod: StackRun) -> None:
+    db = instance(prod)
     assert is_secret(db["password"])
-    master = kubernetes(stack, SECRET, MASTER_SECRET, "backup")
+    master = kubernetes(prod, SECRET, MASTER_SECRET, "backup")
     data = master.inputs["stringData"]
     assert is_secret(data)
     assert data["value"]["password"] == db["password"]["value"]
     assert set(data["value"]) >= {"username", "password", "host", "port"}
-    assert data["value"]["host"] == stack.exports["databaseAddress"]
+    assert data["value"]["host"] == prod.exports["databaseAddress"]
 
 
 @pytest.mark.parametrize("spec", DATABASES, ids=lambda spec: spec.name)
-def test_each_database_has_its_owner_and_a_secret_in_the_namespace_that_uses_it(stack: StackRun, spec: Any) -> None:
-    secret = kubernetes(stack, SECRET, spec.secret_name, spec.namespace)
+def test_each_database_has_its_owner_and_a_secret_in_the_namespace_that_uses_it(prod: StackRun, spec: Any) -> None:
+    secret = kubernetes(prod, SECRET, spec.secret_name, spec.namespace)
     data = secret.inputs["stringData"]
     assert is_secret(data)
     assert data["value"]["database"] == spec.name
     assert data["value"]["username"] == spec.owner
     assert data["value"]["sslmode"] == "verify-full"
-    init_passwords = kubernetes(stack, SECRET, "database-init", "backup").inputs["stringData"]["value"]
+    init_passwords = kubernetes(prod, SECRET, "database-init", "backup").inputs["stringData"]["value"]
     assert init_passwords[spec.password_env] == data["value"]["password"]
 
 
-def test_the_databases_and_passwords_differ(stack: StackRun) -> None:
-    passwords = kubernetes(stack, SECRET, "database-init", "backup").inputs["stringData"]["value"]
-    master = instance(stack)["password"]["value"]
+def test_the_databases_and_passwords_differ(prod: StackRun) -> None:
+    passwords = kubernetes(prod, SECRET, "database-init", "backup").inputs["stringData"]["value"]
+    master = instance(prod)["password"]["value"]
     assert len({*passwords.values(), master}) == len(DATABASES) + 1
     assert {spec.name for spec in DATABASES} == {"tractus_x", "edc_control", "edc_data"}
 
@@ -218,8 +219,8 @@ def test_init_sql_is_idempotent_and_takes_passwords_only_from_the_environment() 
     assert "offline-" not in sql
 
 
-def test_init_job_reruns_on_rotation_and_connects_with_verified_tls(stack: StackRun) -> None:
-    job = kubernetes(stack, JOB, "database-init", "backup")
+def test_init_job_reruns_on_rotation_and_connects_with_verified_tls(prod: StackRun) -> None:
+    job = kubernetes(prod, JOB, "database-init", "backup")
     spec = plain(job.inputs["spec"])
     annotations = spec["template"]["metadata"]["annotations"]
     assert annotations["tractusx-platform/secret-rotation"] == "1"
@@ -234,14 +235,14 @@ def test_init_job_reruns_on_rotation_and_connects_with_verified_tls(stack: Stack
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": MASTER_SECRET, "key": "password"}
     assert all("value" not in e for name, e in env.items() if name.endswith("PASSWORD"))
     (ca,) = pod["initContainers"]
-    assert ca["image"] == stack.exports["backupImage"]
+    assert ca["image"] == prod.exports["backupImage"]
     for c in (container, ca):
         assert c["securityContext"]["readOnlyRootFilesystem"] is True
         assert c["securityContext"]["allowPrivilegeEscalation"] is False
         assert c["resources"]["limits"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["automountServiceAccountToken"] is False
-    assert stack.one(INSTANCE).urn in job.dependencies
+    assert prod.one(INSTANCE).urn in job.dependencies
     # A Job is immutable and its name fixed: a changed spec deletes it, then runs it anew.
     assert job.replace_on_changes == ("spec",)
     assert job.delete_before_replace is True

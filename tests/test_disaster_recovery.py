@@ -1,0 +1,357 @@
+"""Disaster recovery (playbook "Disaster Recovery", "High Availability Setup": geographic
+distribution): the dr stack as a warm standby of prod in a second region, run under the
+harness with prod's real exports; its activation; the failover records."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from components.failover import record_names
+from components.ingress import HEALTH_CHECK_PATH
+from components.replication import REPLICATION_TIME_MINUTES
+from components.settings import SettingsError
+from offline.checks import is_secret, plain
+from offline.harness import RegisteredResource, StackRun, run_stack
+from policy.rules import Resource, rds_protected
+from tests.conftest import policy
+
+INSTANCE = "aws:rds/instance:Instance"
+SECRET = "kubernetes:core/v1:Secret"
+JOB = "kubernetes:batch/v1:Job"
+CRON_JOB = "kubernetes:batch/v1:CronJob"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RECORD = "aws:route53/record:Record"
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
+# The Network Load Balancers' canonical hosted zones (AWS General Reference, "Elastic
+# Load Balancing endpoints and quotas").
+NLB_ZONES = {"eu-central-1": "Z3F0SRJ5LGBH90", "eu-west-1": "Z2IFOLAFXWLO4F"}
+
+
+@pytest.fixture(scope="module")
+def active(prod: StackRun) -> StackRun:
+    """The dr stack after `pulumi config set dr.active true -s dr`."""
+    return run_stack("dr", overrides={"dr.active": True}, references={"prod": prod})
+
+
+@pytest.fixture(scope="module")
+def with_zone(prod: StackRun) -> StackRun:
+    return run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod})
+
+
+def secret_data(run: StackRun, name: str, namespace: str) -> dict[str, Any]:
+    (found,) = [
+        r
+        for r in run.of_type(SECRET)
+        if plain(r.inputs["metadata"]) == {**plain(r.inputs["metadata"]), "name": name, "namespace": namespace}
+    ]
+    data = found.inputs["stringData"]
+    assert is_secret(data), f"Secret {namespace}/{name} must be a Pulumi secret"
+    return dict(data["value"])
+
+
+def named(run: StackRun, type_: str, name: str) -> list[RegisteredResource]:
+    return [r for r in run.of_type(type_) if plain(r.inputs.get("metadata", {})).get("name") == name]
+
+
+# --- one StackReference, clear errors --------------------------------------------------
+
+
+def test_dr_reads_prod_through_one_stack_reference(dr: StackRun) -> None:
+    (reference,) = dr.of_type("pulumi:pulumi:StackReference")
+    assert reference.name == "organization/tractusx-platform/prod"
+    assert dr.exports["primaryRegion"] == "eu-central-1" != dr.exports["region"]
+
+
+@pytest.mark.parametrize("missing", ["databaseArn", "backupBucketArn", "ingressHostname", "databaseMasterPassword"])
+def test_a_prod_stack_without_an_output_the_dr_stack_needs_is_named_in_the_error(prod: StackRun, missing: str) -> None:
+    older = dataclasses.replace(prod, exports={k: v for k, v in prod.exports.items() if k != missing})
+    overrides = {"dns": {"hostedZoneId": ZONE_ID}}
+    with pytest.raises(
+        Exception, match=f"stack organization/tractusx-platform/prod has no output '{missing}'"
+    ) as error:
+        run_stack("dr", overrides=overrides, references={"prod": older})
+    assert "pulumi up -s prod" in str(error.value)
+
+
+def test_activation_needs_prods_node_group_sizes(prod: StackRun) -> None:
+    older = dataclasses.replace(prod, exports={k: v for k, v in prod.exports.items() if k != "nodeGroupSizes"})
+    with pytest.raises(Exception, match="has no output 'nodeGroupSizes'"):
+        run_stack("dr", overrides={"dr.active": True}, references={"prod": older})
+
+
+def test_prod_exports_the_credentials_as_secrets(prod: StackRun) -> None:
+    assert {"databaseMasterPassword", "databaseOwnerPasswords"} <= prod.secret_exports
+    assert "databaseArn" in prod.exports and "ingressHostname" in prod.exports
+
+
+# --- settings ----------------------------------------------------------------------------
+
+
+def test_dr_active_on_a_primary_stack_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"tractusx-platform:dr\.active: is only allowed when role is dr"):
+        run_stack("prod", overrides={"dr.active": True})
+
+
+def test_dns_on_a_primary_stack_and_a_bad_zone_id_are_refused(prod: StackRun) -> None:
+    with pytest.raises(SettingsError, match=r"tractusx-platform:dns: is only allowed when role is dr"):
+        run_stack("prod", overrides={"dns": {"hostedZoneId": ZONE_ID}})
+    with pytest.raises(SettingsError, match=r"tractusx-platform:dns\.hostedZoneId: 'example\.com' is not"):
+        run_stack("dr", overrides={"dns": {"hostedZoneId": "example.com"}}, references={"prod": prod})
+    with pytest.raises(SettingsError, match=r"dns\.healthCheckIntervalSeconds: is 15; Route 53 allows 10 or 30"):
+        run_stack(
+            "dr",
+            overrides={"dns": {"hostedZoneId": ZONE_ID, "healthCheckIntervalSeconds": 15}},
+            references={"prod": prod},
+        )
+
+
+def test_dr_active_set_with_path_is_refused_with_the_right_command(prod: StackRun) -> None:
+    # `pulumi config set --path dr.active true` stores an object under the key `dr`.
+    with pytest.raises(SettingsError, match=r"tractusx-platform:dr: is stored as an object") as error:
+        run_stack("dr", overrides={"dr": {"active": True}}, references={"prod": prod})
+    assert "pulumi config set dr.active true" in str(error.value)
+
+
+# --- database: cross-region replica, promotion -------------------------------------------
+
+
+def test_the_dr_database_is_a_cross_region_replica_of_prods(dr: StackRun, prod: StackRun) -> None:
+    db = dr.one(INSTANCE).inputs
+    primary = prod.one(INSTANCE).inputs
+    assert db["replicateSourceDb"] == prod.exports["databaseArn"]
+    assert ":eu-central-1:" in db["replicateSourceDb"]
+    # Encrypted with a customer key of the dr region (RDS re-encrypts across regions).
+    assert db["storageEncrypted"] is True
+    assert db["kmsKeyId"] == dr.exports["databaseKmsKeyArn"] != prod.exports["databaseKmsKeyArn"]
+    assert db["kmsKeyId"].startswith("arn:aws:kms:eu-west-1:")
+    key_name = db["kmsKeyId"].rsplit(":", 1)[-1]
+    assert dr.one("aws:kms/key:Key", key_name).inputs["enableKeyRotation"] is True
+    # A replica takes engine, version, master user and password from its source.
+    for taken_from_source in ("username", "password", "dbName", "engine", "engineVersion", "allocatedStorage"):
+        assert taken_from_source not in db, taken_from_source
+    for same in (
+        "instanceClass",
+        "caCertIdentifier",
+        "monitoringInterval",
+        "enabledCloudwatchLogsExports",
+        "performanceInsightsEnabled",
+        "iamDatabaseAuthenticationEnabled",
+        "backupRetentionPeriod",
+        "publiclyAccessible",
+        "storageType",
+    ):
+        assert db[same] == primary[same], same
+    # Backups on the replica, so the promoted database has them from the start.
+    assert db["backupRetentionPeriod"] >= 7
+    assert db["multiAz"] is False  # pilot light
+    assert db["deletionProtection"] is True
+
+
+def test_the_replica_keeps_tls_private_subnets_and_the_cluster_only_security_group(dr: StackRun) -> None:
+    db = dr.one(INSTANCE).inputs
+    parameters = dr.one("aws:rds/parameterGroup:ParameterGroup").inputs
+    assert db["parameterGroupName"] == parameters["name"]
+    assert {p["name"]: p["value"] for p in parameters["parameters"]}["rds.force_ssl"] == "1"
+    subnets = dr.one("aws:rds/subnetGroup:SubnetGroup").inputs
+    assert sorted(subnets["subnetIds"]) == sorted(dr.exports["privateSubnetIds"])
+    (rule,) = dr.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["referencedSecurityGroupId"] == dr.exports["clusterSecurityGroupId"]
+    assert db["vpcSecurityGroupIds"] == [rule.inputs["securityGroupId"]]
+
+
+def test_the_dr_secrets_carry_prods_credentials(dr: StackRun, prod: StackRun) -> None:
+    assert (
+        secret_data(dr, "database-master", "backup")["password"]
+        == (secret_data(prod, "database-master", "backup")["password"])
+    )
+    for name, namespace in (
+        ("database-tractus-x", "tractus-x"),
+        ("database-edc-control", "edc-standalone"),
+        ("database-edc-data", "edc-standalone"),
+    ):
+        dr_owner, prod_owner = secret_data(dr, name, namespace), secret_data(prod, name, namespace)
+        assert dr_owner["password"] == prod_owner["password"]
+        assert dr_owner["host"] == dr.exports["databaseAddress"] != prod_owner["host"]
+    assert not dr.of_type("random:index/randomPassword:RandomPassword") or all(
+        "database" not in r.name for r in dr.of_type("random:index/randomPassword:RandomPassword")
+    )
+
+
+def test_the_init_job_never_runs_against_the_read_only_replica(dr: StackRun) -> None:
+    assert named(dr, JOB, "database-init") == []
+    assert named(dr, SECRET, "database-init") == []
+
+
+def test_activation_promotes_the_replica_with_multi_az_and_deletion_protection(active: StackRun) -> None:
+    db = active.one(INSTANCE).inputs
+    assert "replicateSourceDb" not in db  # removing it promotes the replica
+    assert db["multiAz"] is True
+    assert db["deletionProtection"] is True
+    assert db["applyImmediately"] is True
+    assert db["storageEncrypted"] is True and db["kmsKeyId"] == active.exports["databaseKmsKeyArn"]
+    (job,) = named(active, JOB, "database-init")
+    assert active.one(INSTANCE).urn in job.dependencies
+
+
+def test_the_policy_sees_the_replica_and_the_promoted_database(dr: StackRun, active: StackRun) -> None:
+    for run in (dr, active):
+        r = run.one(INSTANCE)
+        assert rds_protected(Resource(type=r.type, name=r.name, props=plain(r.inputs), urn=r.urn)) == []
+    promoted = plain(active.one(INSTANCE).inputs)
+    for weakened, violation in (
+        ({"multiAz": False}, "not Multi-AZ in production"),
+        ({"deletionProtection": False}, "deletion protection is off in production"),
+    ):
+        props = {**promoted, **weakened}
+        assert violation in rds_protected(Resource(type=INSTANCE, name="db", props=props, urn="urn:db"))
+
+
+# --- node groups: pilot light and active sizing ------------------------------------------
+
+
+def test_pilot_light_keeps_at_least_three_nodes_and_the_autoscaler_owns_the_size(dr: StackRun) -> None:
+    (group,) = dr.of_type(NODE_GROUP)
+    scaling = plain(group.inputs["scalingConfig"])
+    assert scaling["minSize"] == 3 and scaling["desiredSize"] == 3
+    assert len(group.inputs["subnetIds"]) == 3  # three availability zones
+    assert group.ignore_changes == ("scalingConfig.desiredSize",)
+
+
+def test_activation_scales_the_node_groups_to_prods_sizes(active: StackRun, prod: StackRun) -> None:
+    (group,) = active.of_type(NODE_GROUP)
+    (prod_group,) = prod.of_type(NODE_GROUP)
+    assert plain(group.inputs["scalingConfig"]) == plain(prod_group.inputs["scalingConfig"])
+    assert plain(group.inputs["scalingConfig"])["minSize"] == prod.exports["nodeGroupSizes"]["general"]["minSize"]
+    # EKS refuses a minimum above the current desired size: activation sets both.
+    assert group.ignore_changes == ()
+
+
+# --- backups: suspended jobs, replication ------------------------------------------------
+
+
+def test_backup_jobs_wait_suspended_until_activation(dr: StackRun, active: StackRun, prod: StackRun) -> None:
+    assert {c.name: plain(c.inputs["spec"])["suspend"] for c in dr.of_type(CRON_JOB)} == {
+        c.name: True for c in dr.of_type(CRON_JOB)
+    }
+    for run in (active, prod):
+        assert all(plain(c.inputs["spec"])["suspend"] is False for c in run.of_type(CRON_JOB))
+
+
+def test_replication_is_configured_on_prods_bucket_in_prods_region(dr: StackRun, prod: StackRun) -> None:
+    config = dr.one(REPLICATION)
+    assert config.inputs["bucket"] == prod.exports["backupBucketName"]
+    (provider,) = [r for r in dr.of_type("pulumi:providers:aws") if config.provider.startswith(f"{r.urn}::")]
+    assert provider.inputs["region"] == prod.exports["region"] == "eu-central-1"
+    # prod itself configures no replication and never reads the dr stack.
+    assert prod.of_type(REPLICATION) == [] and prod.of_type("pulumi:pulumi:StackReference") == []
+
+
+def test_replication_rule_covers_every_prefix_with_delete_markers_kms_and_rtc(dr: StackRun) -> None:
+    (rule,) = plain(dr.one(REPLICATION).inputs["rules"])
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}
+    assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    destination = rule["destination"]
+    assert destination["bucket"] == dr.exports["backupBucketArn"]
+    assert destination["encryptionConfiguration"] == {"replicaKmsKeyId": dr.exports["backupKmsKeyArn"]}
+    assert destination["storageClass"] == "STANDARD"
+    assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": REPLICATION_TIME_MINUTES}}
+    assert destination["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": REPLICATION_TIME_MINUTES}}
+    assert REPLICATION_TIME_MINUTES == 15
+
+
+def test_versioning_is_on_for_both_buckets(dr: StackRun, prod: StackRun) -> None:
+    for run in (dr, prod):
+        (versioning,) = run.of_type("aws:s3/bucketVersioning:BucketVersioning")
+        assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+        bucket = run.one("aws:s3/bucket:Bucket", "tractusx-backup-bucket")
+        assert bucket.inputs["bucket"] == run.exports["backupBucketName"]
+        assert versioning.parent == bucket.urn
+    (dr_versioning,) = dr.of_type("aws:s3/bucketVersioning:BucketVersioning")
+    assert dr_versioning.urn in dr.one(REPLICATION).dependencies
+
+
+def test_the_replication_role_has_least_privilege(dr: StackRun, prod: StackRun) -> None:
+    role = dr.one("aws:iam/role:Role", "tractusx-replication-role")
+    (trust,) = policy(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert dr.one(REPLICATION).inputs["role"].endswith(":role/tractusx-replication-role")
+    statements = {
+        s["Sid"]: s
+        for s in policy(dr.one("aws:iam/rolePolicy:RolePolicy", "tractusx-replication-role-policy").inputs["policy"])[
+            "Statement"
+        ]
+    }
+    source, destination = prod.exports["backupBucketArn"], dr.exports["backupBucketArn"]
+    expected = {
+        "SourceBucketConfiguration": (["s3:GetReplicationConfiguration", "s3:ListBucket"], source),
+        "SourceObjectVersions": (
+            ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+            f"{source}/*",
+        ),
+        "ReplicateIntoDestination": (
+            ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
+            f"{destination}/*",
+        ),
+        "DecryptSourceObjects": ("kms:Decrypt", prod.exports["backupKmsKeyArn"]),
+        "EncryptReplicas": (["kms:Encrypt", "kms:GenerateDataKey"], dr.exports["backupKmsKeyArn"]),
+    }
+    assert {sid: (s["Action"], s["Resource"]) for sid, s in statements.items()} == expected
+    assert all(s["Effect"] == "Allow" and "*" not in s["Action"] for s in statements.values())
+    for sid, region, bucket in (
+        ("DecryptSourceObjects", "eu-central-1", source),
+        ("EncryptReplicas", "eu-west-1", destination),
+    ):
+        assert statements[sid]["Condition"] == {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]},
+        }
+
+
+# --- DNS failover ------------------------------------------------------------------------
+
+
+def test_without_a_hosted_zone_no_dns_resources_are_created(dr: StackRun, active: StackRun) -> None:
+    for run in (dr, active):
+        assert run.of_type(HEALTH_CHECK) == [] and run.of_type(RECORD) == []
+
+
+def test_failover_records_for_the_portal_and_the_api(with_zone: StackRun, prod: StackRun) -> None:
+    domain = with_zone.exports["domain"]
+    records = [plain(r.inputs) for r in with_zone.of_type(RECORD)]
+    assert sorted((r["name"], r["failoverRoutingPolicies"][0]["type"]) for r in records) == sorted(
+        (name, role) for name in record_names(domain) for role in ("PRIMARY", "SECONDARY")
+    )
+    assert record_names(domain) == (domain, f"api.{domain}")
+    targets = {"PRIMARY": (prod.exports["ingressHostname"], NLB_ZONES["eu-central-1"])}
+    targets["SECONDARY"] = (with_zone.exports["ingressHostname"], NLB_ZONES["eu-west-1"])
+    for record in records:
+        role = record["failoverRoutingPolicies"][0]["type"]
+        (alias,) = record["aliases"]
+        assert (alias["name"], alias["zoneId"]) == targets[role]
+        assert alias["evaluateTargetHealth"] is True
+        assert record["zoneId"] == ZONE_ID and record["type"] == "A"
+        assert record["setIdentifier"].endswith(role.lower())
+    checks = {r.name: plain(r.inputs) for r in with_zone.of_type(HEALTH_CHECK)}
+    assert sorted(checks) == ["tractusx-failover-primary", "tractusx-failover-secondary"]
+    assert checks["tractusx-failover-primary"]["fqdn"] == prod.exports["ingressHostname"]
+    for check in checks.values():
+        assert check["type"] == "HTTPS" and check["port"] == 443 and check["resourcePath"] == HEALTH_CHECK_PATH
+        assert check["requestInterval"] == 10 and check["failureThreshold"] == 3
+    for r in with_zone.of_type(RECORD):
+        role = plain(r.inputs)["failoverRoutingPolicies"][0]["type"]
+        assert r.inputs["healthCheckId"] == f"tractusx-failover-{role.lower()}-id"
+
+
+def test_traefik_answers_the_health_check_on_the_load_balancers_name(stack: StackRun) -> None:
+    (release,) = [r for r in stack.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "traefik"]
+    healthcheck = plain(release.inputs["values"])["ingressRoute"]["healthcheck"]
+    assert healthcheck == {"enabled": True, "entryPoints": ["websecure"], "matchRule": f"Path(`{HEALTH_CHECK_PATH}`)"}
+    assert stack.exports["ingressHostname"].endswith(f".elb.{stack.exports['region']}.amazonaws.com")
