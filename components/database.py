@@ -303,10 +303,10 @@ class Database(pulumi.ComponentResource):
             # (RDS refuses them on CreateDBInstanceReadReplica). With the cross-region
             # source's ARN and a key of this region, RDS copies the encrypted storage.
             # Removing `replicate_source_db` later promotes the replica to a standalone
-            # instance (pulumi-aws `aws.rds.Instance`, replicateSourceDb: "Removing the
-            # replicate_source_db attribute from an existing RDS Replicate database managed
-            # by Terraform will promote the database to a fully standalone database"),
-            # keeping its data, storage and identifier.
+            # instance, keeping its data, storage and identifier (pulumi-aws 7
+            # `aws.rds.Instance` docs: "Removing the `replicate_source_db` attribute from
+            # an existing RDS Replicate database managed by the provider will promote the
+            # database to a fully standalone database").
             replicate_source_db=replica.source_arn if replica is not None and not replica.promoted else None,
             engine=ENGINE if primary else None,
             engine_version=ENGINE_VERSION if primary else None,

@@ -151,10 +151,16 @@ class BackupReplication(pulumi.ComponentResource):
             inline_policy=policy,
         )
         # The replication configuration belongs to the primary's bucket: it is created in
-        # the primary region, by this stack.
+        # the primary region, by this stack. The provider makes no call of its own at
+        # start-up (no credential, account or region check against the primary region's
+        # endpoints), so `pulumi up -s dr` during an outage of that region only reaches
+        # it if this configuration itself changes.
         self.primary_provider = aws.Provider(
             f"{name}-primary-region",
             region=source.region,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_region_validation=True,
             default_tags=aws.ProviderDefaultTagsArgs(tags=dict(args.tags)),
             opts=pulumi.ResourceOptions(parent=self),
         )

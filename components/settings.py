@@ -373,7 +373,10 @@ KNOWN_KEYS = (
     "slackWebhookUrl",
     "smtpPassword",
     # `pulumi config set dr.active true` (without --path) stores the literal key
-    # `tractusx-platform:dr.active`: the dot is part of the key's name.
+    # `tractusx-platform:dr.active`, the dot part of the name, and the string "true"
+    # (Pulumi CLI docs, `pulumi config set`: only --path parses a key as a path into a
+    # map; top-level values are strings). `--path` would store an object under `dr`,
+    # which parse_settings refuses with the right command.
     "dr.active",
     "dns",
 )

@@ -247,6 +247,9 @@ def test_replication_is_configured_on_prods_bucket_in_prods_region(dr: StackRun,
     assert config.inputs["bucket"] == prod.exports["backupBucketName"]
     (provider,) = [r for r in dr.of_type("pulumi:providers:aws") if config.provider.startswith(f"{r.urn}::")]
     assert provider.inputs["region"] == prod.exports["region"] == "eu-central-1"
+    # An outage of prod's region must not stop `pulumi up -s dr` at the provider's start.
+    for skip in ("skipCredentialsValidation", "skipRequestingAccountId", "skipRegionValidation"):
+        assert provider.inputs[skip] in (True, "true"), skip
     # prod itself configures no replication and never reads the dr stack.
     assert prod.of_type(REPLICATION) == [] and prod.of_type("pulumi:pulumi:StackReference") == []
 
