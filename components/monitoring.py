@@ -28,7 +28,14 @@ NAMESPACE = "monitoring"
 COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
 STACK_CHART_VERSION = "88.6.2"  # kube-prometheus-stack
 BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
-YACE_CHART_VERSION = "0.38.0"  # prometheus-yet-another-cloudwatch-exporter
+# prometheus-community publishes YACE as prometheus-yet-another-cloudwatch-exporter from
+# chart 0.39.0 on (the chart's README, "Migrate from nerdswords/helm-charts (before version
+# 0.39.0)"); 0.38.0 and older exist only as nerdswords' yet-another-cloudwatch-exporter.
+# 0.50.0 (YACE v0.62.1) is the newest release whose Chart.yaml could be read; the keys of
+# yace_values were checked against the chart's newest values.yaml and templates that could
+# be read (prometheus-community/helm-charts commit 15209eb: service.enabled, serviceAccount,
+# config, serviceMonitor, podSecurityContext, securityContext, resources).
+YACE_CHART_VERSION = "0.50.0"  # prometheus-yet-another-cloudwatch-exporter
 STACK_RELEASE = "kube-prometheus-stack"
 BLACKBOX_RELEASE = "prometheus-blackbox-exporter"
 YACE_RELEASE = "cloudwatch-exporter"
@@ -228,6 +235,9 @@ def yace_values(region: str, environment: str, role_arn: Any) -> dict[str, Any]:
             "annotations": {"eks.amazonaws.com/role-arn": role_arn},
         },
         "config": yace_config(region, environment),
+        # The chart renders its Service only with service.enabled (default false); the
+        # ServiceMonitor selects that Service, so without it nothing is scraped.
+        "service": {"enabled": True},
         "serviceMonitor": {"enabled": True, "interval": "300s"},
         "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
         "securityContext": RESTRICTED_CONTAINER,

@@ -117,6 +117,16 @@ def test_cloudwatch_exporter_reads_metrics_only_through_its_own_service_account(
     assert "AWS/RDS" in values["config"] and f"^{stack.exports['environment']}$" in values["config"]
 
 
+def test_cloudwatch_exporter_is_scraped_through_the_service_its_service_monitor_selects(stack: StackRun) -> None:
+    exporter = release(stack, "prometheus-yet-another-cloudwatch-exporter").inputs
+    # The prometheus-community chart starts at 0.39.0; older versions are nerdswords' chart.
+    assert tuple(int(part) for part in exporter["version"].split(".")) >= (0, 39, 0)
+    values = plain(exporter["values"])
+    # The chart renders no Service unless service.enabled; the ServiceMonitor would select nothing.
+    assert values["service"]["enabled"] is True
+    assert values["serviceMonitor"]["enabled"] is True
+
+
 def test_grafana_has_a_dashboard_for_each_key_metric_area(stack: StackRun) -> None:
     maps = [r.inputs for r in stack.of_type("kubernetes:core/v1:ConfigMap") if r.name.startswith("tractusx-monitoring")]
     names = {m["metadata"]["name"] for m in maps if m["metadata"]["labels"] == {monitoring.DASHBOARD_LABEL: "1"}}
