@@ -26,6 +26,13 @@ from components.settings import AlertingSettings
 
 NAMESPACE = "monitoring"
 COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
+# kube-prometheus-stack 88.6.2 ships prometheus-operator v0.93.1. Keys checked against the
+# chart's values.yaml and templates/alertmanager/alertmanager.yaml: crds.enabled,
+# prometheus.podDisruptionBudget, prometheus.prometheusSpec.{replicas,shards,retention,
+# retentionSize,resources,storageSpec,externalLabels,*SelectorNilUsesHelmValues,
+# podAntiAffinity,podAntiAffinityTopologyKey}, alertmanager.alertmanagerSpec.{configSecret,
+# useExistingSecret,secrets,storage,resources,podAntiAffinity*}, the grafana subchart's
+# admin.{existingSecret,userKey,passwordKey} and sidecar.dashboards, kube*.enabled.
 STACK_CHART_VERSION = "88.6.2"  # kube-prometheus-stack
 BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
 # prometheus-community publishes YACE as prometheus-yet-another-cloudwatch-exporter from
@@ -134,6 +141,9 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 # The whole configuration comes from the Secret this component writes;
                 # the credentials it names are mounted from their own Secret.
                 "configSecret": alerting.CONFIG_SECRET,
+                # Without it the chart also renders its own default Alertmanager config
+                # Secret (alertmanager-<release>-alertmanager), which nothing would use.
+                "useExistingSecret": True,
                 "secrets": [alerting.CREDENTIALS_SECRET],
                 "storage": {
                     "volumeClaimTemplate": {

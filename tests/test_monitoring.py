@@ -63,6 +63,7 @@ def test_alertmanager_is_highly_available_and_reads_its_config_from_secrets(stac
     assert spec["replicas"] >= 3
     assert values["alertmanager"]["podDisruptionBudget"] == {"enabled": True, "minAvailable": spec["replicas"] - 1}
     assert spec["configSecret"] == alerting.CONFIG_SECRET
+    assert spec["useExistingSecret"] is True  # the chart renders no second, default config
     assert spec["secrets"] == [alerting.CREDENTIALS_SECRET]
     assert spec["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3-encrypted"
 
