@@ -34,6 +34,9 @@ COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
 # useExistingSecret,secrets,storage,resources,podAntiAffinity*}, the grafana subchart's
 # admin.{existingSecret,userKey,passwordKey} and sidecar.dashboards, kube*.enabled.
 STACK_CHART_VERSION = "88.6.2"  # kube-prometheus-stack
+# prometheus-blackbox-exporter 11.18.0 ships blackbox_exporter v0.28.0; keys checked
+# against its values.yaml: replicas, podDisruptionBudget (rendered as the PDB spec),
+# topologySpreadConstraints, securityContext (the container's), resources.
 BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
 # prometheus-community publishes YACE as prometheus-yet-another-cloudwatch-exporter from
 # chart 0.39.0 on (the chart's README, "Migrate from nerdswords/helm-charts (before version
