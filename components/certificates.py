@@ -21,7 +21,12 @@ from components.namespaces import Namespaces
 
 NAMESPACE = "cert-manager"
 CHART_REPOSITORY = "https://charts.jetstack.io"
-CHART_VERSION = "v1.21.2"
+CHART_VERSION = "v1.21.2"  # cert-manager v1.21.2 (charts.jetstack.io/charts/cert-manager-v1.21.2.tgz)
+# Value keys checked against the chart's values.yaml (cert-manager/cert-manager,
+# deploy/charts/cert-manager): replicaCount, podDisruptionBudget.{enabled,maxUnavailable},
+# containerSecurityContext and resources, each also under webhook and cainjector;
+# prometheus.{enabled,servicemonitor.enabled} (lower-case "servicemonitor" is the chart's
+# spelling). crds.{enabled,keep} replace installCRDs from chart v1.15 on.
 RELEASE_NAME = "cert-manager"
 REPLICAS = 2
 
