@@ -43,7 +43,9 @@ DURATION_BUCKETS = "0.1,0.25,0.5,1,2,5,10"
 # requests to any host, so the NLB's DNS name answers it: the Route 53 failover health
 # checks (components.failover) request it there. A host's own routes (the portal's
 # Host(...) rules) are longer and so take precedence for that host. Chart values
-# `ingressRoute.healthcheck.*` (enabled, entryPoints, matchRule) as in the chart's README.
+# `ingressRoute.healthcheck.{enabled,entryPoints,matchRule}` as documented in the chart's
+# README values table (checked at chart 37.3.0, older than 39.0.9) and rendered by
+# templates/healthcheck-ingressroute.yaml (an IngressRoute to the ping@internal service).
 HEALTH_CHECK_PATH = "/ping"
 
 NLB_ANNOTATIONS = {
