@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import chart_release
 from components.namespaces import Namespaces
 from components.settings import ScaledWorkloads
 
@@ -273,18 +274,17 @@ class Autoscaling(pulumi.ComponentResource):
     def _release(
         self, chart: Chart, values: Mapping[str, Any], depends_on: list[pulumi.Resource]
     ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
+        return chart_release(
             f"{self._name}-{chart.name}",
-            name=chart.name,
+            release=chart.name,
             chart=chart.name,
             version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            repository=chart.repository,
             namespace=chart.namespace,
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=depends_on),
+            parent=self,
+            provider=self._args.provider,
+            depends_on=depends_on,
         )
 
     def _scaled(self, role: str, target: Target, deployment: str, labels: Mapping[str, str]) -> None:

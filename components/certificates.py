@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import Cluster
+from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "cert-manager"
@@ -101,23 +102,17 @@ class Certificates(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertificatesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:certificates:Certificates", name, None, opts)
         provider = args.cluster.k8s_provider
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=RELEASE_NAME,
+            release=RELEASE_NAME,
             chart="cert-manager",
             version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            repository=CHART_REPOSITORY,
             namespace=NAMESPACE,
-            create_namespace=False,
             values=chart_values(),
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
-            ),
+            parent=self,
+            provider=provider,
+            depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
         )
         after_crds = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.release])
         issuers = [

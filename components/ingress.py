@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import Cluster
+from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "traefik"
@@ -118,23 +119,17 @@ class Ingress(pulumi.ComponentResource):
             spec=k8s.networking.v1.IngressClassSpecArgs(controller=NGINX_CONTROLLER),
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=RELEASE_NAME,
+            release=RELEASE_NAME,
             chart="traefik",
             version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            repository=CHART_REPOSITORY,
             namespace=NAMESPACE,
-            create_namespace=False,
             values=chart_values(),
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=[args.namespaces.namespace(NAMESPACE), self.ingress_class, *args.depends_on],
-            ),
+            parent=self,
+            provider=provider,
+            depends_on=[args.namespaces.namespace(NAMESPACE), self.ingress_class, *args.depends_on],
         )
         # The NLB's DNS name, for the dr stack's failover records. Read from the chart's
         # Service once the release is deployed: Helm waits (atomic) until a LoadBalancer

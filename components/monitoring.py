@@ -19,6 +19,7 @@ import yaml
 from components import alerting, alerts
 from components.aws_context import AwsContext
 from components.cluster import Cluster
+from components.helm import chart_release
 from components.iam import policy_document
 from components.namespaces import Namespaces
 from components.passwords import generated_password
@@ -416,21 +417,18 @@ class Monitoring(pulumi.ComponentResource):
     ) -> k8s.helm.v3.Release:
         """``chart`` is (release name, chart, chart version)."""
         release, chart_name, version = chart
-        return k8s.helm.v3.Release(
+        return chart_release(
             f"{self._name}-{role}",
-            name=release,
+            release=release,
             chart=chart_name,
             version=version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=COMMUNITY_CHARTS),
+            repository=COMMUNITY_CHARTS,
             namespace=NAMESPACE,
-            create_namespace=False,
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
+            parent=self,
+            provider=self._args.cluster.k8s_provider,
+            depends_on=depends_on,
             timeout=900,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=self._args.cluster.k8s_provider, depends_on=list(depends_on)
-            ),
         )
 
     def _grafana_admin(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components.aws_context import AwsContext
 from components.cluster import Cluster
+from components.helm import chart_release
 from components.iam import policy_document
 
 CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
@@ -153,19 +154,16 @@ class NodeAutoscaler(pulumi.ComponentResource):
             inline_policy=autoscaler_policy(args.cluster_name),
             parent=self,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-release",
-            name=RELEASE_NAME,
+            release=RELEASE_NAME,
             chart="cluster-autoscaler",
             version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            repository=CHART_REPOSITORY,
             namespace=NAMESPACE,
             values=chart_values(args.cluster_name, args.ctx.region, args.kubernetes_version, role.arn),
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.cluster.k8s_provider, depends_on=list(args.depends_on)
-            ),
+            parent=self,
+            provider=args.cluster.k8s_provider,
+            depends_on=args.depends_on,
         )
         self.register_outputs({"role_arn": role.arn, "release": self.release.name})

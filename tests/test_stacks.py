@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from components.namespaces import PLATFORM_NAMESPACES
 from offline import plan
-from offline.checks import CHECKS, kubernetes_objects_match_schema, run_checks
+from offline.checks import CHECKS, kubernetes_objects_match_schema, plain, run_checks
 from offline.custom_resources import CUSTOM_RESOURCE_SCHEMAS, CustomResourceSchema
 from offline.harness import RegisteredResource, StackRun, run_stack
 
@@ -183,3 +185,14 @@ def test_custom_resources_validate_against_their_crd_schema(monkeypatch: pytest.
     assert findings({"size": 3.0}) == []
     (missing,) = findings({})
     assert "spec: 'size' is a required property (schema: widgets.example.com, widget chart 1.0.0)" in missing
+
+
+def test_every_helm_release_is_pinned_atomic_and_in_a_platform_namespace(stack: StackRun) -> None:
+    owned = {spec.name for spec in PLATFORM_NAMESPACES} | {"kube-system"}
+    releases = stack.of_type("kubernetes:helm.sh/v3:Release")
+    assert len(releases) >= 7
+    for release in releases:
+        inputs = plain(release.inputs)
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+", inputs["version"]), f"{release.name}: chart version not exact"
+        assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True, release.name
+        assert inputs["createNamespace"] is False and inputs["namespace"] in owned, release.name
