@@ -14,6 +14,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 
 ## plan: what STACK (prod, dr or all) would create, with every check; no cloud needed.
 plan: $(VENV)/.installed
+	-tools/install-system-packages
 	$(PY) -m offline.plan --stack $(STACK) --out build/plan
 
 ## test: lint, type check and the test suite.
