@@ -1,5 +1,6 @@
 """The monitoring stack: kube-prometheus-stack (Prometheus as the playbook sizes it,
-Alertmanager, Grafana, node exporter, kube-state-metrics), the blackbox exporter probing
+Alertmanager, Grafana, node exporter, kube-state-metrics), Thanos Query over the Thanos
+sidecars of every Prometheus shard (what KEDA and Grafana query), the blackbox exporter probing
 the platform's HTTPS endpoints, a CloudWatch exporter for the database's RDS metrics,
 the platform's alert rules (components/alerts.py) and Alertmanager routing
 (components/alerting.py).
@@ -71,6 +72,43 @@ ALERTMANAGER_VOLUME = "10Gi"
 BLACKBOX_REPLICAS = 2
 BLACKBOX_MODULE = "http_2xx"  # the chart's default HTTP module (follows redirects, TLS verified)
 
+# The query layer (README "Query layer over the shards"): each Prometheus shard scrapes only part of the
+# targets, so KEDA and Grafana query Thanos Query, which fans every query out to the Thanos
+# sidecars of all shards and replicas. Query fan-out only: no object storage, no upload,
+# Prometheus keeps its own 30 days. Thanos v0.40.1 is the release deployed beside
+# prometheus-operator v0.88 (this chart generation's operator) in published image lists;
+# pinned by tag, its digest not verified here.
+THANOS_VERSION = "v0.40.1"
+THANOS_IMAGE = f"quay.io/thanos/thanos:{THANOS_VERSION}"
+THANOS_QUERY = "thanos-query"
+THANOS_QUERY_REPLICAS = 2
+THANOS_QUERY_HTTP_PORT = 9090  # the port clients of a Prometheus API expect
+THANOS_GRPC_PORT = 10901  # StoreAPI of the sidecars (and of Query itself)
+THANOS_QUERY_LABELS = {"app.kubernetes.io/name": THANOS_QUERY, "app.kubernetes.io/component": "query-layer"}
+THANOS_QUERY_URL = f"http://{THANOS_QUERY}.{NAMESPACE}.svc:{THANOS_QUERY_HTTP_PORT}"
+# kube-prometheus-stack's `prometheus.thanosService`: a headless Service named
+# <fullname>-thanos-discovery over every Prometheus pod, gRPC port named `grpc`, so its SRV
+# record _grpc._tcp lists every sidecar (fullname is the release name, which holds the
+# chart's name).
+THANOS_DISCOVERY_SERVICE = f"{STACK_RELEASE}-thanos-discovery"
+THANOS_SIDECARS = f"dnssrv+_grpc._tcp.{THANOS_DISCOVERY_SERVICE}.{NAMESPACE}.svc.cluster.local"
+# prometheus-operator gives every Prometheus pod the external label prometheus_replica=<pod
+# name>. Query drops it to merge the 3 replicas of a shard. Shards are told apart by
+# prometheus_shard (the operator's SHARD variable, expanded by its config reloader;
+# prometheus-operator issue #4621): without it a recording rule evaluated on both shards
+# yields the same label set twice and deduplication would keep one shard's partial value.
+REPLICA_LABEL = "prometheus_replica"
+SHARD_LABEL = "prometheus_shard"
+THANOS_SIDECAR_RESOURCES = {
+    "requests": {"cpu": "50m", "memory": "64Mi"},
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+}
+THANOS_QUERY_RESOURCES = {
+    "requests": {"cpu": "200m", "memory": "256Mi"},
+    "limits": {"cpu": "1000m", "memory": "1Gi"},
+}
+THANOS_USER = 65534  # the image's `nobody`, as a number runAsNonRoot can verify
+
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 DASHBOARD_LABEL = "grafana_dashboard"  # what the Grafana chart's dashboard sidecar watches
 
@@ -114,6 +152,7 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
     return {
         "crds": {"enabled": True},
         "prometheus": {
+            "thanosService": {"enabled": True},
             # A drain takes one Prometheus pod of the six (3 replicas x 2 shards) at a time.
             "podDisruptionBudget": {"enabled": True, "minAvailable": PROMETHEUS_REPLICAS * PROMETHEUS_SHARDS - 1},
             "prometheusSpec": {
@@ -127,7 +166,17 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                         "spec": {**volume, "resources": {"requests": {"storage": PROMETHEUS_VOLUME}}}
                     }
                 },
-                "externalLabels": {"cluster": args.name_prefix, "environment": args.environment},
+                "externalLabels": {
+                    "cluster": args.name_prefix,
+                    "environment": args.environment,
+                    SHARD_LABEL: "$(SHARD)",
+                },
+                # Alerts leave without the shard label, as the operator strips the replica
+                # label: Alertmanager merges the same alert from either shard, as before.
+                "additionalAlertRelabelConfigs": [{"action": "labeldrop", "regex": SHARD_LABEL}],
+                # Sidecar only (no objectStorageConfig): it serves the StoreAPI over gRPC
+                # to Thanos Query; nothing is uploaded.
+                "thanos": {"image": THANOS_IMAGE, "version": THANOS_VERSION, "resources": THANOS_SIDECAR_RESOURCES},
                 # Pick up every rule, ServiceMonitor, PodMonitor and Probe of the cluster,
                 # not only those labelled for this release.
                 "ruleSelectorNilUsesHelmValues": False,
@@ -168,7 +217,11 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 "userKey": "admin-user",
                 "passwordKey": "admin-password",
             },
-            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "searchNamespace": "ALL"}},
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "searchNamespace": "ALL"},
+                # The chart's default Prometheus datasource, pointed at the query layer.
+                "datasources": {"url": THANOS_QUERY_URL},
+            },
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
         },
         "kubeStateMetrics": {"enabled": True},
@@ -180,6 +233,69 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
         "kubeEtcd": {"enabled": False},
         "kubeProxy": {"enabled": True},
     }
+
+
+def thanos_query_args() -> list[str]:
+    """Thanos Query: every sidecar found through the headless Service's SRV record, the
+    replicas of a shard merged, the shards kept apart (see SHARD_LABEL)."""
+    return [
+        "query",
+        f"--http-address=0.0.0.0:{THANOS_QUERY_HTTP_PORT}",
+        f"--grpc-address=0.0.0.0:{THANOS_GRPC_PORT}",
+        f"--endpoint={THANOS_SIDECARS}",
+        f"--query.replica-label={REPLICA_LABEL}",
+        "--log.format=logfmt",
+    ]
+
+
+def _thanos_query_pod() -> k8s.core.v1.PodSpecArgs:
+    def probe(path: str) -> k8s.core.v1.ProbeArgs:
+        return k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"), period_seconds=10, failure_threshold=3
+        )
+
+    container = k8s.core.v1.ContainerArgs(
+        name=THANOS_QUERY,
+        image=THANOS_IMAGE,
+        args=thanos_query_args(),
+        ports=[
+            k8s.core.v1.ContainerPortArgs(name="http", container_port=THANOS_QUERY_HTTP_PORT),
+            k8s.core.v1.ContainerPortArgs(name="grpc", container_port=THANOS_GRPC_PORT),
+        ],
+        readiness_probe=probe("/-/ready"),
+        liveness_probe=probe("/-/healthy"),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests=THANOS_QUERY_RESOURCES["requests"], limits=THANOS_QUERY_RESOURCES["limits"]
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=THANOS_USER,
+            run_as_group=THANOS_USER,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+    )
+    return k8s.core.v1.PodSpecArgs(
+        containers=[container],
+        # Query talks only to the sidecars and its clients: no Kubernetes API access.
+        automount_service_account_token=False,
+        security_context=k8s.core.v1.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=THANOS_USER,
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        topology_spread_constraints=[
+            k8s.core.v1.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key="topology.kubernetes.io/zone",
+                # Two replicas in two zones: a zone outage leaves one answering.
+                when_unsatisfiable="DoNotSchedule",
+                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=THANOS_QUERY_LABELS),
+            )
+        ],
+    )
 
 
 def blackbox_values() -> dict[str, Any]:
@@ -410,6 +526,7 @@ class Monitoring(pulumi.ComponentResource):
                 data={f"{dashboard}.json": dashboard_json(dashboard, panels)},
                 opts=k8s_opts,
             )
+        self._thanos_query(k8s_opts)
         self.register_outputs({"release": self.stack.name, "rules": self.rules.urn})
 
     def _release(
@@ -429,6 +546,44 @@ class Monitoring(pulumi.ComponentResource):
             provider=self._args.cluster.k8s_provider,
             depends_on=depends_on,
             timeout=900,
+        )
+
+    def _thanos_query(self, opts: pulumi.ResourceOptions) -> None:
+        """Thanos Query as plain objects: a Deployment, its Service and disruption budget.
+        The Thanos project publishes no Helm chart of its own (kube-thanos is jsonnet; the
+        charts around are Bitnami's, which the platform does not use, or individuals'), and
+        Query is one stateless container."""
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=THANOS_QUERY, namespace=NAMESPACE, labels=THANOS_QUERY_LABELS)
+        selector = k8s.meta.v1.LabelSelectorArgs(match_labels=THANOS_QUERY_LABELS)
+        k8s.apps.v1.Deployment(
+            f"{self._name}-thanos-query",
+            metadata=metadata,
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=THANOS_QUERY_REPLICAS,
+                selector=selector,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=THANOS_QUERY_LABELS), spec=_thanos_query_pod()
+                ),
+            ),
+            opts=opts,
+        )
+        k8s.core.v1.Service(
+            f"{self._name}-thanos-query-service",
+            metadata=metadata,
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=THANOS_QUERY_LABELS,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="http", port=THANOS_QUERY_HTTP_PORT, target_port="http"),
+                    k8s.core.v1.ServicePortArgs(name="grpc", port=THANOS_GRPC_PORT, target_port="grpc"),
+                ],
+            ),
+            opts=opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-thanos-query-pdb",
+            metadata=metadata,
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(min_available=THANOS_QUERY_REPLICAS - 1, selector=selector),
+            opts=opts,
         )
 
     def _grafana_admin(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

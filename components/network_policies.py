@@ -44,7 +44,6 @@ SMTP_SUBMISSION_PORT = 587
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
 KUBE_PROXY_METRICS_PORT = 10249  # kube-proxy serves metrics on the node's address
-PROMETHEUS_PORT = 9090
 ALERTMANAGER_MESH_PORT = 9094
 GRAFANA_PORT = 3000
 # Traefik chart defaults: the web and websecure entry points listen on 8000 and 8443.
@@ -65,6 +64,9 @@ EDC_NAMESPACE = "edc-standalone"
 REDIS_LABELS = {"app.kubernetes.io/name": redis.NAME}
 # prometheus-operator labels every Prometheus pod it runs with this.
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
+# KEDA and Grafana query Thanos Query, never a single (partial) Prometheus shard.
+THANOS_QUERY_LABELS = monitoring.THANOS_QUERY_LABELS
+THANOS_QUERY_PORT = monitoring.THANOS_QUERY_HTTP_PORT
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 
 DEFAULT_DENY = "default-deny-all"
@@ -315,7 +317,11 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
             "Kubernetes and AWS APIs (CloudWatch exporter), PagerDuty and Slack over HTTPS, mail over SMTP",
             egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),),
         ),
-        _within(namespace, "Grafana to Prometheus, Prometheus to Alertmanager, the Alertmanager mesh (9094)"),
+        _within(
+            namespace,
+            "Grafana to Thanos Query, Thanos Query to the Prometheus sidecars (gRPC 10901), "
+            "Prometheus to Alertmanager, the Alertmanager mesh (9094)",
+        ),
         Policy(
             "allow-grafana-ingress",
             namespace,
@@ -326,9 +332,9 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
         Policy(
             "allow-keda-queries",
             namespace,
-            "KEDA queries Prometheus for the custom scaling metrics",
-            pods=PROMETHEUS_LABELS,
-            ingress=(Rule((_in(KEDA_NAMESPACE),), (PROMETHEUS_PORT,)),),
+            "KEDA queries Thanos Query (every Prometheus shard) for the custom scaling metrics",
+            pods=THANOS_QUERY_LABELS,
+            ingress=(Rule((_in(KEDA_NAMESPACE),), (THANOS_QUERY_PORT,)),),
         ),
         Policy(
             "allow-operator-webhook",
@@ -365,8 +371,8 @@ def _keda(vpc_cidr: str) -> list[Policy]:
         Policy(
             "allow-prometheus-queries",
             namespace,
-            "the Prometheus triggers query Prometheus in monitoring",
-            egress=(Rule((_in(MONITORING_NAMESPACE, PROMETHEUS_LABELS),), (PROMETHEUS_PORT,)),),
+            "the Prometheus triggers query Thanos Query in monitoring",
+            egress=(Rule((_in(MONITORING_NAMESPACE, THANOS_QUERY_LABELS),), (THANOS_QUERY_PORT,)),),
         ),
         _within(namespace, "the metrics adapter reads scaler metrics from the operator over gRPC"),
         _kubernetes_api(namespace, vpc_cidr),

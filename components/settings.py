@@ -165,11 +165,12 @@ class AccessPrincipals:
 DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
 DEFAULT_PORTAL_DEPLOYMENT = "portal"
 
-# KEDA's Prometheus triggers query this server. prometheus-operator puts every Prometheus
-# it runs in a namespace behind the `prometheus-operated` Service. With Prometheus sharded
-# (playbook "Monitoring Components": 2 shards) each shard holds part of the series: point
-# this at a query layer that sees every shard (Thanos Query, for example) instead.
-DEFAULT_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
+# KEDA's Prometheus triggers query this server. With Prometheus sharded (playbook
+# "Monitoring Components": 2 shards) each shard holds part of the series, and the
+# `prometheus-operated` Service balances over every pod of every shard (random partial
+# answers). The default is the monitoring component's Thanos Query, which fans each query
+# out to all shards and merges the replicas (components/monitoring.py THANOS_QUERY_URL).
+DEFAULT_PROMETHEUS_URL = "http://thanos-query.monitoring.svc:9090"
 
 # Playbook "EDC Security Configuration": the identity provider's endpoints.
 DEFAULT_EDC_OAUTH_TOKEN_URL = "https://iam.tractus-x.org/token"

@@ -14,7 +14,7 @@ import pytest
 
 from components import alerting, monitoring
 from components.alerts import AlertParameters, prometheus_rule_spec, rule_groups
-from components.settings import AlertingSettings, Secret
+from components.settings import DEFAULT_PROMETHEUS_URL, AlertingSettings, Secret
 from offline.checks import is_secret, plain
 from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
 from offline.observability import alertmanager_config_passes_amtool, alertmanager_text, routes_for
@@ -206,3 +206,76 @@ def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
     command = [require("promtool"), "check", "rules", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the query layer over the Prometheus shards ------------------------------------------
+
+
+def thanos_query(run: StackRun, type_: str) -> dict[str, Any]:
+    wanted = {"name": monitoring.THANOS_QUERY, "namespace": monitoring.NAMESPACE}
+    (found,) = [
+        dict(plain(r.inputs))
+        for r in run.of_type(type_)
+        if {key: r.inputs.get("metadata", {}).get(key) for key in wanted} == wanted
+    ]
+    return found
+
+
+def test_every_prometheus_pod_serves_its_series_to_the_query_layer_through_a_sidecar(stack: StackRun) -> None:
+    prometheus = plain(release(stack, "kube-prometheus-stack").inputs["values"])["prometheus"]
+    assert prometheus["thanosService"] == {"enabled": True}  # the headless discovery Service
+    thanos = prometheus["prometheusSpec"]["thanos"]
+    assert thanos["image"] == f"quay.io/thanos/thanos:{thanos['version']}"
+    assert thanos["version"] == monitoring.THANOS_VERSION and thanos["version"] != "latest"
+    assert set(thanos["resources"]) == {"requests", "limits"}
+    assert "objectStorageConfig" not in thanos  # query fan-out only: nothing is uploaded
+    # Shards carry their own external label, so deduplication never merges two shards.
+    labels = prometheus["prometheusSpec"]["externalLabels"]
+    assert labels[monitoring.SHARD_LABEL] == "$(SHARD)"
+    assert monitoring.REPLICA_LABEL not in labels  # the operator sets it per pod
+    # ... and alerts leave without it, so Alertmanager groups and inhibits them as before.
+    relabel = prometheus["prometheusSpec"]["additionalAlertRelabelConfigs"]
+    assert relabel == [{"action": "labeldrop", "regex": monitoring.SHARD_LABEL}]
+
+
+def test_thanos_query_reaches_every_sidecar_and_merges_only_the_replicas_of_a_shard(stack: StackRun) -> None:
+    spec = thanos_query(stack, "kubernetes:apps/v1:Deployment")["spec"]
+    (container,) = spec["template"]["spec"]["containers"]
+    args = container["args"]
+    assert args[0] == "query"
+    assert "--endpoint=dnssrv+_grpc._tcp.kube-prometheus-stack-thanos-discovery.monitoring.svc.cluster.local" in args
+    replica_labels = [a.split("=", 1)[1] for a in args if a.startswith("--query.replica-label=")]
+    assert replica_labels == ["prometheus_replica"]  # never the shard label
+    assert f"--http-address=0.0.0.0:{monitoring.THANOS_QUERY_HTTP_PORT}" in args
+    assert f"--grpc-address=0.0.0.0:{monitoring.THANOS_GRPC_PORT}" in args
+    assert container["image"] == monitoring.THANOS_IMAGE
+
+
+def test_thanos_query_is_highly_available_hardened_and_probed(stack: StackRun) -> None:
+    spec = thanos_query(stack, "kubernetes:apps/v1:Deployment")["spec"]
+    assert spec["replicas"] >= 2
+    pod = spec["template"]["spec"]
+    (spread,) = pod["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+    assert spread["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    (container,) = pod["containers"]
+    context = container["securityContext"]
+    assert context["runAsNonRoot"] is True and context["readOnlyRootFilesystem"] is True
+    assert context["capabilities"] == {"drop": ["ALL"]} and context["allowPrivilegeEscalation"] is False
+    assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert container["readinessProbe"]["httpGet"]["path"] == "/-/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/-/healthy"
+    assert pod["automountServiceAccountToken"] is False
+    budget = thanos_query(stack, "kubernetes:policy/v1:PodDisruptionBudget")["spec"]
+    assert budget["minAvailable"] == spec["replicas"] - 1
+    assert budget["selector"] == spec["selector"]
+
+
+def test_grafana_and_keda_query_thanos_query(stack: StackRun) -> None:
+    service = thanos_query(stack, "kubernetes:core/v1:Service")["spec"]
+    http = {p["name"]: p["port"] for p in service["ports"]}["http"]
+    assert f"http://thanos-query.monitoring.svc:{http}" == monitoring.THANOS_QUERY_URL
+    values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
+    assert values["grafana"]["sidecar"]["datasources"]["url"] == monitoring.THANOS_QUERY_URL
+    assert DEFAULT_PROMETHEUS_URL == monitoring.THANOS_QUERY_URL  # KEDA's default serverAddress

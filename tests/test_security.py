@@ -156,6 +156,8 @@ EDC_STANDALONE = ("edc-standalone", {"app.kubernetes.io/component": "edc"})
 TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
 PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
 KEDA_OPERATOR = ("keda", {"app": "keda-operator"})
+THANOS_QUERY = ("monitoring", {"app.kubernetes.io/name": "thanos-query", "app.kubernetes.io/component": "query-layer"})
+GRAFANA = ("monitoring", {"app.kubernetes.io/name": "grafana"})
 BACKUP_JOB = ("backup", {"job-name": "database-backup"})
 REDIS = ("tractus-x", {"app.kubernetes.io/name": "redis"})
 SOLVER = ("cert-manager", {"acme.cert-manager.io/http01-solver": "true"})
@@ -208,17 +210,29 @@ def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack
     assert not allowed(stack, "out", ("tractus-x", {"app": "portal"}), 443, peer_ip=INTERNET_HOST)
 
 
-def test_monitoring_scrapes_every_namespace_and_keda_queries_prometheus(stack: StackRun) -> None:
+def test_monitoring_scrapes_every_namespace_and_keda_queries_thanos_query(stack: StackRun) -> None:
     for spec in PLATFORM_NAMESPACES:
         assert flows(stack, PROMETHEUS, (spec.name, {"any": "pod"}), 9100)
-    assert flows(stack, KEDA_OPERATOR, PROMETHEUS, 9090)
+    # KEDA reaches the query layer only: a single Prometheus shard answers with part of the series.
+    assert flows(stack, KEDA_OPERATOR, THANOS_QUERY, 9090)
+    assert not flows(stack, KEDA_OPERATOR, PROMETHEUS, 9090)
+    assert not flows(stack, KEDA_OPERATOR, THANOS_QUERY, 10901)
+    assert not flows(stack, ("keda", {"app": "keda-operator-metrics-apiserver"}), PROMETHEUS, 10901)
     assert not flows(stack, PORTAL, PROMETHEUS, 9090)
+    assert not flows(stack, PORTAL, THANOS_QUERY, 9090)
     for node_port in (10250, 9100, 10249):  # kubelet, node exporter, kube-proxy (monitoring scrapes all three)
         assert allowed(stack, "out", PROMETHEUS, node_port, peer_ip=vpc_host(stack))
     assert not allowed(
         stack, "out", ("monitoring", {"app.kubernetes.io/name": "grafana"}), 9100, peer_ip=vpc_host(stack)
     )
     assert flows(stack, ("monitoring", {"app.kubernetes.io/name": "alertmanager"}), PROMETHEUS, 9094, "TCP")
+
+
+def test_the_query_layer_reaches_every_sidecar_and_serves_grafana(stack: StackRun) -> None:
+    assert flows(stack, THANOS_QUERY, PROMETHEUS, 10901)  # Thanos sidecar StoreAPI (gRPC)
+    assert flows(stack, GRAFANA, THANOS_QUERY, 9090)
+    assert not flows(stack, TRAEFIK, THANOS_QUERY, 9090)
+    assert not flows(stack, BACKUP_JOB, PROMETHEUS, 10901)
 
 
 def test_api_server_reaches_webhooks_and_the_keda_metrics_api(stack: StackRun) -> None:
