@@ -153,6 +153,8 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
         "crds": {"enabled": True},
         "prometheus": {
             "thanosService": {"enabled": True},
+            # The chart's ServiceMonitor over the same Service scrapes the sidecars' metrics.
+            "thanosServiceMonitor": {"enabled": True},
             # A drain takes one Prometheus pod of the six (3 replicas x 2 shards) at a time.
             "podDisruptionBudget": {"enabled": True, "minAvailable": PROMETHEUS_REPLICAS * PROMETHEUS_SHARDS - 1},
             "prometheusSpec": {
@@ -526,7 +528,7 @@ class Monitoring(pulumi.ComponentResource):
                 data={f"{dashboard}.json": dashboard_json(dashboard, panels)},
                 opts=k8s_opts,
             )
-        self._thanos_query(k8s_opts)
+        self._thanos_query(k8s_opts, after_crds)
         self.register_outputs({"release": self.stack.name, "rules": self.rules.urn})
 
     def _release(
@@ -548,7 +550,7 @@ class Monitoring(pulumi.ComponentResource):
             timeout=900,
         )
 
-    def _thanos_query(self, opts: pulumi.ResourceOptions) -> None:
+    def _thanos_query(self, opts: pulumi.ResourceOptions, after_crds: pulumi.ResourceOptions) -> None:
         """Thanos Query as plain objects: a Deployment, its Service and disruption budget.
         The Thanos project publishes no Helm chart of its own (kube-thanos is jsonnet; the
         charts around are Bitnami's, which the platform does not use, or individuals'), and
@@ -584,6 +586,17 @@ class Monitoring(pulumi.ComponentResource):
             metadata=metadata,
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(min_available=THANOS_QUERY_REPLICAS - 1, selector=selector),
             opts=opts,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-thanos-query-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=THANOS_QUERY, namespace=NAMESPACE),
+            spec={
+                "selector": {"matchLabels": THANOS_QUERY_LABELS},
+                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+            opts=after_crds,
         )
 
     def _grafana_admin(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

@@ -186,6 +186,41 @@ _PROBE = {
         }
     },
 }
+# ServiceMonitor (monitoring.coreos.com/v1), from monitoring.coreos.com_servicemonitors.yaml
+# of prometheus-operator v0.77.1 as kube-prometheus-stack's crds subchart ships it (read at
+# commit 0001b62): spec requires endpoints and selector. Chart 88.6.2 serves the same v1.
+_SERVICE_MONITOR = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["endpoints", "selector"],
+            "properties": {
+                "endpoints": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "port": {"type": "string"},
+                            "path": {"type": "string"},
+                            "interval": _DURATION,
+                            "scrapeTimeout": _DURATION,
+                        },
+                    },
+                },
+                "jobLabel": {"type": "string"},
+                "selector": {
+                    "type": "object",
+                    "properties": {
+                        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "matchExpressions": {"type": "array"},
+                    },
+                },
+            },
+        }
+    },
+}
 _SECRET_REF = {
     "type": "object",
     "required": ["name"],
@@ -274,6 +309,10 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("monitoring.coreos.com/v1", "Probe"): CustomResourceSchema(
         source="prometheus-operator monitoring.coreos.com_probes.yaml, kube-prometheus-stack chart 88.6.2",
         schema=_PROBE,
+    ),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): CustomResourceSchema(
+        source="prometheus-operator v0.77.1 monitoring.coreos.com_servicemonitors.yaml (kube-prometheus-stack crds)",
+        schema=_SERVICE_MONITOR,
     ),
     ("cert-manager.io/v1", "ClusterIssuer"): CustomResourceSchema(
         source="cert-manager crd-clusterissuers.yaml, cert-manager chart v1.21.2",

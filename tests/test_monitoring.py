@@ -224,6 +224,7 @@ def thanos_query(run: StackRun, type_: str) -> dict[str, Any]:
 def test_every_prometheus_pod_serves_its_series_to_the_query_layer_through_a_sidecar(stack: StackRun) -> None:
     prometheus = plain(release(stack, "kube-prometheus-stack").inputs["values"])["prometheus"]
     assert prometheus["thanosService"] == {"enabled": True}  # the headless discovery Service
+    assert prometheus["thanosServiceMonitor"] == {"enabled": True}  # sidecar metrics scraped
     thanos = prometheus["prometheusSpec"]["thanos"]
     assert thanos["image"] == f"quay.io/thanos/thanos:{thanos['version']}"
     assert thanos["version"] == monitoring.THANOS_VERSION and thanos["version"] != "latest"
@@ -279,3 +280,12 @@ def test_grafana_and_keda_query_thanos_query(stack: StackRun) -> None:
     values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
     assert values["grafana"]["sidecar"]["datasources"]["url"] == monitoring.THANOS_QUERY_URL
     assert DEFAULT_PROMETHEUS_URL == monitoring.THANOS_QUERY_URL  # KEDA's default serverAddress
+
+
+def test_thanos_query_metrics_are_scraped(stack: StackRun) -> None:
+    monitor = thanos_query(stack, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor")["spec"]
+    service = thanos_query(stack, "kubernetes:core/v1:Service")
+    assert monitor["selector"]["matchLabels"] == service["metadata"]["labels"]
+    (endpoint,) = monitor["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
