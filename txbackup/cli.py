@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("certificates", help="TLS Secrets (sealed) and a certificate expiry report")
     commands.add_parser("restore-test", help="restore the latest database backup into scratch databases and check it")
     secrets_parser = commands.add_parser(
-        "secrets", help="write the decrypted Secrets of a config or certificates backup to stdout (needs kms:Decrypt)"
+        "secrets",
+        help="write the decrypted Secrets of a config or certificates backup to stdout (needs kms:Decrypt)",
     )
     secrets_parser.add_argument("--from", dest="source", choices=["config", "certificates"], required=True)
     secrets_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
@@ -107,7 +108,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
             clean=args.clean,
         )
     elif args.command == "secrets":
-        count = unseal.export_secrets(_store(environ, args.source), _kms(environ), args.backup_id, sys.stdout)
+        key_arn = _require(environ, "BACKUP_KMS_KEY_ARN")
+        count = unseal.export_secrets(_store(environ, args.source), _kms(environ), key_arn, args.backup_id, sys.stdout)
         log.info("wrote %d Secrets", count)
     elif args.command == "restore-test":
         names = database_names(_require(environ, "DATABASES"), "DATABASES")

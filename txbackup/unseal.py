@@ -1,7 +1,8 @@
 """``secrets``: the Secrets of a config or certificate backup, decrypted, as a Kubernetes List.
 
 For an operator restoring Secrets (``... secrets --from config --backup-id ID | kubectl
-apply -f -``); it needs ``kms:Decrypt`` on the backup key, which no backup job has. The
+apply -f -``); it needs ``kms:Decrypt`` on BACKUP_KMS_KEY_ARN, which no backup job has. On
+a dr stack that is the replica of the primary's multi-Region backup key. The
 object is checked against its SHA-256 in the manifest before anything is decrypted.
 """
 
@@ -23,14 +24,15 @@ if TYPE_CHECKING:
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "selfLink")
 
 
-def export_secrets(store: BackupStore, kms: KMSClient, backup_id: str, out: IO[str]) -> int:
-    """Writes the decrypted Secrets of a backup to ``out``; returns how many."""
+def export_secrets(store: BackupStore, kms: KMSClient, key_arn: str, backup_id: str, out: IO[str]) -> int:
+    """Writes the decrypted Secrets of a backup to ``out``, decrypted with ``key_arn`` (the
+    sealing key or its multi-Region replica in this region); returns how many."""
     manifest = resolve(store, backup_id)
     archives = [entry for entry in manifest.objects if entry.name.endswith(".jsonl.gz")]
     if len(archives) != 1 or "encryption" not in manifest.details:
         raise BackupError(f"backup {manifest.backup_id} under {store.url()} holds no sealed Secrets")
     etag = store.verify(archives[0].stored())
-    envelope = Envelope.open(kms, manifest.details["encryption"])
+    envelope = Envelope.open(kms, manifest.details["encryption"], key_arn)
     items: list[dict[str, Any]] = []
     for record in read_json_lines(b"".join(store.read(archives[0].key, etag=etag))):
         if record.get("kind") == "Secret" and "sealed" in record:
