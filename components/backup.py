@@ -25,7 +25,7 @@ from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.database import DATABASES, MASTER_ENV, MASTER_SECRET, secret_env
 from components.iam import policy_document
-from components.keys import customer_key
+from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
 from components.schedules import (
     BACKUP_NAMESPACE,
@@ -218,8 +218,11 @@ def access_log_key_statement(source_bucket_name: str, ctx: AwsContext) -> dict[s
     }
 
 
-def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str) -> str:
+def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str, envelope_key_arn: str | None = None) -> str:
     """Least privilege for one job: its own prefix, the bucket key only through S3.
+
+    Jobs that seal Secrets get data keys from ``envelope_key_arn`` (default: the bucket
+    key), only under their own prefix's encryption context.
 
     Writers may put, abort and list the parts of their multipart uploads and read back
     what they wrote (to verify it); nobody may delete: old backups leave by the lifecycle
@@ -264,7 +267,7 @@ def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str) -> str:
                 "Sid": "EnvelopeEncryption",
                 "Effect": "Allow",
                 "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": key_arn,
+                "Resource": envelope_key_arn or key_arn,
                 # Data keys only for this job's own backups.
                 "Condition": {"StringLike": {f"kms:EncryptionContext:{ENVELOPE_CONTEXT_KEY}": f"{job.prefix}/*"}},
             }
@@ -285,12 +288,20 @@ class BackupArgs:
     # The dr stack's jobs wait suspended while its database is a read-only replica of the
     # primary, whose own backups replicate into this stack's bucket; activation resumes them.
     suspended: bool = False
+    # On a dr stack: the primary's backup key (a multi-Region primary key). Its replica in
+    # this region seals and unseals the Secrets of the config and certificates backups, so
+    # the primary's replicated backups decrypt here without a call to the primary's region.
+    # None on the primary, whose backup key is itself multi-Region for that replica.
+    primary_key_arn: pulumi.Input[str] | None = None
 
 
 class Backup(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     log_bucket: aws.s3.Bucket
     key: aws.kms.Key
+    # The key of the Secrets sealed in config and certificates backups (BACKUP_KMS_KEY_ARN):
+    # the backup key on the primary, its multi-Region replica on a dr stack.
+    envelope_key_arn: pulumi.Output[str]
     bucket_versioning: aws.s3.BucketVersioning
     cron_jobs: dict[str, k8s.batch.v1.CronJob]
 
@@ -307,7 +318,9 @@ class Backup(pulumi.ComponentResource):
             parent=self,
             tags=args.tags,
             service_statements=[access_log_key_statement(bucket_name, args.ctx)],
+            multi_region=args.primary_key_arn is None,
         )
+        self.envelope_key_arn = self._envelope_key_arn(name)
         self.log_bucket = self._log_bucket(log_bucket_name)
         self.bucket = self._backup_bucket(bucket_name)
         self.cron_jobs = {job.schedule.name: self._cron_job(job) for job in JOBS}
@@ -316,9 +329,28 @@ class Backup(pulumi.ComponentResource):
                 "bucket_name": self.bucket.bucket,
                 "bucket_arn": self.bucket.arn,
                 "kms_key_arn": self.key.arn,
+                "envelope_key_arn": self.envelope_key_arn,
                 "log_bucket_name": self.log_bucket.bucket,
             }
         )
+
+    def _envelope_key_arn(self, name: str) -> pulumi.Output[str]:
+        args = self._args
+        if args.primary_key_arn is None:
+            return self.key.arn
+        replica = replica_key(
+            f"{name}-envelope-key",
+            primary_key_arn=args.primary_key_arn,
+            alias=f"{args.name_prefix}-backup-envelope",
+            description=(
+                f"Backups of {args.name_prefix}: replica of the primary's backup key, for the Secrets sealed in "
+                "config and certificates backups"
+            ),
+            ctx=args.ctx,
+            parent=self,
+            tags=args.tags,
+        )
+        return replica.arn
 
     # --- storage ---------------------------------------------------------------------
 
@@ -447,8 +479,8 @@ class Backup(pulumi.ComponentResource):
             namespace=BACKUP_NAMESPACE,
             service_account=job_name,
             description=f"{job_name}: {job.schedule.purpose}",
-            inline_policy=pulumi.Output.all(self.bucket.arn, self.key.arn).apply(
-                lambda arns: job_policy(job, arns[0], arns[1], args.ctx.region)
+            inline_policy=pulumi.Output.all(self.bucket.arn, self.key.arn, self.envelope_key_arn).apply(
+                lambda arns: job_policy(job, arns[0], arns[1], args.ctx.region, envelope_key_arn=arns[2])
             ),
             parent=self,
         )
@@ -530,7 +562,8 @@ class Backup(pulumi.ComponentResource):
         args = self._args
         env = [
             k8s.core.v1.EnvVarArgs(name="BACKUP_BUCKET", value=self.bucket.bucket),
-            k8s.core.v1.EnvVarArgs(name="BACKUP_KMS_KEY_ARN", value=self.key.arn),
+            # The key that seals Secrets (the S3 objects use the bucket's default key).
+            k8s.core.v1.EnvVarArgs(name="BACKUP_KMS_KEY_ARN", value=self.envelope_key_arn),
             k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.ctx.region),
             k8s.core.v1.EnvVarArgs(name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"),
         ]

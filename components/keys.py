@@ -56,20 +56,65 @@ def customer_key(
     parent: pulumi.Resource,
     tags: Mapping[str, str],
     service_statements: Sequence[Mapping[str, Any]] = (),
+    multi_region: bool = False,
 ) -> aws.kms.Key:
+    """A symmetric key with rotation on; ``multi_region`` makes it a multi-Region primary
+    key (id ``mrk-...``), which ``replica_key`` can replicate into another region.
+
+    Whether a key is multi-Region is fixed when it is created: changing it replaces the key.
+    """
     key = aws.kms.Key(
         name,
         description=description,
         enable_key_rotation=True,
+        multi_region=multi_region,
         deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
         policy=policy_document([account_statement(ctx), *service_statements]),
         tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    aws.kms.Alias(
+    _alias(name, alias, key)
+    return key
+
+
+def replica_key(
+    name: str,
+    *,
+    primary_key_arn: pulumi.Input[str],
+    alias: str,
+    description: str,
+    ctx: AwsContext,
+    parent: pulumi.Resource,
+    tags: Mapping[str, str],
+    service_statements: Sequence[Mapping[str, Any]] = (),
+) -> aws.kms.ReplicaKey:
+    """A replica, in this stack's region, of the multi-Region primary key ``primary_key_arn``.
+
+    It has the primary's key id and key material, so it decrypts what the primary
+    encrypted (and the other way round) without a call to the primary's region. Key
+    material, key spec and automatic rotation are the primary's (KMS keeps them in sync:
+    a replica's rotation is switched on the primary); policy, alias, tags and deletion
+    window are the replica's own. Creating it calls KMS ``ReplicateKey`` in the primary's
+    region; reading and using it afterwards does not.
+    """
+    key = aws.kms.ReplicaKey(
+        name,
+        primary_key_arn=primary_key_arn,
+        description=description,
+        enabled=True,
+        deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+        policy=policy_document([account_statement(ctx), *service_statements]),
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    _alias(name, alias, key)
+    return key
+
+
+def _alias(name: str, alias: str, key: aws.kms.Key | aws.kms.ReplicaKey) -> aws.kms.Alias:
+    return aws.kms.Alias(
         f"{name}-alias", name=f"alias/{alias}", target_key_id=key.key_id, opts=pulumi.ResourceOptions(parent=key)
     )
-    return key
 
 
 def encrypted_log_group(

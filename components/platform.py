@@ -177,6 +177,7 @@ class Platform(pulumi.ComponentResource):
                 # A pilot-light dr stack's database is a read-only copy of the primary's,
                 # whose backups already replicate here: its jobs wait for activation.
                 suspended=settings.is_dr and not settings.dr_active,
+                primary_key_arn=self.primary.require("backupKmsKeyArn") if self.primary is not None else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -315,6 +316,10 @@ class Platform(pulumi.ComponentResource):
             "backupBucketName": self.backup.bucket.bucket,
             "backupBucketArn": self.backup.bucket.arn,
             "backupKmsKeyArn": self.backup.key.arn,
+            # The key of the Secrets in config and certificates backups (BACKUP_KMS_KEY_ARN
+            # of the jobs and of `txbackup secrets`): prod's multi-Region backup key, or its
+            # replica on a dr stack.
+            "backupEnvelopeKeyArn": self.backup.envelope_key_arn,
             "backupImage": self.backup_image.ref,
             "redisEndpoint": self.redis.endpoint,
             # The edge's Network Load Balancer: the dr stack's failover records point at it.

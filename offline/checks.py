@@ -105,11 +105,19 @@ def kubernetes_uses_explicit_provider(run: StackRun) -> list[str]:
 
 
 def kms_keys_rotate(run: StackRun) -> list[str]:
-    return [
+    """Every key rotates; a replica key rotates with its primary, so it must replicate a
+    multi-Region key (whose rotation the primary's stack checks)."""
+    findings = [
         f"{r.type} {r.name}: key rotation is off"
         for r in run.of_type("aws:kms/key:Key")
         if r.inputs.get("enableKeyRotation") is not True
     ]
+    findings += [
+        f"{r.type} {r.name}: replicates {r.inputs.get('primaryKeyArn')!r}, not a multi-Region key"
+        for r in run.of_type("aws:kms/replicaKey:ReplicaKey")
+        if rules.multi_region_key_id(plain(r.inputs.get("primaryKeyArn"))) is None
+    ]
+    return findings
 
 
 def log_groups_encrypted_with_retention(run: StackRun) -> list[str]:

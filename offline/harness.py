@@ -230,8 +230,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
                 "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{digest}"}]}],
                 "vpcConfig": {**state.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{digest[:17].lower()}"},
             }
-        if args.typ == "aws:kms/key:Key":
-            return {"keyId": f"{args.name}-key-id"}
+        if args.typ in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
+            return self._computed_kms(args, state)
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             return {"latestVersion": 1}
         if args.typ == "random:index/randomPassword:RandomPassword":
@@ -242,6 +242,17 @@ class PlatformMocks(pulumi_mocks.Mocks):
             host = str(state["url"]).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{host}"}
         return self._computed_data(args, state)
+
+    def _computed_kms(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
+        if args.typ == "aws:kms/replicaKey:ReplicaKey":
+            # A replica has its primary's key id; only the region in its ARN differs.
+            key_id = str(state["primaryKeyArn"]).rsplit("key/", 1)[-1]
+        elif state.get("multiRegion") is True:
+            # Multi-Region keys have ids starting with mrk- (KMS Developer Guide).
+            key_id = "mrk-" + hashlib.sha256(f"{self.region}/{args.name}".encode()).hexdigest()[:32]
+        else:
+            return {"keyId": f"{args.name}-key-id"}
+        return {"keyId": key_id, "arn": f"arn:aws:kms:{self.region}:{MOCK_ACCOUNT_ID}:key/{key_id}"}
 
     def _computed_data(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
         """Database, backup storage and the backup image."""

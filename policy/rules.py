@@ -40,6 +40,7 @@ RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 KMS_KEY = "aws:kms/key:Key"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 
 # Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {
@@ -336,8 +337,27 @@ def eks_cluster_hardened(resource: Resource) -> list[str]:
     return violations
 
 
+def multi_region_key_id(key_arn: Any) -> str | None:
+    """The ``mrk-...`` id of a multi-Region KMS key ARN, None for any other value."""
+    if not isinstance(key_arn, str) or ":key/" not in key_arn:
+        return None
+    key_id = key_arn.rsplit(":key/", 1)[-1]
+    return key_id if key_id.startswith("mrk-") else None
+
+
 def kms_keys_rotate(resource: Resource) -> list[str]:
-    """Symmetric KMS keys rotate (asymmetric and HMAC keys cannot)."""
+    """Symmetric KMS keys rotate (asymmetric and HMAC keys cannot); a replica key rotates
+    with its multi-Region primary key, whose own stack this rule checks."""
+    if resource.type == KMS_REPLICA_KEY:
+        # KMS keeps a replica's key material and automatic rotation status in sync with
+        # its primary: a replica has no rotation setting of its own, so the rule asks that
+        # it replicates a multi-Region key (and a rotation status, once KMS reports one, is on).
+        primary = resource.props.get("primaryKeyArn")
+        if multi_region_key_id(primary) is None:
+            return [f"replicates {primary!r}, not a multi-Region key ARN (arn:...:key/mrk-...)"]
+        if resource.props.get("keyRotationEnabled") is False:
+            return ["key rotation is off (on its primary key)"]
+        return []
     if resource.type != KMS_KEY:
         return []
     spec = resource.props.get("customerMasterKeySpec") or resource.props.get("keySpec") or "SYMMETRIC_DEFAULT"

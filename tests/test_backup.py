@@ -63,7 +63,7 @@ def test_backups_are_encrypted_with_the_rotating_backup_key(stack: StackRun) -> 
     key_arn = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     assert key_arn == stack.exports["backupKmsKeyArn"]
     assert rule["bucketKeyEnabled"] is True
-    assert stack.one("aws:kms/key:Key", key_arn.rsplit(":", 1)[-1]).inputs["enableKeyRotation"] is True
+    assert stack.one("aws:kms/key:Key", "tractusx-backup-key").inputs["enableKeyRotation"] is True
 
 
 def test_backups_are_versioned_and_expire_after_the_playbooks_30_days(stack: StackRun) -> None:
@@ -122,7 +122,7 @@ def test_access_logs_go_to_a_kms_encrypted_bucket_that_only_s3_logging_may_write
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
     key_arn = rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     assert key_arn == stack.exports["backupKmsKeyArn"]
-    key = stack.one("aws:kms/key:Key", key_arn.rsplit(":", 1)[-1]).inputs
+    key = stack.one("aws:kms/key:Key", "tractusx-backup-key").inputs
     delivery = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}["S3ServerAccessLogDelivery"]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "kms:GenerateDataKey"
@@ -176,10 +176,14 @@ def test_the_bucket_key_is_usable_only_through_s3_except_for_envelope_encryption
         assert via_s3["Resource"] == key
         assert via_s3["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{region}.amazonaws.com"
         envelope = [s for s in statements if s["Sid"] == "EnvelopeEncryption"]
-        # Configuration and certificates encrypt secrets before they leave the cluster.
+        # Configuration and certificates encrypt secrets before they leave the cluster,
+        # with the envelope key: prod's backup key, or its replica on the dr stack.
         assert bool(envelope) == (job.command in ("config", "certificates"))
         for s in envelope:
-            assert s["Resource"] == key and set(s["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey"}
+            assert s["Resource"] == stack.exports["backupEnvelopeKeyArn"] and set(s["Action"]) == {
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+            }
             assert s["Condition"] == {"StringLike": {"kms:EncryptionContext:tractusx-backup": f"{job.prefix}/*"}}
 
 
@@ -276,7 +280,8 @@ def test_cron_job_environment_follows_the_programs_contract(stack: StackRun) -> 
         (container,) = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e for e in container["env"]}
         assert env["BACKUP_BUCKET"]["value"] == stack.exports["backupBucketName"]
-        assert env["BACKUP_KMS_KEY_ARN"]["value"] == stack.exports["backupKmsKeyArn"]
+        # The key that seals Secrets: prod's backup key, or its replica in the dr region.
+        assert env["BACKUP_KMS_KEY_ARN"]["value"] == stack.exports["backupEnvelopeKeyArn"]
         assert env["AWS_REGION"]["value"] == stack.exports["region"]
         assert env["AWS_STS_REGIONAL_ENDPOINTS"]["value"] == "regional"
         database = name in ("backup-database", "restore-test")
@@ -325,3 +330,27 @@ def test_the_build_context_is_exactly_what_the_tag_hashes() -> None:
     rules = [line for line in lines if line and not line.startswith("#")]
     assert rules[0] == "*"
     assert {rule.removeprefix("!").rstrip("/") for rule in rules if rule.startswith("!")} == set(IMAGE_SOURCES)
+
+
+def test_prods_backup_key_is_a_rotating_multi_region_key_that_seals_the_secrets(prod: StackRun) -> None:
+    key = prod.one("aws:kms/key:Key", "tractusx-backup-key").inputs
+    assert key["multiRegion"] is True and key["enableKeyRotation"] is True
+    assert key["deletionWindowInDays"] == 30
+    assert prod.exports["backupKmsKeyArn"].startswith("arn:aws:kms:eu-central-1:123456789012:key/mrk-")
+    # On prod the bucket key and the envelope key are the same key.
+    assert prod.exports["backupEnvelopeKeyArn"] == prod.exports["backupKmsKeyArn"]
+    assert not prod.of_type("aws:kms/replicaKey:ReplicaKey")
+
+
+def test_the_job_policy_names_the_envelope_key_only_for_sealing() -> None:
+    config = next(job for job in JOBS if job.command == "config")
+    bucket, bucket_key = "arn:aws:s3:::b", "arn:aws:kms:eu-west-1:1:key/dr-bucket"
+    envelope_key = "arn:aws:kms:eu-west-1:1:key/mrk-0"
+    statements = {
+        s["Sid"]: s for s in policy(job_policy(config, bucket, bucket_key, "eu-west-1", envelope_key))["Statement"]
+    }
+    assert statements["BucketKeyThroughS3"]["Resource"] == bucket_key
+    assert statements["EnvelopeEncryption"]["Resource"] == envelope_key
+    # Without an envelope key of its own, a job seals with the bucket key.
+    default = {s["Sid"]: s for s in policy(job_policy(config, bucket, bucket_key, "eu-west-1"))["Statement"]}
+    assert default["EnvelopeEncryption"]["Resource"] == bucket_key

@@ -13,8 +13,9 @@ from components.failover import record_names
 from components.ingress import HEALTH_CHECK_PATH
 from components.replication import REPLICATION_TIME_MINUTES
 from components.settings import SettingsError
-from offline.checks import is_secret, plain
+from offline.checks import is_secret, kms_keys_rotate, plain, policy_pack
 from offline.harness import RegisteredResource, StackRun, run_stack
+from policy import rules
 from policy.rules import Resource, rds_protected
 from tests.conftest import policy
 
@@ -362,3 +363,64 @@ def test_traefik_answers_the_health_check_on_the_load_balancers_name(stack: Stac
     healthcheck = plain(release.inputs["values"])["ingressRoute"]["healthcheck"]
     assert healthcheck == {"enabled": True, "entryPoints": ["websecure"], "matchRule": f"Path(`{HEALTH_CHECK_PATH}`)"}
     assert stack.exports["ingressHostname"].endswith(f".elb.{stack.exports['region']}.amazonaws.com")
+
+
+# --- backups: the Secrets of replicated config and certificates backups decrypt in dr ----
+
+
+def test_dr_has_a_replica_of_prods_multi_region_backup_key_in_its_region(dr: StackRun, prod: StackRun) -> None:
+    replica = dr.one("aws:kms/replicaKey:ReplicaKey", "tractusx-backup-envelope-key").inputs
+    assert replica["primaryKeyArn"] == prod.exports["backupKmsKeyArn"]
+    assert prod.one("aws:kms/key:Key", "tractusx-backup-key").inputs["multiRegion"] is True
+    # The replica: the primary's key id (mrk-...), in the dr region; rotation is the primary's.
+    envelope_key = dr.exports["backupEnvelopeKeyArn"]
+    assert envelope_key.startswith("arn:aws:kms:eu-west-1:123456789012:key/mrk-")
+    assert envelope_key.rsplit("/", 1)[-1] == prod.exports["backupKmsKeyArn"].rsplit("/", 1)[-1]
+    assert replica["deletionWindowInDays"] == 30 and replica["enabled"] is True
+    assert replica["tags"] == dr.one("aws:kms/key:Key", "tractusx-backup-key").inputs["tags"]
+    statements = policy(replica["policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["AccountIamDelegation"]
+    alias = dr.one("aws:kms/alias:Alias", "tractusx-backup-envelope-key-alias").inputs
+    assert alias["name"] == "alias/tx-dr-backup-envelope"
+    # dr's own backup key (S3 objects) stays a single-Region key of its own.
+    assert dr.one("aws:kms/key:Key", "tractusx-backup-key").inputs["multiRegion"] is False
+    assert dr.exports["backupKmsKeyArn"] != envelope_key
+
+
+def test_dr_backup_jobs_seal_and_unseal_with_the_replica_only(dr: StackRun) -> None:
+    envelope_key = dr.exports["backupEnvelopeKeyArn"]
+    for cron_job in dr.of_type("kubernetes:batch/v1:CronJob"):
+        (container,) = plain(cron_job.inputs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["BACKUP_KMS_KEY_ARN"] == envelope_key
+        assert env["AWS_REGION"] == "eu-west-1"
+    for job in ("backup-config", "backup-certificates"):
+        document = dr.one("aws:iam/rolePolicy:RolePolicy", f"tractusx-backup-{job}-policy").inputs["policy"]
+        statements = {s["Sid"]: s for s in policy(document)["Statement"]}
+        # The replica only, and only under the job's own encryption context.
+        assert statements["EnvelopeEncryption"]["Resource"] == envelope_key
+        prefix = job.removeprefix("backup-")
+        assert statements["EnvelopeEncryption"]["Condition"] == {
+            "StringLike": {"kms:EncryptionContext:tractusx-backup": f"{prefix}/*"}
+        }
+        # S3 objects: dr's bucket key, through S3 only.
+        assert statements["BucketKeyThroughS3"]["Resource"] == dr.exports["backupKmsKeyArn"]
+        assert "eu-central-1" not in document
+
+
+def test_the_policy_sees_that_the_replica_rotates_with_its_primary(dr: StackRun) -> None:
+    replica = dr.one("aws:kms/replicaKey:ReplicaKey", "tractusx-backup-envelope-key")
+    assert policy_pack(dr) == [] and kms_keys_rotate(dr) == []
+    resource = rules.Resource(rules.KMS_REPLICA_KEY, replica.name, plain(replica.inputs))
+    assert rules.kms_keys_rotate(resource) == []
+    # A replica of a single-Region ARN, or one KMS reports not rotating, is a violation.
+    single = rules.Resource(rules.KMS_REPLICA_KEY, "r", {"primaryKeyArn": "arn:aws:kms:eu-central-1:1:key/0b7e"})
+    assert rules.kms_keys_rotate(single) == [
+        "replicates 'arn:aws:kms:eu-central-1:1:key/0b7e', not a multi-Region key ARN (arn:...:key/mrk-...)"
+    ]
+    off = rules.Resource(
+        rules.KMS_REPLICA_KEY,
+        "r",
+        {"primaryKeyArn": "arn:aws:kms:eu-central-1:1:key/mrk-1", "keyRotationEnabled": False},
+    )
+    assert rules.kms_keys_rotate(off) == ["key rotation is off (on its primary key)"]
