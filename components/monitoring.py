@@ -146,11 +146,22 @@ def _zone_spread(selector: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
+# kube-prometheus-stack default rule -> the platform alert that replaces it (components/alerts.py).
+REPLACED_DEFAULT_RULES = {
+    "KubePodCrashLooping": "PodCrashLooping",
+    "KubeHpaMaxedOut": "HPAAtMaximum",
+}
+
+
 def stack_values(args: MonitoringArgs) -> dict[str, Any]:
     """kube-prometheus-stack values carrying the playbook's numbers."""
     volume = {"storageClassName": STORAGE_CLASS, "accessModes": ["ReadWriteOnce"]}
     return {
         "crds": {"enabled": True},
+        # The chart's default rules stay on (node, kubelet, etcd...), except the ones that
+        # page for exactly what a platform alert covers with the playbook's thresholds:
+        # each incident would otherwise arrive twice under two names.
+        "defaultRules": {"disabled": {rule: True for rule in REPLACED_DEFAULT_RULES}},
         "prometheus": {
             "thanosService": {"enabled": True},
             # The chart's ServiceMonitor over the same Service scrapes the sidecars' metrics.

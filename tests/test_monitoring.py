@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components import alerting, monitoring
-from components.alerts import AlertParameters, prometheus_rule_spec, rule_groups
+from components.alerts import Alert, AlertParameters, prometheus_rule_spec, rule_groups
 from components.settings import DEFAULT_PROMETHEUS_URL, AlertingSettings, Secret
 from offline.checks import is_secret, plain
 from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
@@ -289,3 +289,12 @@ def test_thanos_query_metrics_are_scraped(stack: StackRun) -> None:
     (endpoint,) = monitor["endpoints"]
     assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
     assert endpoint["path"] == "/metrics"
+
+
+def test_default_rules_that_duplicate_a_platform_alert_are_off(stack: StackRun) -> None:
+    values = plain(release(stack, "kube-prometheus-stack").inputs["values"])
+    assert values["defaultRules"]["disabled"] == {"KubePodCrashLooping": True, "KubeHpaMaxedOut": True}
+    groups = rule_groups(AlertParameters("tx-prod-postgres", 100))
+    shipped = {rule.alert for group in groups for rule in group.rules if isinstance(rule, Alert)}
+    # Each chart rule turned off is replaced by a platform alert that ships.
+    assert set(monitoring.REPLACED_DEFAULT_RULES.values()) <= shipped
