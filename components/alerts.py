@@ -151,6 +151,10 @@ class AlertParameters:
     # replicate into its bucket); their age alerts would page for a run that is not due.
     # Activation resumes the jobs and brings the alerts back.
     scheduled_jobs_suspended: bool = False
+    # On the dr stack, the id of the S3 replication rule that copies the primary's backups
+    # into its bucket (components.replication.RULE_ID), whose metrics YACE exports from the
+    # primary region (components.monitoring); None where nothing replicates.
+    replication_rule_id: str | None = None
 
 
 def _one_line(expr: str) -> str:
@@ -421,6 +425,67 @@ def database_alerts(params: AlertParameters) -> tuple[Alert, ...]:
     )
 
 
+# README "Disaster recovery", RPO of backups in S3: S3 Replication Time Control, 99.99% of
+# objects within 15 minutes. ReplicationLatency above RTC's 900 s means backups reach the dr
+# region later than that RPO promises.
+REPLICATION_RTC_SECONDS = 900
+REPLICATION_LAG_FOR = "30m"
+REPLICATION_FAILED_FOR = "15m"
+# YACE reads CloudWatch every 5 minutes and the daily backup uploads its objects within
+# minutes, so failures show in one or two samples only; looking back an hour keeps them in
+# view until `for` has elapsed. An object whose replication failed is not retried by S3.
+REPLICATION_FAILED_LOOKBACK = "1h"
+REPLICATION_LAG_LOOKBACK = "10m"
+
+
+def replication_alerts(rule_id: str) -> tuple[Alert, ...]:
+    """S3 replication metrics of the backup rule, exported by YACE's static job.
+
+    CloudWatch publishes no datapoint while nothing replicates (YACE then exports NaN,
+    which compares false), so an idle bucket is silent: the primary's backup CronJob alerts
+    already page when the daily backup, the traffic replicated here, does not run.
+    """
+    rule = f'dimension_RuleId="{rule_id}"'
+    by = "dimension_SourceBucket, dimension_DestinationBucket, dimension_RuleId"
+    return (
+        Alert(
+            "BackupReplicationFailing",
+            # Protects the backups' RPO (S3 RTC 15 min): a failed object never reaches the
+            # dr region unless it is replicated again (S3 Batch Replication).
+            _one_line(f"""
+                max by ({by}) (
+                  max_over_time(aws_s3_operations_failed_replication_sum{{{rule}}}[{REPLICATION_FAILED_LOOKBACK}])
+                ) > 0
+            """),
+            REPLICATION_FAILED_FOR,
+            CRITICAL,
+            "Backups fail to replicate into the dr region",
+            "S3 replication from {{ $labels.dimension_SourceBucket }} to {{ $labels.dimension_DestinationBucket }} "
+            "(rule {{ $labels.dimension_RuleId }}) reports failed operations: backups stop reaching the dr region",
+            "backup-replication-failing",
+        ),
+        Alert(
+            "BackupReplicationLagging",
+            # Protects the backups' RPO (S3 RTC 15 min): replication running behind RTC's
+            # 900 s for half an hour. The exporter is scraped every 5 minutes, as long as
+            # Prometheus looks back for a sample: a late scrape would leave a gap that
+            # restarts `for`, so the rule reads the worst sample of the last 10 minutes.
+            _one_line(f"""
+                max by ({by}) (
+                  max_over_time(aws_s3_replication_latency_maximum{{{rule}}}[{REPLICATION_LAG_LOOKBACK}])
+                ) > {REPLICATION_RTC_SECONDS}
+            """),
+            REPLICATION_LAG_FOR,
+            WARNING,
+            "Backup replication is behind its 15-minute RTC",
+            "S3 replication from {{ $labels.dimension_SourceBucket }} to {{ $labels.dimension_DestinationBucket }} "
+            f"has been more than {REPLICATION_RTC_SECONDS} seconds behind for {REPLICATION_LAG_FOR} "
+            "(backup RPO: S3 RTC 15 minutes)",
+            "backup-replication-lagging",
+        ),
+    )
+
+
 def autoscaling_alerts() -> tuple[Alert, ...]:
     return (
         Alert(
@@ -493,9 +558,15 @@ def slo_rules() -> tuple[Record | Alert, ...]:
 
 def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
     backups = () if params.scheduled_jobs_suspended else (RuleGroup("backups.alerts", scheduled_job_alerts()),)
+    replication = (
+        (RuleGroup("replication.alerts", replication_alerts(params.replication_rule_id)),)
+        if params.replication_rule_id
+        else ()
+    )
     return (
         RuleGroup("playbook.alerts", playbook_alerts()),
         *backups,
+        *replication,
         RuleGroup("certificates.alerts", certificate_alerts()),
         RuleGroup("database.alerts", database_alerts(params)),
         RuleGroup("autoscaling.alerts", autoscaling_alerts()),

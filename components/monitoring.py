@@ -122,6 +122,17 @@ RESTRICTED_CONTAINER = {
 
 
 @dataclass(frozen=True)
+class ReplicationMetrics:
+    """The S3 replication whose metrics YACE exports (dr stack): the primary's backup
+    bucket, this stack's and the rule between them (components.replication)."""
+
+    source_bucket: pulumi.Input[str]
+    destination_bucket: pulumi.Input[str]
+    rule_id: str
+    region: pulumi.Input[str]  # the source bucket's region, where S3 publishes the metrics
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
     cluster: Cluster
     namespaces: Namespaces
@@ -133,6 +144,7 @@ class MonitoringArgs:
     secret_rotation: int
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource]
+    replication: ReplicationMetrics | None = None
 
 
 def _zone_spread(selector: dict[str, str]) -> list[dict[str, Any]]:
@@ -346,9 +358,31 @@ def cloudwatch_policy() -> str:
     )
 
 
-def yace_config(region: str, environment: str) -> str:
-    """AWS/RDS metrics of this stack's database instances, found by their environment tag."""
-    config = {
+# S3 Replication Metrics (AWS S3 User Guide, "Monitoring replication with Amazon S3
+# Replication Metrics"): per rule, in the source bucket's region, namespace AWS/S3 with
+# dimensions SourceBucket, DestinationBucket and RuleId. YACE names a static job's series
+# aws_s3_<metric>_<statistic> with labels dimension_<Name> (its promutil.BuildMetricName and
+# createPrometheusLabels): aws_s3_replication_latency_maximum and
+# aws_s3_operations_failed_replication_sum, which components/alerts.py alerts on.
+REPLICATION_METRICS = (("ReplicationLatency", "Maximum"), ("OperationsFailedReplication", "Sum"))
+REPLICATION_JOB = "backup-replication"
+
+
+@dataclass(frozen=True)
+class ReplicationJob:
+    """Plain values of ReplicationMetrics, once the bucket names are known."""
+
+    source_bucket: str
+    destination_bucket: str
+    rule_id: str
+    region: str
+
+
+def yace_config(region: str, environment: str, replication: ReplicationJob | None = None) -> str:
+    """AWS/RDS metrics of this stack's database instances, found by their environment tag,
+    and on the dr stack the S3 replication metrics of the backup bucket (a static job: the
+    buckets and rule are known, nothing to discover)."""
+    config: dict[str, Any] = {
         "apiVersion": "v1alpha1",
         "discovery": {
             "jobs": [
@@ -367,17 +401,51 @@ def yace_config(region: str, environment: str) -> str:
             ]
         },
     }
+    if replication is not None:
+        config["static"] = [
+            {
+                "name": REPLICATION_JOB,
+                "namespace": "AWS/S3",
+                "regions": [replication.region],
+                "dimensions": [
+                    {"name": "SourceBucket", "value": replication.source_bucket},
+                    {"name": "DestinationBucket", "value": replication.destination_bucket},
+                    {"name": "RuleId", "value": replication.rule_id},
+                ],
+                # S3 publishes replication metrics every minute; 5-minute statistics match
+                # the exporter's scrape interval.
+                "metrics": [
+                    {"name": name, "statistics": [statistic], "period": 300, "length": 300}
+                    for name, statistic in REPLICATION_METRICS
+                ],
+            }
+        ]
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def yace_values(region: str, environment: str, role_arn: Any) -> dict[str, Any]:
+def _yace_config_input(region: str, environment: str, replication: ReplicationMetrics | None) -> pulumi.Input[str]:
+    if replication is None:
+        return yace_config(region, environment)
+    rule_id = replication.rule_id
+    return pulumi.Output.all(replication.source_bucket, replication.destination_bucket, replication.region).apply(
+        lambda v: yace_config(
+            region,
+            environment,
+            ReplicationJob(source_bucket=v[0], destination_bucket=v[1], rule_id=rule_id, region=v[2]),
+        )
+    )
+
+
+def yace_values(
+    region: str, environment: str, role_arn: Any, replication: ReplicationMetrics | None = None
+) -> dict[str, Any]:
     return {
         "serviceAccount": {
             "create": True,
             "name": YACE_SERVICE_ACCOUNT,
             "annotations": {"eks.amazonaws.com/role-arn": role_arn},
         },
-        "config": yace_config(region, environment),
+        "config": _yace_config_input(region, environment, replication),
         # The chart renders its Service only with service.enabled (default false); the
         # ServiceMonitor selects that Service, so without it nothing is scraped.
         "service": {"enabled": True},
@@ -520,14 +588,14 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-cloudwatch-role",
             namespace=NAMESPACE,
             service_account=YACE_SERVICE_ACCOUNT,
-            description=f"CloudWatch exporter of {args.name_prefix}: reads RDS metrics",
+            description=f"CloudWatch exporter of {args.name_prefix}: reads RDS and S3 replication metrics",
             inline_policy=cloudwatch_policy(),
             parent=self,
         )
         self._release(
             "cloudwatch",
             (YACE_RELEASE, "prometheus-yet-another-cloudwatch-exporter", YACE_CHART_VERSION),
-            yace_values(args.ctx.region, args.environment, role.arn),
+            yace_values(args.ctx.region, args.environment, role.arn, args.replication),
             [namespace, self.stack],
         )
         for dashboard, panels in DASHBOARDS.items():

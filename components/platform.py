@@ -17,13 +17,13 @@ from components.database import DATABASES, Database, DatabaseArgs, ReplicaSource
 from components.failover import DnsFailover, DnsFailoverArgs, Edge
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
-from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
 from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.primary_stack import PrimaryStack
 from components.redis import Redis, RedisArgs
-from components.replication import BackupReplication, BackupReplicationArgs, BucketEnd
+from components.replication import RULE_ID, BackupReplication, BackupReplicationArgs, BucketEnd
 from components.security import Security, SecurityArgs
 from components.settings import Settings
 
@@ -204,10 +204,12 @@ class Platform(pulumi.ComponentResource):
                     database_identifier=f"{settings.name_prefix}-postgres",
                     database_allocated_storage_gib=settings.database.allocated_storage_gib,
                     scheduled_jobs_suspended=settings.is_dr and not settings.dr_active,
+                    replication_rule_id=RULE_ID if self.replication is not None else None,
                 ),
                 secret_rotation=settings.secret_rotation,
                 ctx=ctx,
                 depends_on=self.cluster.node_groups,
+                replication=self._replication_metrics(),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -226,6 +228,17 @@ class Platform(pulumi.ComponentResource):
                 depends_on=[self.monitoring.stack, self.ingress.release],
             ),
             pulumi.ResourceOptions(parent=self),
+        )
+
+    def _replication_metrics(self) -> ReplicationMetrics | None:
+        """On a dr stack: the replication of the primary's backups, for the exporter."""
+        if self.replication is None or self.primary is None or self.primary_region is None:
+            return None
+        return ReplicationMetrics(
+            source_bucket=self.primary.require("backupBucketName"),
+            destination_bucket=self.backup.bucket.bucket,
+            rule_id=RULE_ID,
+            region=self.primary_region,
         )
 
     def _replica_source(self, settings: Settings) -> ReplicaSource | None:

@@ -15,7 +15,11 @@ import yaml
 
 from components.alerts import AlertParameters, RuleGroup, rule_groups, rules_file
 
-PARAMETERS = AlertParameters(database_identifier="tx-prod-postgres", database_allocated_storage_gib=100)
+PARAMETERS = AlertParameters(
+    database_identifier="tx-prod-postgres",
+    database_allocated_storage_gib=100,
+    replication_rule_id="backups-to-dr-region",
+)
 GROUPS: tuple[RuleGroup, ...] = rule_groups(PARAMETERS)
 
 

@@ -66,6 +66,12 @@ def firing(**labels: str) -> dict[str, str]:
 
 
 CRASH = {**POD, **KSM}
+IDLE = " ".join(["NaN"] * 12)  # promtool expands no NaN series ("NaNx12" is refused)
+REPLICATION = {
+    "dimension_SourceBucket": "tx-prod-backups",
+    "dimension_DestinationBucket": "tx-dr-backups",
+    "dimension_RuleId": "backups-to-dr-region",
+}
 CASES: dict[str, list[Case]] = {
     "PodCrashLooping": [
         Case(
@@ -504,6 +510,78 @@ CASES: dict[str, list[Case]] = {
             "DatabaseReplicaLag",
             "5m",
             {series("aws_rds_replica_lag_average", replica): "400x20"},
+        ),
+    ],
+    # S3 replication of prod's backups into the dr region (README DR: backup RPO, S3 RTC 15
+    # minutes). YACE samples CloudWatch every 5 minutes; CloudWatch has no datapoint while
+    # nothing replicates, which YACE exports as NaN.
+    "BackupReplicationFailing": [
+        Case(
+            "one object failed in the daily backup pages after 15 minutes",
+            "BackupReplicationFailing",
+            "25m",
+            {series("aws_s3_operations_failed_replication_sum", REPLICATION): "0 1 " + " ".join(["NaN"] * 5)},
+            [firing(**REPLICATION, severity="critical")],
+            interval="5m",
+        ),
+        Case(
+            "the failure has not lasted 15 minutes yet",
+            "BackupReplicationFailing",
+            "10m",
+            {series("aws_s3_operations_failed_replication_sum", REPLICATION): "0 1 " + " ".join(["NaN"] * 5)},
+            interval="5m",
+        ),
+        Case(
+            "every operation succeeded: zero failures stay silent",
+            "BackupReplicationFailing",
+            "30m",
+            {series("aws_s3_operations_failed_replication_sum", REPLICATION): "0x12"},
+            interval="5m",
+        ),
+        Case(
+            "no replication traffic (no CloudWatch datapoints) stays silent",
+            "BackupReplicationFailing",
+            "30m",
+            {series("aws_s3_operations_failed_replication_sum", REPLICATION): IDLE},
+            interval="5m",
+        ),
+        Case(
+            "another replication rule is not the backups'",
+            "BackupReplicationFailing",
+            "30m",
+            {series("aws_s3_operations_failed_replication_sum", {**REPLICATION, "dimension_RuleId": "logs"}): "1x12"},
+            interval="5m",
+        ),
+    ],
+    "BackupReplicationLagging": [
+        Case(
+            "1200 s behind for 35 minutes fires the warning",
+            "BackupReplicationLagging",
+            "35m",
+            {series("aws_s3_replication_latency_maximum", REPLICATION): "1200x12"},
+            [firing(**REPLICATION, severity="warning")],
+            interval="5m",
+        ),
+        Case(
+            "900 s, RTC's limit itself, stays silent",
+            "BackupReplicationLagging",
+            "35m",
+            {series("aws_s3_replication_latency_maximum", REPLICATION): "900x12"},
+            interval="5m",
+        ),
+        Case(
+            "1200 s behind for 20 minutes: for (30m) has not elapsed",
+            "BackupReplicationLagging",
+            "20m",
+            {series("aws_s3_replication_latency_maximum", REPLICATION): "1200x12"},
+            interval="5m",
+        ),
+        Case(
+            "no replication traffic (no CloudWatch datapoints) stays silent",
+            "BackupReplicationLagging",
+            "35m",
+            {series("aws_s3_replication_latency_maximum", REPLICATION): IDLE},
+            interval="5m",
         ),
     ],
     "HPAAtMaximum": [

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from components import alerting, monitoring
+from components import alerting, monitoring, replication
 from components.alerts import Alert, AlertParameters, prometheus_rule_spec, rule_groups
 from components.settings import DEFAULT_PROMETHEUS_URL, AlertingSettings, Secret
 from offline.checks import is_secret, plain
@@ -93,7 +94,9 @@ def test_the_prometheus_rule_carries_the_platforms_rule_groups(stack: StackRun) 
     prefix = f"tx-{stack.exports['environment']}"
     # A pilot-light dr stack's backup jobs are suspended, and so are their alerts.
     suspended = stack.exports["role"] == "dr" and not stack.exports["drActive"]
-    expected = prometheus_rule_spec(rule_groups(AlertParameters(f"{prefix}-postgres", 100, suspended)))
+    # The dr stack replicates prod's backups and alerts on that replication.
+    rule_id = replication.RULE_ID if stack.exports["role"] == "dr" else None
+    expected = prometheus_rule_spec(rule_groups(AlertParameters(f"{prefix}-postgres", 100, suspended, rule_id)))
     assert plain(rule.inputs["spec"]) == expected
     stack_urn = release(stack, "kube-prometheus-stack").urn
     assert stack_urn in rule.dependencies  # its CRD comes with the chart
@@ -116,6 +119,40 @@ def test_cloudwatch_exporter_reads_metrics_only_through_its_own_service_account(
     (statement,) = json.loads(monitoring.cloudwatch_policy())["Statement"]
     assert sorted(statement["Action"]) == ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources"]
     assert "AWS/RDS" in values["config"] and f"^{stack.exports['environment']}$" in values["config"]
+
+
+def _alert_names(run: StackRun) -> set[str]:
+    (rule,) = run.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    return {r["alert"] for group in plain(rule.inputs["spec"])["groups"] for r in group["rules"] if "alert" in r}
+
+
+def test_dr_exports_the_s3_replication_metrics_of_prods_backup_bucket_from_prods_region(dr: StackRun) -> None:
+    """README DR, backup RPO (S3 RTC 15 min): the replication rule's metrics live in AWS/S3 of
+    the SOURCE bucket's region, per SourceBucket, DestinationBucket and RuleId."""
+    (config,) = dr.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    (rule,) = config.inputs["rules"]
+    (provider,) = [p for p in dr.of_type("pulumi:providers:aws") if p.name.endswith("-primary-region")]
+    values = plain(release(dr, "prometheus-yet-another-cloudwatch-exporter").inputs["values"])
+    (job,) = yaml.safe_load(values["config"])["static"]
+    assert job["namespace"] == "AWS/S3"
+    assert job["regions"] == [provider.inputs["region"]] != [dr.exports["region"]]
+    assert job["dimensions"] == [
+        {"name": "SourceBucket", "value": config.inputs["bucket"]},
+        {"name": "DestinationBucket", "value": rule["destination"]["bucket"].removeprefix("arn:aws:s3:::")},
+        {"name": "RuleId", "value": replication.RULE_ID},
+    ]
+    assert job["dimensions"][0]["value"] != job["dimensions"][1]["value"]
+    assert {(m["name"], tuple(m["statistics"])) for m in job["metrics"]} == {
+        ("ReplicationLatency", ("Maximum",)),
+        ("OperationsFailedReplication", ("Sum",)),
+    }
+    assert {"BackupReplicationFailing", "BackupReplicationLagging"} <= _alert_names(dr)
+
+
+def test_prod_replicates_nothing_so_it_exports_and_alerts_on_no_replication(prod: StackRun) -> None:
+    values = plain(release(prod, "prometheus-yet-another-cloudwatch-exporter").inputs["values"])
+    assert "static" not in yaml.safe_load(values["config"])
+    assert not {"BackupReplicationFailing", "BackupReplicationLagging"} & _alert_names(prod)
 
 
 def test_cloudwatch_exporter_is_scraped_through_the_service_its_service_monitor_selects(stack: StackRun) -> None:
