@@ -139,7 +139,7 @@ def test_dr_exports_the_s3_replication_metrics_of_prods_backup_bucket_from_prods
     assert job["dimensions"] == [
         {"name": "SourceBucket", "value": config.inputs["bucket"]},
         {"name": "DestinationBucket", "value": rule["destination"]["bucket"].removeprefix("arn:aws:s3:::")},
-        {"name": "RuleId", "value": replication.RULE_ID},
+        {"name": "RuleId", "value": rule["id"]},
     ]
     assert job["dimensions"][0]["value"] != job["dimensions"][1]["value"]
     assert {(m["name"], tuple(m["statistics"])) for m in job["metrics"]} == {
@@ -147,6 +147,15 @@ def test_dr_exports_the_s3_replication_metrics_of_prods_backup_bucket_from_prods
         ("OperationsFailedReplication", ("Sum",)),
     }
     assert {"BackupReplicationFailing", "BackupReplicationLagging"} <= _alert_names(dr)
+    # The alerts select the series of the rule the dr stack configured, not another one.
+    (prometheus_rule,) = dr.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    exprs = [
+        r["expr"]
+        for group in plain(prometheus_rule.inputs["spec"])["groups"]
+        for r in group["rules"]
+        if r.get("alert", "").startswith("BackupReplication")
+    ]
+    assert len(exprs) == 2 and all(f'dimension_RuleId="{rule["id"]}"' in expr for expr in exprs)
 
 
 def test_prod_replicates_nothing_so_it_exports_and_alerts_on_no_replication(prod: StackRun) -> None:
