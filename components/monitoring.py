@@ -349,7 +349,7 @@ def cloudwatch_policy() -> str:
     return policy_document(
         [
             {
-                "Sid": "ReadRdsMetrics",
+                "Sid": "ReadCloudWatchMetrics",
                 "Effect": "Allow",
                 "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources"],
                 "Resource": "*",
