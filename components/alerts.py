@@ -145,7 +145,7 @@ class RuleGroup:
 
 @dataclass(frozen=True)
 class AlertParameters:
-    database_identifier: str  # the RDS instance, f"{name_prefix}-postgres"
+    database_identifier: str  # the RDS instance, Settings.database_identifier
     database_allocated_storage_gib: int
     # A pilot-light dr stack keeps its backup CronJobs suspended (the primary's backups
     # replicate into its bucket); their age alerts would page for a run that is not due.

@@ -135,7 +135,7 @@ class Platform(pulumi.ComponentResource):
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
-                identifier=f"{settings.name_prefix}-postgres",
+                identifier=settings.database_identifier,
                 settings=settings.database,
                 # Production data is never deleted by a stack change (nor is an activated
                 # dr stack's, which is production's).
@@ -176,7 +176,7 @@ class Platform(pulumi.ComponentResource):
                 tags=tags,
                 # A pilot-light dr stack's database is a read-only copy of the primary's,
                 # whose backups already replicate here: its jobs wait for activation.
-                suspended=settings.is_dr and not settings.dr_active,
+                suspended=settings.is_pilot_light,
                 primary_key_arn=self.primary.require("backupKmsKeyArn") if self.primary is not None else None,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -201,9 +201,9 @@ class Platform(pulumi.ComponentResource):
                 environment=settings.environment,
                 alerting=settings.alerting,
                 alert_parameters=AlertParameters(
-                    database_identifier=f"{settings.name_prefix}-postgres",
+                    database_identifier=settings.database_identifier,
                     database_allocated_storage_gib=settings.database.allocated_storage_gib,
-                    scheduled_jobs_suspended=settings.is_dr and not settings.dr_active,
+                    scheduled_jobs_suspended=settings.is_pilot_light,
                     replication_rule_id=RULE_ID if self.replication is not None else None,
                 ),
                 secret_rotation=settings.secret_rotation,

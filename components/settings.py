@@ -291,8 +291,18 @@ class Settings:
         return self.role == ROLE_DR
 
     @property
+    def is_pilot_light(self) -> bool:
+        """A dr stack waiting for activation: its database is a read-only replica."""
+        return self.is_dr and not self.dr_active
+
+    @property
     def is_production(self) -> bool:
         return self.environment in PRODUCTION_ENVIRONMENTS
+
+    @property
+    def database_identifier(self) -> str:
+        """The RDS instance; the database alerts select its metrics by this name."""
+        return f"{self.name_prefix}-postgres"
 
     @property
     def name_prefix(self) -> str:
