@@ -90,8 +90,6 @@ class Platform(pulumi.ComponentResource):
             provider=self.cluster.k8s_provider,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if settings.edc is None:
-            raise pulumi.RunError("EDC settings missing: parse_settings refuses a stack without them")
         self.security = Security(
             f"{name}-security",
             SecurityArgs(
@@ -189,8 +187,6 @@ class Platform(pulumi.ComponentResource):
 
     def _edge_and_monitoring(self, name: str, settings: Settings, ctx: AwsContext) -> None:
         """Monitoring first: its CRDs (ServiceMonitor) are used by the edge's charts."""
-        if settings.alerting is None:
-            raise pulumi.RunError("alerting settings missing: parse_settings refuses a stack without them")
         self.monitoring = Monitoring(
             f"{name}-monitoring",
             MonitoringArgs(

@@ -271,6 +271,8 @@ class Settings:
     api_public_access_cidrs: tuple[str, ...]
     access_principals: AccessPrincipals
     log_retention_days: int
+    edc: EdcSettings
+    alerting: AlertingSettings
     deletion_protection: bool = True
     primary_stack: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -278,9 +280,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     scaled_workloads: ScaledWorkloads = field(default_factory=ScaledWorkloads)
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
-    edc: EdcSettings | None = None
     acme_email: str = ""
-    alerting: AlertingSettings | None = None
     # Disaster recovery (role dr only): ``dr_active`` promotes the replica and scales the
     # cluster to prod's size; ``dns`` names the zone of the failover records.
     dr_active: bool = False
@@ -592,7 +592,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     acme_email = _email(r, "acmeEmail", r.string("acmeEmail"))
     alerting = _parse_alerting(r, is_production=str(environment) in PRODUCTION_ENVIRONMENTS)
 
-    if r.problems:
+    if r.problems or edc is None or alerting is None:
+        # The parsers return None only after recording what is wrong.
         raise SettingsError(r.problems)
 
     settings = Settings(
