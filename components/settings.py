@@ -72,39 +72,31 @@ DATABASE_MIN_BACKUP_RETENTION_DAYS = 7
 DATABASE_MAX_BACKUP_RETENTION_DAYS = 35
 
 
-def _database_class_catalog() -> dict[str, tuple[int, int]]:
-    """vCPU and memory (GiB) of the RDS instance classes the database may use.
+# GiB of memory per vCPU of each instance family letter, and the sizes both catalogs offer.
+_MEMORY_PER_VCPU = {"m": 4, "c": 2, "r": 8}
+_SIZES = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
 
-    General purpose (m: 4 GiB per vCPU) and memory optimised (r: 8 GiB per vCPU),
-    Graviton and Intel; burstable db.t* classes are left out, their CPU credits run out
-    under sustained load.
-    """
-    memory_per_vcpu = {"m": 4, "r": 8}
-    families = ("m6g", "m7g", "m8g", "m6i", "m7i", "r6g", "r7g", "r8g", "r6i", "r7i")
-    sizes = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
+
+def _catalog(families: Sequence[str], prefix: str = "") -> dict[str, tuple[int, int]]:
+    """vCPU and memory (GiB) of every size of ``families``, named ``<prefix><family>.<size>``."""
     return {
-        f"db.{family}.{size}": (vcpu, vcpu * memory_per_vcpu[family[0]])
+        f"{prefix}{family}.{size}": (vcpu, vcpu * _MEMORY_PER_VCPU[family[0]])
         for family in families
-        for size, vcpu in sizes.items()
+        for size, vcpu in _SIZES.items()
     }
 
 
-DATABASE_INSTANCE_CLASSES: dict[str, tuple[int, int]] = _database_class_catalog()
+# The RDS instance classes the database may use: general purpose (m) and memory
+# optimised (r), Graviton and Intel; burstable db.t* classes are left out, their CPU
+# credits run out under sustained load.
+DATABASE_INSTANCE_CLASSES: dict[str, tuple[int, int]] = _catalog(
+    ("m6g", "m7g", "m8g", "m6i", "m7i", "r6g", "r7g", "r8g", "r6i", "r7i"), prefix="db."
+)
 
-
-def _instance_catalog() -> dict[str, tuple[int, int]]:
-    """vCPU and memory (GiB) of the x86_64 instance types node groups may use."""
-    memory_per_vcpu = {"m": 4, "c": 2, "r": 8}
-    families = ("m6i", "m6a", "m7i", "m7a", "c6i", "c6a", "c7i", "r6i", "r6a", "r7i")
-    sizes = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
-    return {
-        f"{family}.{size}": (vcpu, vcpu * memory_per_vcpu[family[0]])
-        for family in families
-        for size, vcpu in sizes.items()
-    }
-
-
-INSTANCE_TYPES: dict[str, tuple[int, int]] = _instance_catalog()
+# The x86_64 instance types node groups may use.
+INSTANCE_TYPES: dict[str, tuple[int, int]] = _catalog(
+    ("m6i", "m6a", "m7i", "m7a", "c6i", "c6a", "c7i", "r6i", "r6a", "r7i")
+)
 
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
