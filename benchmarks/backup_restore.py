@@ -1,7 +1,7 @@
 """Benchmark (not a test): the streaming backup and restore against the floor and the playbook.
 
-On one generated data set of at least 1 GB (the platform's three databases, ``edc_data``
-the large one) on a local PostgreSQL server, in one run:
+On one generated data set of at least 1 GB (the platform's databases, ``edc`` the
+large one) on a local PostgreSQL server, in one run:
   floor      ``pg_dump -Fc > /dev/null`` of each database: the dump alone, nothing stored
   playbook   "Backup Strategy" 1: ``pg_dumpall`` and a plain ``pg_dump`` of each database to
              files, ``tar -czf``, then upload of the archive (as ``aws s3 cp`` does)
@@ -33,7 +33,7 @@ from tests.support.postgres_server import DATABASES, PostgresServer, load_databa
 from tests.support.s3_server import AwsApi, aws_api
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-# Rows of the two typed tables and 8 KiB blobs of random bytes in edc_data per --gib; calibrated
+# Rows of the two typed tables and 8 KiB blobs of random bytes in edc per --gib; calibrated
 # so that --gib 1 gives a little over 1 GiB of databases in all.
 ROWS_PER_GIB = 1_550_000
 BLOBS_PER_GIB = 38_000
@@ -52,13 +52,13 @@ def sh(command: list[str], env: dict[str, str], stdout: IO[bytes] | None = None)
 
 
 def generate(server: PostgresServer, gib: float) -> int:
-    load_databases(server, rows=20_000, blobs=200, blob_kib=8, databases=("tractus_x", "edc_control"))
+    load_databases(server, rows=20_000, blobs=200, blob_kib=8, databases=("tractus_x",))
     load_databases(
         server,
         rows=int(ROWS_PER_GIB * gib),
         blobs=int(BLOBS_PER_GIB * gib),
         blob_kib=8,
-        databases=("edc_data",),
+        databases=("edc",),
     )
     with server.connect() as conn:
         conn.execute("CHECKPOINT")

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.aws_context import AwsContext
 from components.cluster import Cluster
-from components.database import DATABASES, MASTER_ENV, MASTER_SECRET, secret_env
+from components.database import MASTER_ENV, MASTER_SECRET, DatabaseSpec, secret_env
 from components.iam import policy_document
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
@@ -282,6 +282,7 @@ class BackupArgs:
     namespaces: Namespaces
     image: pulumi.Input[str]  # the backup image by digest
     database_dependencies: Sequence[pulumi.Resource]  # the master Secret the jobs read
+    databases: Sequence[DatabaseSpec]  # what the database backup and restore test cover
     log_retention_days: int
     ctx: AwsContext
     tags: Mapping[str, str]
@@ -569,7 +570,7 @@ class Backup(pulumi.ComponentResource):
         ]
         if job.database:
             env += [
-                k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in DATABASES)),
+                k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in args.databases)),
                 *[secret_env(name, MASTER_SECRET, key) for name, key in MASTER_ENV.items()],
                 k8s.core.v1.EnvVarArgs(name="PGSSLMODE", value="verify-full"),
                 k8s.core.v1.EnvVarArgs(name="PGSSLROOTCERT", value="/etc/ssl/certs/rds-global-bundle.pem"),

@@ -4,9 +4,10 @@ One RDS for PostgreSQL instance (playbook "High Availability Setup": database cl
 with a synchronous standby in a second zone, in the private subnets, reachable only from
 the EKS cluster security group. Storage, Performance Insights and exported logs are
 encrypted with customer KMS keys; automated backups give point-in-time recovery for
-``backupRetentionDays``. The databases ``tractus_x``, ``edc_control`` and ``edc_data``
-each get an owner role with a generated password, created by an idempotent Kubernetes
-Job; every credential lives only in Pulumi secrets and Kubernetes Secrets.
+``backupRetentionDays``. Each database of ``databases(settings)`` gets an owner role
+with a generated password, created by an idempotent Kubernetes Job; every credential
+lives only in Pulumi secrets, Kubernetes Secrets and (for the Tractus-X applications)
+Vault.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from components.keys import customer_key, encrypted_log_group
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.schedules import BACKUP_NAMESPACE
-from components.settings import DatabaseSettings
+from components.settings import DatabaseSettings, Settings
 
 ENGINE = "postgres"
 # PostgreSQL 17: community support until November 2029, RDS standard support beyond.
@@ -64,10 +65,16 @@ MASTER_SECRET = "database-master"  # read by the backup and restore-test jobs
 
 @dataclass(frozen=True)
 class DatabaseSpec:
-    """One application database, its owner role and the namespace that uses it."""
+    """One application database, its owner role and the namespace that uses it.
+
+    ``in_vault``: the owner's password reaches the application through Vault (its
+    component seeds it and External Secrets makes the application's Secret), so this
+    component writes no Secret into the application's namespace.
+    """
 
     name: str
     namespace: str
+    in_vault: bool = False
 
     @property
     def owner(self) -> str:
@@ -82,11 +89,24 @@ class DatabaseSpec:
         return f"{self.name.upper()}_PASSWORD"
 
 
+# The playbook ("Backup Strategy") names edc_control and edc_data. The tractusx-connector
+# chart has one datasource for both planes (`postgresql.jdbcUrl`, used by the control
+# plane's and the data plane's Deployment alike) and every store's migrations run on that
+# one schema, so two databases cannot be served to it: the connector gets one database,
+# `edc`, which holds what the playbook split over edc_control and edc_data. A second
+# connector would be a second database.
+EDC_DATABASE = DatabaseSpec("edc", "edc-standalone", in_vault=True)
 DATABASES = (
     DatabaseSpec("tractus_x", "tractus-x"),
-    DatabaseSpec("edc_control", "edc-standalone"),
-    DatabaseSpec("edc_data", "edc-standalone"),
+    EDC_DATABASE,
 )
+
+
+def databases(settings: Settings) -> tuple[DatabaseSpec, ...]:
+    """The databases a stack creates, backs up and restore-tests: the init Job, the backup
+    jobs' ``DATABASES`` and the dr stack's owner passwords all follow this list."""
+    del settings  # every stack has the same databases today; optional products add theirs here
+    return DATABASES
 
 
 def parameters() -> dict[str, str]:
@@ -98,7 +118,7 @@ def parameters() -> dict[str, str]:
     }
 
 
-def init_sql(databases: Sequence[DatabaseSpec] = DATABASES) -> str:
+def init_sql(specs: Sequence[DatabaseSpec] = DATABASES) -> str:
     """psql script that creates each owner role and database if missing and (re)sets the
     role's password on every run, so a rotation takes effect.
 
@@ -108,7 +128,7 @@ def init_sql(databases: Sequence[DatabaseSpec] = DATABASES) -> str:
     a database owned by it and the backup jobs need to read every table.
     """
     lines = ["\\set ON_ERROR_STOP on"]
-    for db in databases:
+    for db in specs:
         lines += [
             f"-- {db.name}, owned by {db.owner}",
             f"\\getenv password {db.password_env}",
@@ -145,6 +165,7 @@ class ReplicaSource:
 class DatabaseArgs:
     identifier: str  # the RDS instance identifier; the monitoring alerts use it
     settings: DatabaseSettings
+    databases: Sequence[DatabaseSpec]
     deletion_protection: bool
     secret_rotation: int
     vpc_id: pulumi.Input[str]
@@ -188,12 +209,14 @@ class Database(pulumi.ComponentResource):
             self.master_password = generated_password(f"{name}-master-password", args.secret_rotation, self)
             self.owner_passwords = {
                 db.name: generated_password(f"{name}-{db.name}-password", args.secret_rotation, self)
-                for db in DATABASES
+                for db in args.databases
             }
         else:
             self.master_password = pulumi.Output.secret(replica.master_password)
             owners = pulumi.Output.from_input(replica.owner_passwords)
-            self.owner_passwords = {db.name: pulumi.Output.secret(_owner_password(owners, db.name)) for db in DATABASES}
+            self.owner_passwords = {
+                db.name: pulumi.Output.secret(_owner_password(owners, db.name)) for db in args.databases
+            }
         self.instance = self._instance()
         self.address = self.instance.address
         self.port = self.instance.port
@@ -398,7 +421,8 @@ class Database(pulumi.ComponentResource):
                 secret_name=db.secret_name,
                 data={"username": db.owner, "password": passwords[db.name], "database": db.name},
             )
-            for db in DATABASES
+            for db in args.databases
+            if not db.in_vault
         ]
         if args.replica_of is not None and not args.replica_of.promoted:
             return None
@@ -408,14 +432,14 @@ class Database(pulumi.ComponentResource):
             f"{self._name}-init-passwords",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="database-init", namespace=BACKUP_NAMESPACE),
             type="Opaque",
-            string_data={db.password_env: passwords[db.name] for db in DATABASES},
+            string_data={db.password_env: passwords[db.name] for db in args.databases},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.cluster.k8s_provider,
                 depends_on=[args.namespaces.namespace(BACKUP_NAMESPACE)],
             ),
         )
-        sql = init_sql()
+        sql = init_sql(args.databases)
         script = k8s.core.v1.ConfigMap(
             f"{self._name}-init-sql",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="database-init-sql", namespace=BACKUP_NAMESPACE),
@@ -456,7 +480,7 @@ class Database(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name="PGCONNECT_TIMEOUT", value="10"),
             k8s.core.v1.EnvVarArgs(name="PGAPPNAME", value="database-init"),
             *[secret_env(env_name, master, key) for env_name, key in MASTER_ENV.items()],
-            *[secret_env(db.password_env, "database-init", db.password_env) for db in DATABASES],
+            *[secret_env(db.password_env, "database-init", db.password_env) for db in args.databases],
         ]
         template_annotations: dict[str, pulumi.Input[str]] = {
             "tractusx-platform/sql-sha256": hashlib.sha256(sql.encode()).hexdigest(),

@@ -13,7 +13,7 @@ from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
-from components.database import DATABASES, Database, DatabaseArgs, ReplicaSource
+from components.database import Database, DatabaseArgs, ReplicaSource, databases
 from components.failover import DnsFailover, DnsFailoverArgs, Edge
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
@@ -135,6 +135,7 @@ class Platform(pulumi.ComponentResource):
             DatabaseArgs(
                 identifier=settings.database_identifier,
                 settings=settings.database,
+                databases=databases(settings),
                 # Production data is never deleted by a stack change (nor is an activated
                 # dr stack's, which is production's).
                 deletion_protection=settings.is_production or settings.deletion_protection or settings.dr_active,
@@ -169,6 +170,7 @@ class Platform(pulumi.ComponentResource):
                     self.database.master_secret,
                     *([self.database.init_job] if self.database.init_job is not None else []),
                 ],
+                databases=databases(settings),
                 log_retention_days=settings.log_retention_days,
                 ctx=ctx,
                 tags=tags,
@@ -320,7 +322,7 @@ class Platform(pulumi.ComponentResource):
             # Kubernetes Secrets carry them, as its replica has the same roles.
             "databaseMasterPassword": pulumi.Output.secret(self.database.master_password),
             "databaseOwnerPasswords": pulumi.Output.secret(
-                pulumi.Output.all(**{db.name: self.database.owner_passwords[db.name] for db in DATABASES})
+                pulumi.Output.all(**{db.name: self.database.owner_passwords[db.name] for db in databases(settings)})
             ),
             "backupBucketName": self.backup.bucket.bucket,
             "backupBucketArn": self.backup.bucket.arn,

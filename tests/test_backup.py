@@ -287,7 +287,7 @@ def test_cron_job_environment_follows_the_programs_contract(stack: StackRun) -> 
         database = name in ("backup-database", "restore-test")
         assert ("PGPASSWORD" in env) == database
         if database:
-            assert env["DATABASES"]["value"] == "tractus_x,edc_control,edc_data"
+            assert env["DATABASES"]["value"] == "tractus_x,edc"
             assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "database-master", "key": "password"}
             for variable, key in (("PGHOST", "host"), ("PGPORT", "port"), ("PGUSER", "username")):
                 assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": "database-master", "key": key}

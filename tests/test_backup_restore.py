@@ -142,9 +142,7 @@ def test_every_table_of_every_database_is_identical_after_backup_and_restore(
                     " UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
                 ).fetchall()
             assert owners == [(f"{database}_owner",)]
-        assert {table: count for table, (count, _) in source["edc_data"].items()} == recorded["details"]["tables"][
-            "edc_data"
-        ]
+        assert {table: count for table, (count, _) in source["edc"].items()} == recorded["details"]["tables"]["edc"]
     finally:
         for database in DATABASES:
             pg.drop(f"r_{database}")
@@ -158,9 +156,9 @@ def test_a_backup_interrupted_mid_upload_is_not_latest_and_the_previous_one_rest
     real_upload_part = store.BackupStore._upload_part
 
     def killed_after_first_part(self: store.BackupStore, key: str, upload_id: str, number: int, body: bytes) -> Any:
-        if key.endswith("edc_data.dump") and uploads["parts"] >= 1:
+        if key.endswith("edc.dump") and uploads["parts"] >= 1:
             raise SystemExit(143)  # what the SIGTERM handler raises when the Job is killed
-        uploads["parts"] += key.endswith("edc_data.dump")
+        uploads["parts"] += key.endswith("edc.dump")
         return real_upload_part(self, key, upload_id, number, body)
 
     with monkeypatch.context() as patched:
@@ -175,9 +173,9 @@ def test_a_backup_interrupted_mid_upload_is_not_latest_and_the_previous_one_rest
     assert interrupted != good and f"database/{interrupted}/manifest.json" not in objects(aws)
     assert latest_id(aws) == good
 
-    assert run("restore", "--backup-id", "latest", "--database", "edc_data", "--target-database", "r_latest") == 0
+    assert run("restore", "--backup-id", "latest", "--database", "edc", "--target-database", "r_latest") == 0
     try:
-        assert table_checksums(pg, "r_latest") == table_checksums(pg, "edc_data")
+        assert table_checksums(pg, "r_latest") == table_checksums(pg, "edc")
     finally:
         pg.drop("r_latest")
 
@@ -240,21 +238,21 @@ def test_a_corrupted_object_is_detected_before_anything_is_restored(
     job_env: dict[str, str], pg: PostgresServer, aws: AwsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     backup_id = backup(aws)
-    key = f"database/{backup_id}/edc_control.dump"
+    key = f"database/{backup_id}/edc.dump"
     s3 = aws.client("s3")
     data = bytearray(s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read())
     data[len(data) // 2] ^= 0xFF
     s3.put_object(Bucket=aws.bucket, Key=key, Body=bytes(data))
     # A target with data: --clean would replace its objects, if the backup were sound.
-    assert run("restore", "--backup-id", backup_id, "--database", "edc_control", "--target-database", "c_copy") == 1
+    assert run("restore", "--backup-id", backup_id, "--database", "edc", "--target-database", "c_copy") == 1
     assert "is corrupt: SHA-256" in capsys.readouterr().err
     assert "c_copy" not in pg.databases()
 
     with pg.connect() as conn:
-        conn.execute("CREATE DATABASE c_copy TEMPLATE edc_control")
+        conn.execute("CREATE DATABASE c_copy TEMPLATE edc")
     try:
         before = table_checksums(pg, "c_copy")
-        args = ["--database", "edc_control", "--target-database", "c_copy", "--clean"]
+        args = ["--database", "edc", "--target-database", "c_copy", "--clean"]
         assert run("restore", "--backup-id", backup_id, *args) == 1
         assert f"s3://{aws.bucket}/{key} is corrupt" in capsys.readouterr().err
         assert table_checksums(pg, "c_copy") == before
@@ -333,17 +331,17 @@ def test_the_weekly_restore_test_passes_on_a_good_backup_and_fails_on_a_broken_o
 ) -> None:
     backup_id = backup(aws)
     assert run("restore-test") == 0
-    assert f"restore test of backup {backup_id} passed: 3 databases, 9 tables" in capsys.readouterr().err
+    assert f"restore test of backup {backup_id} passed: 2 databases, 6 tables" in capsys.readouterr().err
     assert not [name for name in pg.databases() if name.startswith("restore_test_")]
 
     # Rows the backup did not hold: the recorded count no longer matches what restores.
     s3 = aws.client("s3")
     key = f"database/{backup_id}/manifest.json"
     document = manifest(aws, "database", backup_id)
-    document["details"]["tables"]["edc_data"]["public.events"] += 1
+    document["details"]["tables"]["edc"]["public.events"] += 1
     s3.put_object(Bucket=aws.bucket, Key=key, Body=json.dumps(document).encode())
     assert run("restore-test") == 1
-    assert "edc_data: public.events has 2000 rows, the backup recorded 2001" in capsys.readouterr().err
+    assert "edc: public.events has 2000 rows, the backup recorded 2001" in capsys.readouterr().err
     assert not [name for name in pg.databases() if name.startswith("restore_test_")]
 
     # A dump that no longer matches its checksum.

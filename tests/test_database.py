@@ -1,5 +1,5 @@
 """database: RDS PostgreSQL as the playbook's "database clustering" with backups, TLS and
-the platform's three databases; every credential stays secret."""
+the platform's databases; every credential stays secret."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from components.database import (
     DATABASES,
+    EDC_DATABASE,
     ENGINE_VERSION,
     INIT_IMAGE,
     MASTER_SECRET,
@@ -166,7 +167,7 @@ def test_master_password_is_a_secret_and_reaches_only_rds_and_a_secret(prod: Sta
     assert data["value"]["host"] == prod.exports["databaseAddress"]
 
 
-@pytest.mark.parametrize("spec", DATABASES, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", [spec for spec in DATABASES if not spec.in_vault], ids=lambda spec: spec.name)
 def test_each_database_has_its_owner_and_a_secret_in_the_namespace_that_uses_it(prod: StackRun, spec: Any) -> None:
     secret = kubernetes(prod, SECRET, spec.secret_name, spec.namespace)
     data = secret.inputs["stringData"]
@@ -182,7 +183,18 @@ def test_the_databases_and_passwords_differ(prod: StackRun) -> None:
     passwords = kubernetes(prod, SECRET, "database-init", "backup").inputs["stringData"]["value"]
     master = instance(prod)["password"]["value"]
     assert len({*passwords.values(), master}) == len(DATABASES) + 1
-    assert {spec.name for spec in DATABASES} == {"tractus_x", "edc_control", "edc_data"}
+    assert {spec.name for spec in DATABASES} == {"tractus_x", "edc"}
+
+
+def test_the_connector_has_one_database_whose_secret_comes_from_vault(prod: StackRun) -> None:
+    # Playbook "Backup Strategy" names edc_control and edc_data; the connector chart has one
+    # datasource for both planes, so the connector gets one database, `edc`, whose
+    # password reaches it through Vault: the database component writes no Secret for it.
+    assert EDC_DATABASE in DATABASES and EDC_DATABASE.in_vault
+    names = {(r.inputs["metadata"]["name"], r.inputs["metadata"].get("namespace")) for r in prod.of_type(SECRET)}
+    assert (EDC_DATABASE.secret_name, EDC_DATABASE.namespace) not in names
+    init_passwords = kubernetes(prod, SECRET, "database-init", "backup").inputs["stringData"]["value"]
+    assert EDC_DATABASE.password_env in init_passwords
 
 
 def test_no_password_appears_in_a_config_map_helm_values_or_plain_text(stack: StackRun) -> None:

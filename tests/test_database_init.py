@@ -87,10 +87,10 @@ def test_each_owner_reaches_only_its_own_database(server: PostgresServer, tmp_pa
 def test_a_rotated_password_replaces_the_old_one(server: PostgresServer, tmp_path: Path) -> None:
     old = {spec.name: f"old-{spec.name}" for spec in DATABASES}
     assert run_init(server, tmp_path, old).returncode == 0
-    new = {**old, "edc_data": "rotated-edc-data"}
+    new = {**old, "edc": "rotated-edc"}
     assert run_init(server, tmp_path, new).returncode == 0
-    assert can_connect(server, "edc_data", "edc_data_owner", "rotated-edc-data")
-    assert not can_connect(server, "edc_data", "edc_data_owner", old["edc_data"])
+    assert can_connect(server, "edc", "edc_owner", "rotated-edc")
+    assert not can_connect(server, "edc", "edc_owner", old["edc"])
 
 
 def test_the_master_user_reads_the_owners_tables_for_the_backups(server: PostgresServer, tmp_path: Path) -> None:
@@ -99,17 +99,17 @@ def test_the_master_user_reads_the_owners_tables_for_the_backups(server: Postgre
     created = psql(
         server,
         "-d",
-        "edc_control",
+        "edc",
         "-c",
         "CREATE TABLE IF NOT EXISTS contracts (id int); INSERT INTO contracts VALUES (7)",
-        user="edc_control_owner",
-        password=passwords["edc_control"],
+        user="edc_owner",
+        password=passwords["edc"],
     )
     assert created.returncode == 0, created.stderr
     read = psql(
         server,
         "-d",
-        "edc_control",
+        "edc",
         "-Atc",
         "SELECT count(*) FROM contracts",
         user=MASTER_USERNAME,

@@ -175,11 +175,7 @@ def test_the_dr_secrets_carry_prods_credentials(dr: StackRun, prod: StackRun) ->
         secret_data(dr, "database-master", "backup")["password"]
         == (secret_data(prod, "database-master", "backup")["password"])
     )
-    for name, namespace in (
-        ("database-tractus-x", "tractus-x"),
-        ("database-edc-control", "edc-standalone"),
-        ("database-edc-data", "edc-standalone"),
-    ):
+    for name, namespace in (("database-tractus-x", "tractus-x"),):
         dr_owner, prod_owner = secret_data(dr, name, namespace), secret_data(prod, name, namespace)
         assert dr_owner["password"] == prod_owner["password"]
         assert dr_owner["host"] == dr.exports["databaseAddress"] != prod_owner["host"]

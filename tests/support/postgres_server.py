@@ -1,5 +1,5 @@
 """A real, throwaway PostgreSQL server on loopback (Debian's package), and the platform's
-three databases filled with data of several types; shared by the tests and the benchmark."""
+databases filled with data of several types; shared by the tests and the benchmark."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-DATABASES = ("tractus_x", "edc_control", "edc_data")
+DATABASES = ("tractus_x", "edc")
 SUPERUSER = "postgres"
 
 # One schema per database besides public, tables covering text, bytea, jsonb, numeric,
@@ -196,7 +196,7 @@ def load_databases(
     blob_kib: int = 8,
     databases: tuple[str, ...] = DATABASES,
 ) -> None:
-    """Creates databases (default: the platform's three), each owned by its own role, and fills
+    """Creates databases (default: the platform's), each owned by its own role, and fills
     them: ``rows`` rows in each of two tables, ``blobs`` rows of ``blob_kib`` KiB of random bytes."""
     with server.connect() as conn:
         for database in databases:
