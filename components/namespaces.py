@@ -38,6 +38,12 @@ PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
     NamespaceSpec("cert-manager", "cert-manager and its ACME solvers"),
     NamespaceSpec("traefik", "the ingress controller behind the Network Load Balancer"),
     NamespaceSpec("keda", "KEDA, which turns Prometheus queries into HPA metrics"),
+    # The argo-cd chart gives every Argo CD container runAsNonRoot, no privilege
+    # escalation, all capabilities dropped and the RuntimeDefault seccomp profile, and
+    # components/gitops.py sets the same on the redis-ha subchart's Redis, Sentinel and
+    # HAProxy containers (whose pods run as UID 1000 and 99); volumes are emptyDir,
+    # ConfigMaps, Secrets and projected tokens only: `restricted` holds.
+    NamespaceSpec("argocd", "Argo CD (application controller, API and repo servers, ApplicationSet, Redis HA)"),
     NamespaceSpec(
         "monitoring",
         "Prometheus, Alertmanager, Grafana, kube-state-metrics, node exporter, blackbox exporter",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import certificates, ingress, monitoring, redis
+from components import certificates, gitops, ingress, monitoring, redis
 from components.autoscaling import KEDA_NAMESPACE
 from components.schedules import BACKUP_NAMESPACE
 
@@ -33,6 +33,7 @@ NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 INGRESS_NAMESPACE = ingress.NAMESPACE
 MONITORING_NAMESPACE = monitoring.NAMESPACE
 CERT_MANAGER_NAMESPACE = certificates.NAMESPACE
+ARGOCD_NAMESPACE = gitops.NAMESPACE
 
 DNS_PORT = 53
 KUBERNETES_API_PORT = 443
@@ -379,7 +380,32 @@ def _keda(vpc_cidr: str) -> list[Policy]:
     ]
 
 
+def _argocd(vpc_cidr: str) -> list[Policy]:
+    """Argo CD has no Ingress (operators use ``argocd --core``, which goes through the
+    Kubernetes API and port-forwards): nothing comes in but Prometheus."""
+    namespace = ARGOCD_NAMESPACE
+    return [
+        _within(
+            namespace,
+            "API server and application controller to the repo server (8081) and to Redis through HAProxy "
+            "(6379); HAProxy to the Redis servers, Redis replication and Sentinel (6379, 26379)",
+        ),
+        Policy(
+            "allow-chart-repositories",
+            namespace,
+            "the repo server fetches the pinned charts from their HTTPS repositories on the internet",
+            pods=gitops.REPO_SERVER_LABELS,
+            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
+        ),
+        # The application controller applies and watches every Application's objects;
+        # the API server, the ApplicationSet controller and the Redis secret job read
+        # Argo CD's Secrets and ConfigMaps.
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
 _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
+    ARGOCD_NAMESPACE: _argocd,
     EDC_NAMESPACE: _edc_standalone,
     BACKUP_NAMESPACE: _backup,
     CERT_MANAGER_NAMESPACE: _cert_manager,

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 
 from components.alerts import AlertParameters
+from components.applications import ChildApplication
 from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
@@ -15,6 +16,7 @@ from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs, ReplicaSource, databases
 from components.failover import DnsFailover, DnsFailoverArgs, Edge
+from components.gitops import ROOT_APPLICATION, GitOps, GitOpsArgs
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
@@ -183,6 +185,19 @@ class Platform(pulumi.ComponentResource):
         )
         self.replication = self._replication(name, settings, ctx)
         self._edge_and_monitoring(name, settings, ctx)
+        # Every Tractus-X product adds its ChildApplications here; the gitops component
+        # renders them under the root Application.
+        self.applications: list[ChildApplication] = []
+        self.gitops = GitOps(
+            f"{name}-gitops",
+            GitOpsArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                applications=self.applications,
+                release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
         self.failover = self._failover(name, settings)
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
@@ -342,6 +357,9 @@ class Platform(pulumi.ComponentResource):
             },
             # Playbook "Application Updates": for the connector chart's Deployment.
             "edcControlPlaneUpdateStrategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
+            # Playbook "Application Updates": `argocd app sync <rootApplication>` in this namespace.
+            "argocdNamespace": self.gitops.namespace,
+            "rootApplication": ROOT_APPLICATION,
         }
         if self.primary_region is not None:
             exports["primaryRegion"] = self.primary_region

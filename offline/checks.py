@@ -14,6 +14,7 @@ from typing import Any
 import kubernetes_validate
 from pulumi.runtime import rpc
 
+from offline.applications import APPLICATION, is_root, render_children
 from offline.custom_resources import custom_resource_findings, is_custom_resource, schema_entry_findings
 from offline.harness import RegisteredResource, StackRun
 from offline.observability import alert_rules_pass_promtool, alertmanager_config_passes_amtool
@@ -38,13 +39,13 @@ def _rebuild(value: Any, secret: Callable[[Any], Any], leaf: Callable[[Any], Any
     return leaf(value)
 
 
-def masked(value: Any) -> Any:
-    """The value with every secret replaced by a marker, for printing."""
-    return _rebuild(value, lambda _: "[secret]", lambda leaf: leaf)
-
-
 def _engine_number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def masked(value: Any) -> Any:
+    """The value with every secret replaced by a marker and whole numbers as int, for printing."""
+    return _rebuild(value, lambda _: "[secret]", _engine_number)
 
 
 def plain(value: Any) -> Any:
@@ -93,6 +94,28 @@ def kubernetes_objects_match_schema(run: StackRun) -> list[str]:
             where = ".".join(str(p) for p in error.path) or "(root)"
             findings.append(f"{r.type} {r.name}: {where}: {error.message}")
     return findings
+
+
+def root_applications(run: StackRun) -> list[RegisteredResource]:
+    """The stack's root Applications (those rendering the argocd-apps chart)."""
+    return [r for r in run.of_type(APPLICATION) if is_root(plain(r.inputs))]
+
+
+def child_applications(run: StackRun) -> dict[str, dict[str, Any]]:
+    """Every child Application the root Applications render (secrets unwrapped), by name."""
+    return {
+        name: child for root in root_applications(run) for name, child in render_children(plain(root.inputs)).items()
+    }
+
+
+def child_applications_match_schema(run: StackRun) -> list[str]:
+    """Each child Application inside a root Application's valuesObject validates against
+    the Application CRD, as the root's own manifest does."""
+    return [
+        f"child Application {name}: {finding}"
+        for name, child in child_applications(run).items()
+        for finding in custom_resource_findings(child)
+    ]
 
 
 def kubernetes_uses_explicit_provider(run: StackRun) -> list[str]:
@@ -159,7 +182,14 @@ def _leaves(value: Any, in_secret: bool = False, key: str = "") -> list[tuple[st
 # Inside a secret map (a Secret's stringData) only these keys hold credentials; the
 # others (host, port, username) are secret only by company.
 _CREDENTIAL_KEY = re.compile(r"password|token|secret|credential|private", re.IGNORECASE)
-_NEVER_HOLDS_SECRETS = ("kubernetes:core/v1:ConfigMap", "kubernetes:helm.sh/v3:Release")
+# ConfigMaps, Helm values and Argo CD Applications (whose children's Helm values sit in the root's
+# valuesObject) end up readable by anyone who can read the release or the Application.
+_READABLE_BY_READERS = {
+    "kubernetes:core/v1:ConfigMap": "a ConfigMap or Helm values",
+    "kubernetes:helm.sh/v3:Release": "a ConfigMap or Helm values",
+    "kubernetes:argoproj.io/v1alpha1:Application": "an Argo CD Application",
+}
+_NEVER_HOLDS_SECRETS = tuple(_READABLE_BY_READERS)
 _MIN_SECRET_LENGTH = 8  # shorter values cannot be told apart from ordinary ones
 
 
@@ -181,7 +211,7 @@ def secrets_stay_secret(run: StackRun) -> list[str]:
         for _, text, in_secret, _ in _leaves(r.inputs):
             if (in_secret and r.type not in _NEVER_HOLDS_SECRETS) or not any(s in text for s in secrets):
                 continue
-            where = "a ConfigMap or Helm values" if r.type in _NEVER_HOLDS_SECRETS else "plain text"
+            where = _READABLE_BY_READERS.get(r.type, "plain text")
             findings.append(f"{r.type} {r.name}: a secret value appears in {where}")
     return findings
 
@@ -253,6 +283,7 @@ def policy_pack(run: StackRun) -> list[str]:
 CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
     kubernetes_objects_match_schema,
+    child_applications_match_schema,
     custom_resource_schemas_cite_their_crds,
     policy_pack,
     kms_keys_rotate,

@@ -296,6 +296,169 @@ _CERTIFICATE = {
     },
 }
 
+# Argo CD (argoproj.io/v1alpha1), from manifests/crds/application-crd.yaml and
+# appproject-crd.yaml of Argo CD v3.5.3, which argo-cd chart 10.9.5 installs (its
+# templates/crds): Application spec requires destination and project, a source requires
+# repoURL, an ignoreDifferences entry requires kind, retry limit and backoff factor are
+# int64; an AppProject resource filter requires group and kind.
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+_APPLICATION_SOURCE = {
+    "type": "object",
+    "required": ["repoURL"],
+    "properties": {
+        "repoURL": {"type": "string"},
+        "chart": {"type": "string"},
+        "path": {"type": "string"},
+        "targetRevision": {"type": "string"},
+        "ref": {"type": "string"},
+        "helm": {
+            "type": "object",
+            "properties": {
+                "releaseName": {"type": "string"},
+                "values": {"type": "string"},
+                "valuesObject": {"type": "object"},
+                "valueFiles": _STRINGS,
+                "ignoreMissingValueFiles": {"type": "boolean"},
+                "skipCrds": {"type": "boolean"},
+                "skipSchemaValidation": {"type": "boolean"},
+                "passCredentials": {"type": "boolean"},
+                "version": {"type": "string"},
+                "namespace": {"type": "string"},
+                "kubeVersion": {"type": "string"},
+                "apiVersions": _STRINGS,
+                "parameters": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "value": {"type": "string"},
+                            "forceString": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_APPLICATION_DESTINATION = {
+    "type": "object",
+    "properties": {"server": {"type": "string"}, "namespace": {"type": "string"}, "name": {"type": "string"}},
+}
+_APPLICATION = {
+    "type": "object",
+    "required": ["metadata", "spec"],
+    "properties": {
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "finalizers": _STRINGS,
+                "annotations": _STRING_MAP,
+                "labels": _STRING_MAP,
+            },
+        },
+        "spec": {
+            "type": "object",
+            "required": ["destination", "project"],
+            "properties": {
+                "project": {"type": "string"},
+                "source": _APPLICATION_SOURCE,
+                "sources": {"type": "array", "items": _APPLICATION_SOURCE},
+                "destination": _APPLICATION_DESTINATION,
+                "revisionHistoryLimit": {"type": "integer"},
+                "info": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "value"],
+                        "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+                    },
+                },
+                "ignoreDifferences": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind"],
+                        "properties": {
+                            "group": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "name": {"type": "string"},
+                            "namespace": {"type": "string"},
+                            "jsonPointers": _STRINGS,
+                            "jqPathExpressions": _STRINGS,
+                            "managedFieldsManagers": _STRINGS,
+                        },
+                    },
+                },
+                "syncPolicy": {
+                    "type": "object",
+                    "properties": {
+                        "automated": {
+                            "type": "object",
+                            "properties": {
+                                "enabled": {"type": "boolean"},
+                                "prune": {"type": "boolean"},
+                                "selfHeal": {"type": "boolean"},
+                                "allowEmpty": {"type": "boolean"},
+                            },
+                        },
+                        "syncOptions": _STRINGS,
+                        "retry": {
+                            "type": "object",
+                            "properties": {
+                                "limit": {"type": "integer"},
+                                "refresh": {"type": "boolean"},
+                                "backoff": {
+                                    "type": "object",
+                                    "properties": {
+                                        "duration": {"type": "string"},
+                                        "factor": {"type": "integer"},
+                                        "maxDuration": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                        "managedNamespaceMetadata": {
+                            "type": "object",
+                            "properties": {"labels": _STRING_MAP, "annotations": _STRING_MAP},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_GROUP_KIND = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["group", "kind"],
+        "properties": {"group": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"}},
+    },
+}
+_APP_PROJECT = {
+    "type": "object",
+    "required": ["metadata", "spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "description": {"type": "string"},
+                "sourceRepos": _STRINGS,
+                "sourceNamespaces": _STRINGS,
+                "destinations": {"type": "array", "items": _APPLICATION_DESTINATION},
+                "clusterResourceWhitelist": _GROUP_KIND,
+                "clusterResourceBlacklist": _GROUP_KIND,
+                "namespaceResourceWhitelist": _GROUP_KIND,
+                "namespaceResourceBlacklist": _GROUP_KIND,
+                "permitOnlyProjectScopedClusters": {"type": "boolean"},
+            },
+        }
+    },
+}
+ARGO_CD_CRDS = "argoproj/argo-cd v3.5.3 manifests/crds/{}, argo-cd chart 10.9.5"
+
 # (apiVersion, kind) -> schema. Components that create a custom resource add its kind here.
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("keda.sh/v1alpha1", "ScaledObject"): CustomResourceSchema(
@@ -317,6 +480,14 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("cert-manager.io/v1", "ClusterIssuer"): CustomResourceSchema(
         source="cert-manager crd-clusterissuers.yaml, cert-manager chart v1.21.2",
         schema=_CLUSTER_ISSUER,
+    ),
+    ("argoproj.io/v1alpha1", "Application"): CustomResourceSchema(
+        source=ARGO_CD_CRDS.format("application-crd.yaml"),
+        schema=_APPLICATION,
+    ),
+    ("argoproj.io/v1alpha1", "AppProject"): CustomResourceSchema(
+        source=ARGO_CD_CRDS.format("appproject-crd.yaml"),
+        schema=_APP_PROJECT,
     ),
     ("cert-manager.io/v1", "Certificate"): CustomResourceSchema(
         source="cert-manager crd-certificates.yaml, cert-manager chart v1.21.2",

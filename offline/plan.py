@@ -3,7 +3,8 @@
     python -m offline.plan [--stack prod|dr|all] [--out build/plan]
 
 Writes every Kubernetes object as YAML, every Helm release (chart, version, values) as
-YAML and every other resource's inputs as JSON under ``<out>/<stack>/``, prints a summary
+YAML, the root Argo CD Application and each of its children's Helm values as YAML
+(``applications/``) and every other resource's inputs as JSON under ``<out>/<stack>/``, prints a summary
 (component, resource type, count) and exits non-zero when settings are invalid or a
 check fails.
 """
@@ -22,7 +23,8 @@ import yaml
 
 from components.settings import SettingsError
 from offline import observability
-from offline.checks import is_kubernetes_object, masked, run_checks
+from offline.applications import render_children
+from offline.checks import is_kubernetes_object, masked, root_applications, run_checks
 from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -64,10 +66,24 @@ def write_plan(run: StackRun, out: Path) -> None:
             )
         (target / path).parent.mkdir(parents=True, exist_ok=True)
         (target / path).write_text(text + "\n")
+    write_applications(run, target / "applications")
     exports = {key: "[secret]" if key in run.secret_exports else value for key, value in run.exports.items()}
     (target / "exports.json").write_text(json.dumps(exports, indent=2, sort_keys=True) + "\n")
     # The alert rules and Alertmanager configuration as promtool and amtool read them.
     observability.write_files(run, target)
+
+
+def write_applications(run: StackRun, target: Path) -> None:
+    """The root Application's manifest (``<root>.yaml``) and each child's Helm values
+    (``<child>.yaml``), as the chart of each child would receive them."""
+    for root in root_applications(run):
+        manifest = masked(root.inputs)
+        target.mkdir(parents=True, exist_ok=True)
+        name = manifest["metadata"]["name"]
+        (target / f"{_file_name(name)}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        for child, application in render_children(manifest).items():
+            values = application["spec"]["source"]["helm"].get("valuesObject") or {}
+            (target / f"{_file_name(child)}.yaml").write_text(yaml.safe_dump(values, sort_keys=True))
 
 
 def summary(run: StackRun) -> str:

@@ -41,6 +41,7 @@ RDS_CLUSTER = "aws:rds/cluster:Cluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 
 # Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {
@@ -366,12 +367,111 @@ def kms_keys_rotate(resource: Resource) -> list[str]:
     return []
 
 
+# --- secrets in Helm values and Argo CD Applications ------------------------------
+
+# A key that names a credential (compared lower-case, without - _ . separators)...
+_CREDENTIAL_KEY = re.compile(
+    r"password|passwd|passphrase|secret|token|apikey|privatekey|credential|routingkey|integrationkey|servicekey"
+    r"|accesskey|signingkey|encryptionkey|authkey"
+)
+# ...unless it names where a credential is (a Secret, a key in it, a Vault alias or path)
+# or how it is obtained, not the credential itself.
+_REFERENCE_SUFFIXES = (
+    "secretname",
+    "secretref",
+    "secretkeyref",
+    "existingsecret",
+    "alias",
+    "secretkey",
+    "keyname",
+    "keyref",
+    "passwordkey",
+    "tokenkey",
+    "userkey",
+    "path",
+    "file",
+    "url",
+    "uri",
+    "endpoint",
+    "name",
+    "ref",
+)
+# "<what>Secret" names a Secret object (configSecret, tlsSecret, credentialsSecret), except
+# for these words, whose "<word>Secret" is the secret itself.
+_SECRET_VALUE_WORDS = ("", "client", "shared", "app", "api", "webhook", "jwt", "hmac", "oauth", "session", "cookie")
+# Values that are credentials whatever their key is called.
+_SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a PEM private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Slack webhook URL", re.compile(r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+")),
+    ("a PagerDuty integration URL", re.compile(r"events\.pagerduty\.com/integration/[a-z0-9]{32}")),
+    ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
+    # user:password@ in a URL, unless the password is a placeholder ($(VAR), ${VAR}, {{ }}).
+    ("a URL with a password", re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?![$({])[^/\s@]+@")),
+)
+
+
+def _normalized(key: str) -> str:
+    return re.sub(r"[-_.\s]", "", key).lower()
+
+
+def is_credential_key(key: str) -> bool:
+    """Whether ``key`` names a credential (``password``, ``clientSecret``, ``apiKey``...)
+    rather than a reference to one (``existingSecret``, ``passwordSecretKey``, ``tokenUrl``...)."""
+    normalized = _normalized(key)
+    if normalized.endswith("secret") and normalized.removesuffix("secret") not in _SECRET_VALUE_WORDS:
+        return False
+    return bool(_CREDENTIAL_KEY.search(normalized)) and not normalized.endswith(_REFERENCE_SUFFIXES)
+
+
+def secret_looking_values(values: Any, path: str = "values") -> Iterator[str]:
+    """Where ``values`` holds what looks like a literal secret: a non-empty string under a
+    credential key, an env-style ``{name, value}`` entry whose name is a credential (an
+    entry with ``valueFrom`` is a reference), or a value shaped like a private key, an
+    access key, a token or a URL with a password, whatever its key."""
+    if isinstance(values, Mapping):
+        name = values.get("name")
+        value = values.get("value")
+        if isinstance(name, str) and is_credential_key(name) and isinstance(value, str) and value:
+            yield f"{path} sets {name} to a literal value; use valueFrom/secretKeyRef"
+        # The entries of a map of paths or URLs (the connector's vault.hashicorp.paths.secret)
+        # name where secrets are, whatever their keys are called.
+        locations = _normalized(path.rsplit(".", 1)[-1]).endswith(("paths", "urls", "endpoints"))
+        for key, value in values.items():
+            child = f"{path}.{key}"
+            if isinstance(value, str) and value and not locations and is_credential_key(str(key)):
+                yield f"{child} is a literal credential; reference an existing Secret instead"
+            else:
+                yield from secret_looking_values(value, child)
+    elif isinstance(values, Sequence) and not isinstance(values, str):
+        for index, value in enumerate(values):
+            yield from secret_looking_values(value, f"{path}[{index}]")
+    elif isinstance(values, str):
+        for what, pattern in _SECRET_VALUE_PATTERNS:
+            if pattern.search(values):
+                yield f"{path} contains {what}"
+
+
+def no_secrets_in_values(resource: Resource) -> list[str]:
+    """No literal secret in Helm values or Argo CD Applications (a child's values sit in
+    the root Application's valuesObject): anyone who can read the release or the
+    Application reads them. Secrets reach workloads as Kubernetes Secrets."""
+    if resource.type == HELM_RELEASE:
+        return list(secret_looking_values(resource.props.get("values") or {}))
+    if resource.type == ARGO_APPLICATION:
+        return list(secret_looking_values(resource.props.get("spec") or {}, "spec"))
+    return []
+
+
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ResourceRule("containers-hardened", containers_hardened.__doc__ or "", containers_hardened),
     ResourceRule("images-pinned", images_pinned.__doc__ or "", images_pinned),
     ResourceRule("rds-protected", rds_protected.__doc__ or "", rds_protected),
     ResourceRule("eks-cluster-hardened", eks_cluster_hardened.__doc__ or "", eks_cluster_hardened),
     ResourceRule("kms-keys-rotate", kms_keys_rotate.__doc__ or "", kms_keys_rotate),
+    ResourceRule("no-secrets-in-values", no_secrets_in_values.__doc__ or "", no_secrets_in_values),
 )
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule("namespaces-default-deny", namespaces_default_deny.__doc__ or "", namespaces_default_deny),

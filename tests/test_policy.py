@@ -379,7 +379,7 @@ def test_the_pack_is_a_mandatory_python_policy_pack_of_every_rule() -> None:
     named = [(rule.name, rule.description) for rule in rules.RESOURCE_RULES] + [
         (rule.name, rule.description) for rule in rules.STACK_RULES
     ]
-    assert len({name for name, _ in named}) == len(named) == 7
+    assert len({name for name, _ in named}) == len(named) == 8
     assert all(description for _, description in named)
     requirements = (folder / "requirements.txt").read_text()
     assert "pulumi-policy==" in requirements

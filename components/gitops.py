@@ -1,0 +1,370 @@
+"""GitOps: Argo CD (HA), one AppProject per product and the root Application
+``tractus-x-umbrella`` that holds every Tractus-X application (playbook "Application
+Updates": ``argocd app sync tractus-x-umbrella``).
+
+Argo CD is installed by the program from the argo-helm ``argo-cd`` chart. The products
+(connector, portal, identity provider) are Argo CD Applications: the root Application
+renders them with the argo-helm ``argocd-apps`` chart from its ``helm.valuesObject``, so
+every child's full spec (chart, exact version, values, sync policy) is part of the
+program and reviewable in the offline plan (``build/plan/<stack>/applications/``).
+
+No Ingress exposes the UI or API. Operators use the CLI in core mode (``argocd --core``),
+which talks to the Kubernetes API with their kubeconfig (EKS access entries) and needs no
+Argo CD account: the local ``admin`` account is therefore disabled, and with no SSO
+configured the in-cluster API server accepts no login at all (README "Applications
+(Argo CD)").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.applications import Chart, ChildApplication
+from components.cluster import Cluster
+from components.helm import chart_release
+from components.namespaces import Namespaces
+
+NAMESPACE = "argocd"
+ARGO_HELM = "https://argoproj.github.io/argo-helm"
+# argo-cd 10.9.5 ships Argo CD v3.5.3 (argo-helm tag argo-cd-10.9.5, 2026-09-30, the newest
+# chart of the repository index at the time of writing). Value keys checked against the
+# chart's values.yaml and README ("High Availability"): redis-ha.enabled, redis.enabled,
+# controller.replicas, {server,repoServer}.{replicas,autoscaling.enabled},
+# applicationSet.replicas, <component>.{pdb.enabled,pdb.minAvailable,resources,
+# metrics.enabled,metrics.serviceMonitor.enabled}, server.ingress.enabled, dex.enabled,
+# notifications.enabled, configs.cm."admin.enabled", configs.cm."exec.enabled",
+# configs.cm."resource.customizations.health.argoproj.io_Application",
+# redisSecretInit.resources, global.networkPolicy.create (true by default since chart
+# 10.0.0); the redis-ha subchart (4.38.0) keys replicas, hardAntiAffinity,
+# {,haproxy.}containerSecurityContext, {,haproxy.}podDisruptionBudget,
+# {redis,sentinel,haproxy,init,haproxy.init,splitBrainDetection}.resources,
+# persistentVolume.enabled, haproxy.metrics.{enabled,serviceMonitor.enabled} against DandyDeveloper/charts
+# charts/redis-ha/values.yaml.
+CHART_VERSION = "10.9.5"
+RELEASE = "argocd"
+# argocd-apps 2.x takes ``applications`` as a map keyed by Application name (1.x took a
+# list of objects with a ``name``): templates/applications.yaml and values.yaml of 2.0.7.
+APPS_CHART = Chart(repository=ARGO_HELM, name="argocd-apps", version="2.0.7")
+
+ROOT_APPLICATION = "tractus-x-umbrella"
+ROOT_PROJECT = "tractus-x-umbrella"
+IN_CLUSTER = "https://kubernetes.default.svc"
+SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
+# Deleting an Application deletes what it deployed (Argo CD "App Deletion").
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+ROOT_LABEL = "tractusx-platform/root-application"
+
+# The connector crash-loops until its database and Vault answer: a failed sync is retried
+# 30s, 1m, 2m, 4m, 8m, then every 10m, ten times in all (about an hour) before Argo CD
+# stops and the Application shows SyncFailed.
+SYNC_RETRY: Mapping[str, Any] = {
+    "limit": 10,
+    "backoff": {"duration": "30s", "factor": 2, "maxDuration": "10m"},
+}
+# ServerSideApply: large CRDs and field ownership shared with KEDA; PruneLast: removed
+# objects go after the rest is healthy; RespectIgnoreDifferences: a sync leaves the
+# replicas KEDA set alone too (not only the diff). No CreateNamespace: namespaces and
+# their Pod Security levels are the program's (components/namespaces.py).
+SYNC_OPTIONS = ("ServerSideApply=true", "PruneLast=true", "RespectIgnoreDifferences=true")
+
+# Argo CD 1.8 removed the health of Application objects; without it the root
+# Application's sync waves would not wait for a child to become Healthy (Argo CD
+# operator manual, "Health Checks" > "Argo CD App"). This is the documented check.
+APPLICATION_HEALTH_LUA = """hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+
+# Chart README "High Availability" (without autoscaling): redis-ha, one application
+# controller (it shards by cluster, and this installation manages one), two of each
+# stateless component. Fixed replicas, so the chart's HPAs stay off.
+CONTROLLER_REPLICAS = 1
+SERVER_REPLICAS = 2
+REPO_SERVER_REPLICAS = 2
+APPLICATION_SET_REPLICAS = 2
+REDIS_HA_REPLICAS = 3  # redis-ha's hard anti-affinity needs three nodes; the cluster has 3+
+
+RESOURCES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "controller": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+    "server": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+    "repoServer": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+    "applicationSet": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+    "redis": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+    "sentinel": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+    "haproxy": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "256Mi"}},
+    "small": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+}
+
+# Pod labels the chart sets (app.kubernetes.io/name is "<release>-<component>").
+REPO_SERVER_LABELS = {"app.kubernetes.io/name": f"{RELEASE}-repo-server"}
+# The Argo CD CLI in core mode finds Redis by this label (the chart's redis-ha.haproxy.labels).
+HAPROXY_LABELS = {"app.kubernetes.io/name": f"{RELEASE}-redis-ha-haproxy"}
+
+_CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "seccompProfile": {"type": "RuntimeDefault"},
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+@dataclass(frozen=True)
+class GitOpsArgs:
+    cluster: Cluster
+    namespaces: Namespaces
+    applications: Sequence[ChildApplication]
+    # Node groups and the monitoring stack (ServiceMonitor CRDs) before Argo CD; the
+    # secrets component (Vault, its bootstrap, External Secrets) before the root Application.
+    release_depends_on: Sequence[pulumi.Resource]
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+def _metrics() -> dict[str, Any]:
+    return {"enabled": True, "serviceMonitor": {"enabled": True}}
+
+
+def _stateless(component: str, replicas: int) -> dict[str, Any]:
+    """A Deployment of the chart at fixed replicas, with a PDB keeping one pod up."""
+    return {
+        "replicas": replicas,
+        "pdb": {"enabled": True, "minAvailable": 1},
+        "resources": dict(RESOURCES[component]),
+        "metrics": _metrics(),
+        "containerSecurityContext": dict(_CONTAINER_SECURITY),
+    }
+
+
+def chart_values() -> dict[str, Any]:
+    """The argo-cd chart's values: HA, metrics, no UI exposure, no local accounts."""
+    return {
+        # The platform keeps the namespace's NetworkPolicies (components/network_policies.py),
+        # default deny included; the chart's own (on by default since 10.0.0) let every
+        # client reach the API server.
+        "global": {"networkPolicy": {"create": False}},
+        "crds": {"install": True, "keep": True},
+        "configs": {
+            "cm": {
+                "admin.enabled": False,
+                "exec.enabled": False,
+                "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
+            },
+        },
+        # No SSO provider is configured and notifications have no channel: off rather than idle.
+        "dex": {"enabled": False},
+        "notifications": {"enabled": False},
+        "controller": {
+            "replicas": CONTROLLER_REPLICAS,
+            # One replica: a PDB could only block every node drain (minAvailable 1) or
+            # allow it anyway; the StatefulSet's pod restarts on another node in a minute.
+            "pdb": {"enabled": False},
+            "resources": dict(RESOURCES["controller"]),
+            "metrics": _metrics(),
+            "containerSecurityContext": dict(_CONTAINER_SECURITY),
+        },
+        "server": {
+            **_stateless("server", SERVER_REPLICAS),
+            "autoscaling": {"enabled": False},
+            "ingress": {"enabled": False},
+        },
+        "repoServer": {**_stateless("repoServer", REPO_SERVER_REPLICAS), "autoscaling": {"enabled": False}},
+        "applicationSet": _stateless("applicationSet", APPLICATION_SET_REPLICAS),
+        "redis": {"enabled": False},
+        "redisSecretInit": {"resources": dict(RESOURCES["small"])},
+        "redis-ha": {
+            "enabled": True,
+            "replicas": REDIS_HA_REPLICAS,
+            "hardAntiAffinity": True,
+            # Argo CD's Redis is a cache it rebuilds from the cluster and the charts.
+            "persistentVolume": {"enabled": False},
+            "containerSecurityContext": dict(_CONTAINER_SECURITY),
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "redis": {"resources": dict(RESOURCES["redis"])},
+            "sentinel": {"resources": dict(RESOURCES["sentinel"])},
+            "init": {"resources": dict(RESOURCES["small"])},
+            "splitBrainDetection": {"resources": dict(RESOURCES["small"])},
+            "haproxy": {
+                "enabled": True,
+                "labels": dict(HAPROXY_LABELS),
+                "containerSecurityContext": dict(_CONTAINER_SECURITY),
+                "podDisruptionBudget": {"maxUnavailable": 1},
+                "resources": dict(RESOURCES["haproxy"]),
+                "init": {"resources": dict(RESOURCES["small"])},
+                "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+            },
+        },
+    }
+
+
+def projects(applications: Sequence[ChildApplication]) -> dict[str, dict[str, Any]]:
+    """One AppProject spec per product: its applications' chart repositories and
+    namespaces exactly, nothing cluster-scoped (Namespaces included)."""
+    by_project: dict[str, list[ChildApplication]] = {}
+    for app in applications:
+        by_project.setdefault(app.project, []).append(app)
+    if ROOT_PROJECT in by_project:
+        raise ValueError(f"project {ROOT_PROJECT!r} is the root Application's; choose another project name")
+    return {
+        name: _project(
+            f"Tractus-X {name}: {', '.join(sorted(a.name for a in apps))}",
+            sorted({a.chart.repository for a in apps}),
+            sorted({a.namespace for a in apps}),
+        )
+        for name, apps in sorted(by_project.items())
+    }
+
+
+def root_project() -> dict[str, Any]:
+    """The root Application's project: Applications in argocd from the argocd-apps chart, nothing else."""
+    spec = _project(f"the root Application {ROOT_APPLICATION}", [APPS_CHART.repository], [NAMESPACE])
+    spec["namespaceResourceWhitelist"] = [{"group": "argoproj.io", "kind": "Application"}]
+    return spec
+
+
+def _project(description: str, repositories: Sequence[str], namespaces: Sequence[str]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "sourceRepos": list(repositories),
+        "destinations": [{"server": IN_CLUSTER, "namespace": namespace} for namespace in namespaces],
+        # An empty whitelist allows no cluster-scoped kind; the blacklist says so for
+        # every kind (Namespaces, ClusterRoles, CRDs, webhooks) in case one is added.
+        "clusterResourceWhitelist": [],
+        "clusterResourceBlacklist": [{"group": "*", "kind": "*"}],
+    }
+
+
+def sync_policy() -> dict[str, Any]:
+    return {
+        "automated": {"prune": True, "selfHeal": True},
+        "retry": {"limit": SYNC_RETRY["limit"], "backoff": dict(SYNC_RETRY["backoff"])},
+        "syncOptions": list(SYNC_OPTIONS),
+    }
+
+
+def child_application(app: ChildApplication) -> dict[str, Any]:
+    """One entry of argocd-apps' ``applications`` map (rendered as an Application in argocd)."""
+    entry: dict[str, Any] = {
+        "namespace": NAMESPACE,
+        "additionalLabels": {**app.labels, ROOT_LABEL: ROOT_APPLICATION},
+        # argocd-apps quotes annotation values; the wave is a string in the Application.
+        "additionalAnnotations": {SYNC_WAVE_ANNOTATION: str(app.sync_wave)},
+        "finalizers": [RESOURCES_FINALIZER],
+        "project": app.project,
+        "source": {
+            "repoURL": app.chart.repository,
+            "chart": app.chart.name,
+            "targetRevision": app.chart.version,
+            "helm": {"releaseName": app.release, "valuesObject": app.values},
+        },
+        "destination": {"server": IN_CLUSTER, "namespace": app.namespace},
+        "syncPolicy": sync_policy(),
+    }
+    if app.scaled_deployments:
+        entry["ignoreDifferences"] = [
+            {
+                "group": "apps",
+                "kind": "Deployment",
+                "name": deployment,
+                "namespace": app.namespace,
+                "jsonPointers": ["/spec/replicas"],
+            }
+            for deployment in app.scaled_deployments
+        ]
+    return entry
+
+
+def root_values(applications: Sequence[ChildApplication]) -> dict[str, Any]:
+    """The argocd-apps values of the root Application: every child by name."""
+    names = [app.name for app in applications]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"Application names must be unique: {duplicates}")
+    if ROOT_APPLICATION in names:
+        raise ValueError(f"{ROOT_APPLICATION!r} is the root Application; a child cannot have its name")
+    return {"applications": {app.name: child_application(app) for app in applications}}
+
+
+class GitOps(pulumi.ComponentResource):
+    """Argo CD, the products' AppProjects and the root Application."""
+
+    def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:gitops:GitOps", name, None, opts)
+        provider = args.cluster.k8s_provider
+        namespace = args.namespaces.namespace(NAMESPACE)
+        self.release = chart_release(
+            f"{name}-argocd",
+            release=RELEASE,
+            chart="argo-cd",
+            version=CHART_VERSION,
+            repository=ARGO_HELM,
+            namespace=NAMESPACE,
+            values=chart_values(),
+            parent=self,
+            provider=provider,
+            depends_on=[namespace, *args.release_depends_on],
+        )
+        # The Application and AppProject CRDs come with the release.
+        after_release = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.release])
+        self.projects = [
+            self._project(name, project, spec, after_release)
+            for project, spec in {**projects(args.applications), ROOT_PROJECT: root_project()}.items()
+        ]
+        self.root = k8s.apiextensions.CustomResource(
+            f"{name}-root",
+            api_version="argoproj.io/v1alpha1",
+            kind="Application",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ROOT_APPLICATION,
+                namespace=NAMESPACE,
+                # Deleting the root (pulumi destroy) deletes the children, whose own
+                # finalizers delete what they deployed.
+                finalizers=[RESOURCES_FINALIZER],
+                labels={"app.kubernetes.io/part-of": "tractusx-platform"},
+            ),
+            spec={
+                "project": ROOT_PROJECT,
+                "source": {
+                    "repoURL": APPS_CHART.repository,
+                    "chart": APPS_CHART.name,
+                    "targetRevision": APPS_CHART.version,
+                    "helm": {"releaseName": ROOT_APPLICATION, "valuesObject": root_values(args.applications)},
+                },
+                "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
+                "syncPolicy": sync_policy(),
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[self.release, *self.projects, *args.depends_on],
+            ),
+        )
+        self.namespace = NAMESPACE
+        self.register_outputs({"namespace": NAMESPACE, "rootApplication": ROOT_APPLICATION})
+
+    def _project(
+        self, name: str, project: str, spec: Mapping[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            f"{name}-project-{project}",
+            api_version="argoproj.io/v1alpha1",
+            kind="AppProject",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=project, namespace=NAMESPACE, labels={"app.kubernetes.io/part-of": "tractusx-platform"}
+            ),
+            spec=dict(spec),
+            opts=opts,
+        )
