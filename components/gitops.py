@@ -31,19 +31,22 @@ from components.namespaces import Namespaces
 
 NAMESPACE = "argocd"
 ARGO_HELM = "https://argoproj.github.io/argo-helm"
-# argo-cd 10.9.5 ships Argo CD v3.5.3 (argo-helm tag argo-cd-10.9.5, 2026-09-30, the newest
-# chart of the repository index at the time of writing). Value keys checked against the
-# chart's values.yaml and README ("High Availability"): redis-ha.enabled, redis.enabled,
+# argo-cd 10.9.5 ships Argo CD v3.5.3 (argo-helm tag argo-cd-10.9.5, 2026-09-30, in the
+# repository index with appVersion v3.5.3, the newest Argo CD release). Value keys checked
+# against the chart's README ("High Availability" and the generated parameter table) and
+# values.yaml of the current chart line: redis-ha.enabled, redis.enabled,
 # controller.replicas, {server,repoServer}.{replicas,autoscaling.enabled},
-# applicationSet.replicas, <component>.{pdb.enabled,pdb.minAvailable,resources,
-# metrics.enabled,metrics.serviceMonitor.enabled}, server.ingress.enabled, dex.enabled,
-# notifications.enabled, configs.cm."admin.enabled", configs.cm."exec.enabled",
+# applicationSet.replicas (replicaCount before chart 5.x), <component>.{pdb.enabled,
+# pdb.minAvailable,resources,metrics.enabled,metrics.serviceMonitor.enabled,
+# containerSecurityContext}, server.ingress.enabled, dex.enabled, notifications.enabled,
+# configs.cm."admin.enabled", configs.cm."exec.enabled",
 # configs.cm."resource.customizations.health.argoproj.io_Application",
-# redisSecretInit.resources, global.networkPolicy.create (true by default since chart
-# 10.0.0); the redis-ha subchart (4.38.0) keys replicas, hardAntiAffinity,
+# redisSecretInit.resources, redis-ha.haproxy.labels (the CLI's Redis lookup),
+# global.networkPolicy.create (true by default since chart 10.0.0); the redis-ha
+# subchart's replicas, hardAntiAffinity, persistentVolume.enabled,
 # {,haproxy.}containerSecurityContext, {,haproxy.}podDisruptionBudget,
-# {redis,sentinel,haproxy,init,haproxy.init,splitBrainDetection}.resources,
-# persistentVolume.enabled, haproxy.metrics.{enabled,serviceMonitor.enabled} against DandyDeveloper/charts
+# {redis,sentinel,haproxy,init,haproxy.init,splitBrainDetection}.resources and
+# haproxy.metrics.{enabled,serviceMonitor.enabled} against DandyDeveloper/charts
 # charts/redis-ha/values.yaml.
 CHART_VERSION = "10.9.5"
 RELEASE = "argocd"
