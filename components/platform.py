@@ -86,6 +86,9 @@ class Platform(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        # Every Tractus-X product adds its ChildApplications here, before _gitops renders
+        # them under the root Application (last, so no product comes after it).
+        self.applications: list[ChildApplication] = []
         self.namespaces = Namespaces(
             f"{name}-namespaces",
             kubernetes_version=settings.kubernetes_version,
@@ -185,20 +188,8 @@ class Platform(pulumi.ComponentResource):
         )
         self.replication = self._replication(name, settings, ctx)
         self._edge_and_monitoring(name, settings, ctx)
-        # Every Tractus-X product adds its ChildApplications here; the gitops component
-        # renders them under the root Application.
-        self.applications: list[ChildApplication] = []
-        self.gitops = GitOps(
-            f"{name}-gitops",
-            GitOpsArgs(
-                cluster=self.cluster,
-                namespaces=self.namespaces,
-                applications=self.applications,
-                release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
-            ),
-            pulumi.ResourceOptions(parent=self),
-        )
         self.failover = self._failover(name, settings)
+        self.gitops = self._gitops(name)
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 
@@ -239,6 +230,20 @@ class Platform(pulumi.ComponentResource):
                 domain=settings.domain,
                 acme_email=settings.acme_email,
                 depends_on=[self.monitoring.stack, self.ingress.release],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _gitops(self, name: str) -> GitOps:
+        """Argo CD after the node groups and the monitoring CRDs; the root Application
+        with every product's ChildApplication."""
+        return GitOps(
+            f"{name}-gitops",
+            GitOpsArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                applications=tuple(self.applications),
+                release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
             ),
             pulumi.ResourceOptions(parent=self),
         )
