@@ -78,6 +78,14 @@ class SyncedSecret:
     namespace: str
     path: str
     keys: Mapping[str, str]
+    # The chart renders a Secret of this name itself, filling every value it is not given
+    # with a random one at each render (Helm's randAlphaNum; `lookup` finds nothing under
+    # Argo CD), and its workloads read that name. External Secrets then merges the Vault
+    # values into the chart's Secret (ExternalSecret target creationPolicy Merge) instead
+    # of owning a Secret of its own, and Argo CD leaves the Secret's data to it
+    # (ignoreDifferences on /data with the RespectIgnoreDifferences sync option), so a
+    # sync neither fights External Secrets nor rotates the values.
+    chart_renders: bool = False
 
     def __post_init__(self) -> None:
         _check_name(self.name, "synced secret")
@@ -133,6 +141,12 @@ class ChildApplication:
     secrets: Sequence[SyncedSecret] = ()
     vault_policies: Sequence[VaultPolicy] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def chart_rendered_secrets(self) -> tuple[str, ...]:
+        """The Secrets the chart renders and External Secrets fills (``chart_renders``):
+        Argo CD must leave their data alone."""
+        return tuple(secret.name for secret in self.secrets if secret.chart_renders)
 
     def __post_init__(self) -> None:
         _check_name(self.name, "application")

@@ -41,3 +41,15 @@ def test_a_synced_secret_lives_in_its_applications_namespace() -> None:
         )
     with pytest.raises(ValueError, match="not a valid Secret key"):
         SyncedSecret(name="db", namespace="x", path="a/b", keys={"pass word": "password"})
+
+
+def test_secrets_the_chart_renders_itself_are_named_for_argo_cd_to_leave_alone() -> None:
+    rendered = SyncedSecret(
+        name="app-db", namespace="x", path="a/db", keys={"password": "password"}, chart_renders=True
+    )
+    owned = SyncedSecret(name="app-clients", namespace="x", path="a/clients", keys={"c": "c"})
+    app = ChildApplication(
+        name="app", project="p", namespace="x", chart=CHART, release="app", values={}, secrets=[rendered, owned]
+    )
+    assert app.chart_rendered_secrets == ("app-db",)
+    assert not owned.chart_renders
