@@ -242,12 +242,23 @@ def keda_values() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ScaledDeployment:
+    """A Deployment in ``tractus-x`` and the labels of its pods (the budget's selector)."""
+
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class AutoscalingArgs:
     workloads: ScaledWorkloads
     prometheus_url: str
     namespaces: Namespaces
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]
+    # The portal chart's frontend Deployment while the portal runs; None: no portal, and
+    # so no autoscaler or budget pointing at a Deployment that does not exist.
+    portal: ScaledDeployment | None = None
 
 
 class Autoscaling(pulumi.ComponentResource):
@@ -258,11 +269,11 @@ class Autoscaling(pulumi.ComponentResource):
         self.metrics_server = self._release(METRICS_SERVER, metrics_server_values(), list(args.depends_on))
         self.keda = self._release(KEDA, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)])
         workloads = args.workloads
-        for role, target, deployment, labels in (
-            ("edc-control-plane", EDC_CONTROL_PLANE, workloads.edc_control_plane, workloads.edc_control_plane_labels),
-            ("portal", PORTAL, workloads.portal, workloads.portal_labels),
-        ):
-            self._scaled(role, target, deployment, labels)
+        self._scaled(
+            "edc-control-plane", EDC_CONTROL_PLANE, workloads.edc_control_plane, workloads.edc_control_plane_labels
+        )
+        if args.portal is not None:
+            self._scaled("portal", PORTAL, args.portal.name, args.portal.labels)
         self.register_outputs(
             {
                 "metrics_server": self.metrics_server.name,

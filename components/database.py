@@ -102,11 +102,17 @@ DATABASES = (
 )
 
 
+# The portal and its central identity provider (optional, `portal.enabled`): one
+# database each, their owners' passwords seeded into Vault by components/portal.py.
+PORTAL_DATABASE = DatabaseSpec("portal", "tractus-x", in_vault=True)
+CENTRALIDP_DATABASE = DatabaseSpec("centralidp", "tractus-x", in_vault=True)
+PORTAL_DATABASES = (PORTAL_DATABASE, CENTRALIDP_DATABASE)
+
+
 def databases(settings: Settings) -> tuple[DatabaseSpec, ...]:
     """The databases a stack creates, backs up and restore-tests: the init Job, the backup
     jobs' ``DATABASES`` and the dr stack's owner passwords all follow this list."""
-    del settings  # every stack has the same databases today; optional products add theirs here
-    return DATABASES
+    return (*DATABASES, *(PORTAL_DATABASES if settings.portal is not None else ()))
 
 
 def parameters() -> dict[str, str]:

@@ -182,17 +182,59 @@ def _within(namespace: str, purpose: str) -> Policy:
     return Policy("allow-within-namespace", namespace, purpose, ingress=(Rule(peers),), egress=(Rule(peers),))
 
 
-def _tractus_x(vpc_cidr: str, portal_labels: Mapping[str, str]) -> list[Policy]:
-    namespace = "tractus-x"
-    edc_peers = (_in(EDC_NAMESPACE), Peer(pods=EDC_LABELS))
+@dataclass(frozen=True)
+class PortalTraffic:
+    """The portal's and the central identity provider's pods, when they run."""
+
+    portal_pods: Mapping[str, str]  # every pod of the portal chart
+    identity_provider_pods: Mapping[str, str]  # Keycloak's pods
+    identity_provider_port: int
+    identity_provider_cluster_port: int  # Keycloak's replicas talk to each other (JGroups)
+
+
+def _portal(namespace: str, portal: PortalTraffic) -> list[Policy]:
+    """Playbook "Network Policies" (allow-portal-ingress), for the pods of the charts.
+
+    The portal's backend calls the identity providers (its own at its public host, through
+    the ingress controller), the data space's services and the SMTP relay, all outside the
+    cluster; Keycloak brokers to the shared identity provider and sends mail."""
+    keycloak = portal.identity_provider_pods
+    outside = (Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),)
     return [
         Policy(
             "allow-portal-ingress",
             namespace,
-            "the ingress controller reaches the portal",
-            pods=portal_labels,
+            "the ingress controller reaches the portal's frontends and backend services",
+            pods=portal.portal_pods,
             ingress=(Rule((_in(INGRESS_NAMESPACE),), (PORTAL_PORT,)),),
+            egress=outside,
         ),
+        Policy(
+            "allow-identity-provider",
+            namespace,
+            "the ingress controller and the realm seeding Job reach Keycloak; its replicas form one cluster",
+            pods=keycloak,
+            ingress=(
+                Rule((_in(INGRESS_NAMESPACE),), (portal.identity_provider_port,)),
+                Rule((Peer(pods={}),), (portal.identity_provider_port,)),
+                Rule((Peer(pods=keycloak),), (portal.identity_provider_cluster_port,)),
+            ),
+            egress=(*outside, Rule((Peer(pods=keycloak),), (portal.identity_provider_cluster_port,))),
+        ),
+        Policy(
+            "allow-identity-provider-clients",
+            namespace,
+            "the realm seeding Job calls Keycloak's Service inside the namespace",
+            egress=(Rule((Peer(pods=keycloak),), (portal.identity_provider_port,)),),
+        ),
+    ]
+
+
+def _tractus_x(vpc_cidr: str, portal: PortalTraffic | None) -> list[Policy]:
+    namespace = "tractus-x"
+    edc_peers = (_in(EDC_NAMESPACE), Peer(pods=EDC_LABELS))
+    return [
+        *(_portal(namespace, portal) if portal is not None else []),
         Policy(
             "allow-edc-communication",
             namespace,
@@ -415,14 +457,14 @@ _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
 }
 
 
-def network_policies(namespaces: Sequence[str], vpc_cidr: str, portal_labels: Mapping[str, str]) -> list[Policy]:
+def network_policies(namespaces: Sequence[str], vpc_cidr: str, portal: PortalTraffic | None = None) -> list[Policy]:
     """Every namespace's policies; a namespace without its own allow rules is refused so a
     new namespace cannot come up with only a default deny nobody thought through.
 
-    ``portal_labels`` select the portal's pods (playbook: ``app: portal``)."""
+    ``portal``: the portal's and Keycloak's pods while they run (none otherwise)."""
 
     def tractus_x(cidr: str) -> list[Policy]:
-        return _tractus_x(cidr, portal_labels)
+        return _tractus_x(cidr, portal)
 
     builders = {**_BY_NAMESPACE, "tractus-x": tractus_x}
     unknown = [name for name in namespaces if name not in builders]

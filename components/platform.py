@@ -6,15 +6,16 @@ from typing import Any
 
 import pulumi
 
+from components import portal_values
 from components.alerts import AlertParameters
 from components.applications import ChildApplication
-from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs
+from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs, ScaledDeployment
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
-from components.database import Database, DatabaseArgs, ReplicaSource, databases
+from components.database import PORT, PORTAL_DATABASES, Database, DatabaseArgs, ReplicaSource, databases
 from components.failover import DnsFailover, DnsFailoverArgs, Edge
 from components.gitops import ROOT_APPLICATION, GitOps, GitOpsArgs
 from components.ingress import Ingress, IngressArgs
@@ -22,7 +23,9 @@ from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
 from components.namespaces import Namespaces
 from components.network import Network, NetworkArgs
+from components.network_policies import PortalTraffic
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
+from components.portal import Portal, PortalArgs, SmtpRelay
 from components.primary_stack import PrimaryStack
 from components.redis import Redis, RedisArgs
 from components.replication import RULE_ID, BackupReplication, BackupReplicationArgs, BucketEnd
@@ -101,7 +104,7 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
                 vpc_cidr=settings.vpc_cidr,
-                portal_labels=settings.scaled_workloads.portal_labels,
+                portal=_portal_traffic() if _portal_runs(settings) else None,
                 edc=settings.edc,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -116,6 +119,11 @@ class Platform(pulumi.ComponentResource):
                 # KEDA's webhooks and metrics API are reached only once the policies
                 # that let the API server in exist.
                 depends_on=[*self.cluster.node_groups, self.security],
+                portal=(
+                    ScaledDeployment(portal_values.PORTAL_DEPLOYMENT, portal_values.PORTAL_POD_LABELS)
+                    if _portal_runs(settings)
+                    else None
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -188,6 +196,9 @@ class Platform(pulumi.ComponentResource):
         )
         self.replication = self._replication(name, settings, ctx)
         self._edge_and_monitoring(name, settings, ctx)
+        self.portal = self._portal(name, settings)
+        if self.portal is not None:
+            self.applications.extend(self.portal.applications)
         self.failover = self._failover(name, settings)
         self.gitops = self._gitops(name)
         self.exports = self._exports(settings)
@@ -244,6 +255,39 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 applications=tuple(self.applications),
                 release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _portal(self, name: str, settings: Settings) -> Portal | None:
+        """The portal and its identity provider, when enabled (off by default)."""
+        if settings.portal is None:
+            return None
+        alerting = settings.alerting
+        if alerting.smtp_password is None:  # settings refuse the portal without it
+            raise pulumi.RunError("smtpPassword: the portal needs the SMTP relay's password")
+        host, port = alerting.smtp_smarthost.rsplit(":", 1)
+        return Portal(
+            f"{name}-portal",
+            PortalArgs(
+                settings=settings.portal,
+                domain=settings.domain,
+                database_address=self.database.address,
+                database_port=PORT,
+                owner_passwords={db.name: self.database.owner_passwords[db.name] for db in PORTAL_DATABASES},
+                smtp=SmtpRelay(
+                    host=host,
+                    port=port,
+                    user=alerting.smtp_username,
+                    sender=alerting.email_from,
+                    password=alerting.smtp_password.output(),
+                ),
+                secret_rotation=settings.secret_rotation,
+                namespaces=self.namespaces,
+                provider=self.cluster.k8s_provider,
+                depends_on=[self.ingress.release, self.certificates],
+                primary_generated=self.primary.require("portalGeneratedSecrets") if self.primary is not None else None,
+                running=_portal_runs(settings),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -366,10 +410,27 @@ class Platform(pulumi.ComponentResource):
             "argocdNamespace": self.gitops.namespace,
             "rootApplication": ROOT_APPLICATION,
         }
+        if self.portal is not None:
+            # The dr stack's portal uses these (its Vault and database are the primary's).
+            exports["portalGeneratedSecrets"] = pulumi.Output.secret(pulumi.Output.all(**self.portal.generated))
         if self.primary_region is not None:
             exports["primaryRegion"] = self.primary_region
             exports["drActive"] = settings.dr_active
         return exports
+
+
+def _portal_runs(settings: Settings) -> bool:
+    """The portal is enabled and its database writable (not a pilot-light replica)."""
+    return settings.portal is not None and not settings.is_pilot_light
+
+
+def _portal_traffic() -> PortalTraffic:
+    return PortalTraffic(
+        portal_pods=portal_values.PORTAL_SELECTOR_LABELS,
+        identity_provider_pods=portal_values.CENTRALIDP_POD_LABELS,
+        identity_provider_port=portal_values.KEYCLOAK_PORT,
+        identity_provider_cluster_port=portal_values.KEYCLOAK_CLUSTER_PORT,
+    )
 
 
 def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:

@@ -15,7 +15,7 @@ the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components import edc_properties as edc
 from components.namespaces import Namespaces
-from components.network_policies import Policy, network_policies
+from components.network_policies import Policy, PortalTraffic, network_policies
 from components.settings import ACCESS_LEVEL_GROUPS, EdcSettings
 
 EDC_CONFIG_NAMESPACE = "tractus-x"
@@ -93,7 +93,8 @@ class SecurityArgs:
     namespaces: Namespaces
     provider: k8s.Provider
     vpc_cidr: str
-    portal_labels: Mapping[str, str]
+    # The portal's and the identity provider's pods while they run (components.portal).
+    portal: PortalTraffic | None
     edc: EdcSettings
 
 
@@ -140,7 +141,7 @@ class Security(pulumi.ComponentResource):
         )
 
     def _policies(self) -> list[Policy]:
-        return network_policies(list(self._args.namespaces.all), self._args.vpc_cidr, self._args.portal_labels)
+        return network_policies(list(self._args.namespaces.all), self._args.vpc_cidr, self._args.portal)
 
     def _network_policy(self, policy: Policy) -> k8s.networking.v1.NetworkPolicy:
         return k8s.networking.v1.NetworkPolicy(

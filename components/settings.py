@@ -151,11 +151,11 @@ class AccessPrincipals:
         return {"admin": self.admin, "developer": self.developer, "readonly": self.readonly}
 
 
-# Playbook "Horizontal Scaling": the Deployments the autoscalers, disruption budgets and
-# alerts point at. The Tractus-X charts name them `<release>-controlplane` and
-# `<release>-portal`, so a deployment sets the real names here.
+# Playbook "Horizontal Scaling": the Deployment the autoscaler, disruption budget and
+# alerts point at. The connector chart names it `<release>-controlplane`, so a deployment
+# sets the real name here. (The portal's Deployment is the portal chart's, which the
+# platform installs itself: components/portal_values.py names it.)
 DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
-DEFAULT_PORTAL_DEPLOYMENT = "portal"
 
 # KEDA's Prometheus triggers query this server. With Prometheus sharded (playbook
 # "Monitoring Components": 2 shards) each shard holds part of the series, and the
@@ -171,16 +171,13 @@ DEFAULT_EDC_TOKEN_VALIDATION_URL = "https://iam.tractus-x.org/validate"
 
 @dataclass(frozen=True)
 class ScaledWorkloads:
-    """The Deployments in ``tractus-x`` that the platform scales, and their pods' labels
-    (which the disruption budgets and NetworkPolicies select)."""
+    """The connector's Deployment in ``tractus-x`` that the platform scales, and its pods'
+    labels (which the disruption budget selects)."""
 
     edc_control_plane: str = DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT
-    portal: str = DEFAULT_PORTAL_DEPLOYMENT
     edc_control_plane_labels: Mapping[str, str] = field(
         default_factory=lambda: {"app": DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT}
     )
-    # Playbook "Network Policies" selects the portal by `app: portal`.
-    portal_labels: Mapping[str, str] = field(default_factory=lambda: {"app": DEFAULT_PORTAL_DEPLOYMENT})
 
 
 @dataclass(frozen=True)
@@ -194,6 +191,48 @@ class EdcSettings:
     keystore_password: Secret
     oauth_token_url: str = DEFAULT_EDC_OAUTH_TOKEN_URL
     token_validation_url: str = DEFAULT_EDC_TOKEN_VALIDATION_URL
+
+
+# The services outside this platform that the portal calls, each an https:// URL the
+# operator configures under `portal.services` (README "Portal and identity provider"):
+# the shared identity provider (company realms), the semantic hub, BPDM pool and portal
+# gate, the custodian wallet, the self-description factory, the clearing house (API and
+# its token endpoint), the SSI credential issuer, the BPN-DID resolution service
+# (management and directory APIs) and the DIM wallet (API, token endpoint, and the
+# decentral identity management auth address).
+PORTAL_SERVICES = (
+    "sharedidp",
+    "semantics",
+    "bpdmPool",
+    "bpdmPortalGate",
+    "custodian",
+    "sdfactory",
+    "clearinghouse",
+    "clearinghouseToken",
+    "issuerComponent",
+    "bpnDidResolverManagement",
+    "bpnDidResolverDirectory",
+    "dim",
+    "dimToken",
+    "dimAuth",
+)
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The Tractus-X portal and its central identity provider (off unless `portal.enabled`).
+
+    Hosts are under the platform's domain; the credentials are those the operator brings
+    for services outside the platform. Everything the platform can generate itself
+    (database passwords, Keycloak client secrets, encryption keys) is generated."""
+
+    operator_bpn: str
+    operator_name: str
+    services: Mapping[str, str]
+    shared_idp_client_secret: Secret
+    dim_client_secret: Secret
+    clearinghouse_client_secret: Secret
+    bpn_did_resolver_api_key: Secret
 
 
 @dataclass(frozen=True)
@@ -277,6 +316,8 @@ class Settings:
     # cluster to prod's size; ``dns`` names the zone of the failover records.
     dr_active: bool = False
     dns: DnsSettings | None = None
+    # The portal and the central identity provider; None: not deployed (the default).
+    portal: PortalSettings | None = None
 
     @property
     def is_dr(self) -> bool:
@@ -339,6 +380,10 @@ SECRET_KEYS: tuple[str, ...] = (
     "pagerdutyRoutingKey",
     "slackWebhookUrl",
     "smtpPassword",
+    "portalSharedIdpClientSecret",
+    "portalDimClientSecret",
+    "portalClearinghouseClientSecret",
+    "portalBpnDidResolverApiKey",
 )
 
 # Every key of the project's namespace; any other key is a typo and is refused.
@@ -359,9 +404,7 @@ KNOWN_KEYS = (
     "secretRotation",
     "database",
     "edcControlPlaneDeployment",
-    "portalDeployment",
     "edcControlPlanePodLabels",
-    "portalPodLabels",
     "prometheusUrl",
     "edcParticipantId",
     "edcConnectorName",
@@ -382,6 +425,11 @@ KNOWN_KEYS = (
     # which parse_settings refuses with the right command.
     "dr.active",
     "dns",
+    "portal",
+    "portalSharedIdpClientSecret",
+    "portalDimClientSecret",
+    "portalClearinghouseClientSecret",
+    "portalBpnDidResolverApiKey",
 )
 
 
@@ -570,12 +618,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         tags = {}
 
     edc_deployment = _k8s_name(r, "edcControlPlaneDeployment", DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT)
-    portal_deployment = _k8s_name(r, "portalDeployment", DEFAULT_PORTAL_DEPLOYMENT)
     scaled_workloads = ScaledWorkloads(
         edc_control_plane=edc_deployment,
-        portal=portal_deployment,
         edc_control_plane_labels=_pod_labels(r, "edcControlPlanePodLabels", {"app": edc_deployment}),
-        portal_labels=_pod_labels(r, "portalPodLabels", {"app": portal_deployment}),
     )
     prometheus_url = r.string("prometheusUrl", DEFAULT_PROMETHEUS_URL) or DEFAULT_PROMETHEUS_URL
     if not _CLUSTER_URL.match(prometheus_url):
@@ -583,6 +628,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     edc = _parse_edc(r, str(environment))
     acme_email = _email(r, "acmeEmail", r.string("acmeEmail"))
     alerting = _parse_alerting(r, is_production=str(environment) in PRODUCTION_ENVIRONMENTS)
+    portal = _parse_portal(r, alerting)
 
     if r.problems or edc is None or alerting is None:
         # The parsers return None only after recording what is wrong.
@@ -613,6 +659,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         alerting=alerting,
         dr_active=dr_active,
         dns=dns,
+        portal=portal,
     )
     _check_capacity(settings)
     return settings
@@ -703,6 +750,64 @@ def _parse_alerting(r: _Reader, is_production: bool) -> AlertingSettings | None:
         pagerduty_routing_key=pagerduty,
         slack_webhook_url=slack,
         smtp_password=smtp_password,
+    )
+
+
+def _parse_portal(r: _Reader, alerting: AlertingSettings | None) -> PortalSettings | None:
+    """``portal: {enabled, operatorBpn, operatorName, services}``; off by default."""
+    raw = r.structured("portal", {})
+    allowed = {"enabled", "operatorBpn", "operatorName", "services"}
+    if not isinstance(raw, dict):
+        r.fail("portal", f"must be an object with {', '.join(sorted(allowed))}")
+        return None
+    for unknown in sorted(set(raw) - allowed):
+        r.fail(f"portal.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        r.fail("portal.enabled", f"must be true or false, got {enabled!r}")
+        return None
+    if not enabled:
+        return None
+    bpn = raw.get("operatorBpn")
+    if not isinstance(bpn, str) or not _BPNL.match(bpn):
+        r.fail("portal.operatorBpn", f"{bpn!r} is not the operator's legal-entity BPN (BPNL and 12 characters A-Z/0-9)")
+    name = raw.get("operatorName")
+    if not isinstance(name, str) or not name.strip():
+        r.fail("portal.operatorName", "is required: the operating company's name, shown in the portal")
+    services = raw.get("services")
+    if not isinstance(services, dict):
+        r.fail("portal.services", f"is required: an https:// URL for each of {', '.join(PORTAL_SERVICES)}")
+        services = {}
+    for unknown in sorted(set(services) - set(PORTAL_SERVICES)):
+        r.fail(f"portal.services.{unknown}", f"unknown service; known: {', '.join(PORTAL_SERVICES)}")
+    for service in PORTAL_SERVICES:
+        url = services.get(service)
+        if not isinstance(url, str) or not _HTTPS_URL.match(url):
+            r.fail(f"portal.services.{service}", f"{url!r} must be the service's https:// URL")
+    if alerting is not None and alerting.smtp_password is None:
+        r.fail(
+            "smtpPassword", "is required when the portal is enabled: the portal sends its mail through the SMTP relay"
+        )
+    credentials = [
+        r.secret(key, required=True)
+        for key in (
+            "portalSharedIdpClientSecret",
+            "portalDimClientSecret",
+            "portalClearinghouseClientSecret",
+            "portalBpnDidResolverApiKey",
+        )
+    ]
+    shared, dim, clearinghouse, resolver = credentials
+    if shared is None or dim is None or clearinghouse is None or resolver is None:
+        return None
+    return PortalSettings(
+        operator_bpn=str(bpn),
+        operator_name=str(name),
+        services={service: str(services.get(service)) for service in PORTAL_SERVICES},
+        shared_idp_client_secret=shared,
+        dim_client_secret=dim,
+        clearinghouse_client_secret=clearinghouse,
+        bpn_did_resolver_api_key=resolver,
     )
 
 

@@ -459,6 +459,76 @@ _APP_PROJECT = {
 }
 ARGO_CD_CRDS = "argoproj/argo-cd v3.5.3 manifests/crds/{}, argo-cd chart 10.9.5"
 
+# Traefik IngressRoute and Middleware (traefik.io/v1alpha1), from the CRDs the Traefik
+# chart installs: traefik/traefik-helm-chart traefik/crds/traefik.io_ingressroutes.yaml
+# and traefik.io_middlewares.yaml (controller-gen), chart 39.0.9 (Traefik v3.6).
+_NAMED_REF = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "namespace": {"type": "string"}},
+}
+_INGRESS_ROUTE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["routes"],
+            "properties": {
+                "entryPoints": {"type": "array", "items": {"type": "string"}},
+                "routes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["match"],
+                        "properties": {
+                            "match": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["Rule"]},
+                            "priority": {"type": "integer"},
+                            "middlewares": {"type": "array", "items": _NAMED_REF},
+                            "services": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["name"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "namespace": {"type": "string"},
+                                        "port": {"type": ["integer", "string"]},
+                                        "kind": {"type": "string", "enum": ["Service", "TraefikService"]},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "tls": {
+                    "type": "object",
+                    "properties": {"secretName": {"type": "string"}, "certResolver": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+_MIDDLEWARE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "stripPrefix": {
+                    "type": "object",
+                    "properties": {
+                        "prefixes": {"type": "array", "items": {"type": "string"}},
+                        "forceSlash": {"type": "boolean"},
+                    },
+                }
+            },
+        }
+    },
+}
+
 # (apiVersion, kind) -> schema. Components that create a custom resource add its kind here.
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("keda.sh/v1alpha1", "ScaledObject"): CustomResourceSchema(
@@ -492,6 +562,14 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("cert-manager.io/v1", "Certificate"): CustomResourceSchema(
         source="cert-manager crd-certificates.yaml, cert-manager chart v1.21.2",
         schema=_CERTIFICATE,
+    ),
+    ("traefik.io/v1alpha1", "IngressRoute"): CustomResourceSchema(
+        source="traefik-helm-chart crds/traefik.io_ingressroutes.yaml, Traefik chart 39.0.9",
+        schema=_INGRESS_ROUTE,
+    ),
+    ("traefik.io/v1alpha1", "Middleware"): CustomResourceSchema(
+        source="traefik-helm-chart crds/traefik.io_middlewares.yaml, Traefik chart 39.0.9",
+        schema=_MIDDLEWARE,
     ),
 }
 

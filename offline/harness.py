@@ -26,6 +26,7 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.applications import ChildApplication
 from components.settings import PROJECT, SECRET_KEYS, qualified
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,10 @@ class StackRun:
     resources: list[RegisteredResource]
     exports: dict[str, Any]
     secret_exports: set[str] = field(default_factory=set)
+    # The Tractus-X applications the platform hands to Argo CD (components.applications),
+    # with each one's Helm values resolved, by application name.
+    applications: tuple[ChildApplication, ...] = ()
+    application_values: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -234,14 +239,23 @@ class PlatformMocks(pulumi_mocks.Mocks):
             return self._computed_kms(args, state)
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             return {"latestVersion": 1}
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            # Deterministic and obviously not a real password; length as asked.
-            length = int(state.get("length", 32))
-            return {"result": (f"offline-{args.name}-" * 8)[:length]}
+        if args.typ.startswith("random:"):
+            return self._computed_random(args, state)
         if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(state["url"]).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{host}"}
         return self._computed_data(args, state)
+
+    def _computed_random(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic and obviously not a real password; length as asked.
+            length = int(state.get("length", 32))
+            return {"result": (f"offline-{args.name}-" * 8)[:length]}
+        if args.typ == "random:index/randomId:RandomId":
+            # Deterministic hex of the byte length asked for.
+            size = int(state.get("byteLength", 32))
+            return {"hex": (hashlib.sha256(args.name.encode()).hexdigest() * 2)[: 2 * size]}
+        return {}
 
     def _computed_kms(self, args: pulumi_mocks.MockResourceArgs, state: dict[str, Any]) -> dict[str, Any]:
         if args.typ == "aws:kms/replicaKey:ReplicaKey":
@@ -335,8 +349,10 @@ def run_stack(
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
 
+    program_globals: dict[str, Any] = {}
+
     def program() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        program_globals.update(runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
 
     try:
         _sync_await(run_pulumi_func(program))
@@ -344,7 +360,20 @@ def run_stack(
         error.add_note(f"resources registered before the failure: {len(monitor.registered)}")
         raise
     exports, secret_exports = _sync_await(_resolve_exports())
-    return StackRun(stack=stack, resources=monitor.registered, exports=exports, secret_exports=secret_exports)
+    applications = tuple(getattr(program_globals.get("platform"), "applications", ()))
+    return StackRun(
+        stack=stack,
+        resources=monitor.registered,
+        exports=exports,
+        secret_exports=secret_exports,
+        applications=applications,
+        application_values={app.name: resolve(app.values) for app in applications},
+    )
+
+
+def resolve(value: Any) -> Any:
+    """The value of an Input after a run (the mocks answer synchronously)."""
+    return _sync_await(pulumi.Output.from_input(value).future())
 
 
 async def _resolve_exports() -> tuple[dict[str, Any], set[str]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from offline.harness import StackRun, run_stacks
+from components.settings import PORTAL_SERVICES
+from offline.harness import StackRun, run_stack, run_stacks
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,32 @@ def stack(request: pytest.FixtureRequest, runs: dict[str, StackRun]) -> StackRun
 def policy(document: Any) -> dict[str, Any]:
     """An IAM or KMS policy document as a dict, whether given as JSON text or not."""
     return json.loads(document) if isinstance(document, str) else dict(document)
+
+
+# The portal and its identity provider enabled (off in the stack files): the services
+# and credentials an operator configures for it (README "Portal and identity provider").
+PORTAL_SETTINGS = {
+    "enabled": True,
+    "operatorBpn": "BPNL000000000001",
+    "operatorName": "Example Operator",
+    "services": {service: f"https://{service.lower()}.partner.example.org" for service in PORTAL_SERVICES},
+}
+
+
+@pytest.fixture(scope="session")
+def portal_runs() -> dict[str, StackRun]:
+    """prod, the dr stack at pilot light, and the dr stack activated, each with the portal."""
+    overrides = {"portal": PORTAL_SETTINGS}
+    prod = run_stack("prod", overrides=overrides)
+    references = {"prod": prod}
+    return {
+        "prod": prod,
+        "dr": run_stack("dr", overrides=overrides, references=references),
+        "dr-active": run_stack("dr", overrides={**overrides, "dr.active": "true"}, references=references),
+    }
+
+
+@pytest.fixture(params=["prod", "dr-active"])
+def portal_stack(request: pytest.FixtureRequest, portal_runs: dict[str, StackRun]) -> StackRun:
+    """A stack whose portal runs: prod, or the dr stack once activated."""
+    return portal_runs[request.param]

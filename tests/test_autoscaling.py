@@ -14,6 +14,7 @@ from components.autoscaling import (
     METRICS_SERVER,
     METRICS_SERVER_IMAGE_TAG,
 )
+from components.portal_values import PORTAL_DEPLOYMENT
 from offline.checks import plain
 from offline.custom_resources import (
     CUSTOM_RESOURCE_SCHEMAS,
@@ -66,15 +67,19 @@ def test_edc_control_plane_has_one_merged_autoscaler_with_every_playbook_metric(
     }
 
 
-def test_portal_scales_from_three_to_twenty_on_cpu_and_request_rate(stack: StackRun) -> None:
-    portal = scaled_objects(stack)["portal"]
+def test_portal_scales_from_three_to_twenty_on_cpu_and_request_rate(portal_stack: StackRun) -> None:
+    # The target is the portal chart's frontend Deployment, `<release>-portal`.
+    portal = scaled_objects(portal_stack)[PORTAL_DEPLOYMENT]
     spec = portal["spec"]
+    assert spec["scaleTargetRef"]["name"] == PORTAL_DEPLOYMENT == "portal-portal"
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (3, 20)
     found = triggers(portal)
     assert found["cpu"]["metadata"] == {"value": "60"}
     requests = found["http-requests-per-second"]
     assert requests["metadata"]["threshold"] == "100" and requests["metricType"] == "AverageValue"
-    assert requests["metadata"]["query"].startswith('sum(rate(http_requests_total{namespace="tractus-x",pod=~"portal-')
+    assert requests["metadata"]["query"].startswith(
+        'sum(rate(http_requests_total{namespace="tractus-x",pod=~"portal-portal-'
+    )
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "portal-hpa"
 
 
@@ -88,14 +93,28 @@ def test_prometheus_triggers_query_the_configured_server_and_fail_on_missing_dat
                 assert trigger["metadata"]["ignoreNullValues"] == "false"
 
 
-def test_every_scaled_workload_has_a_disruption_budget_selecting_its_pods(stack: StackRun) -> None:
+def test_no_portal_autoscaler_targets_a_portal_that_does_not_run(
+    stack: StackRun, portal_runs: dict[str, StackRun]
+) -> None:
+    # Off by default; at pilot light the portal does not run (its database is a replica).
+    for run in (stack, portal_runs["dr"]):
+        assert PORTAL_DEPLOYMENT not in scaled_objects(run)
+        assert all(r.inputs["metadata"]["name"] != PORTAL_DEPLOYMENT for r in run.of_type(PDB))
+
+
+@pytest.mark.parametrize("with_portal", [False, True], ids=["without-portal", "with-portal"])
+def test_every_scaled_workload_has_a_disruption_budget_selecting_its_pods(
+    stack: StackRun, portal_stack: StackRun, with_portal: bool
+) -> None:
+    run = portal_stack if with_portal else stack
     budgets = {
         r.inputs["metadata"]["name"]: plain(r.inputs)
-        for r in stack.of_type(PDB)
+        for r in run.of_type(PDB)
         if r.inputs["metadata"]["namespace"] != monitoring.NAMESPACE  # the query layer's own budget
     }
-    assert set(budgets) == set(scaled_objects(stack))
-    assert budgets["portal"]["spec"]["selector"] == {"matchLabels": {"app": "portal"}}
+    assert set(budgets) == set(scaled_objects(run))
+    if with_portal:
+        assert budgets[PORTAL_DEPLOYMENT]["spec"]["selector"] == {"matchLabels": {"app": "portal-portal"}}
     for budget in budgets.values():
         assert budget["metadata"]["namespace"] == "tractus-x"
         assert budget["spec"]["maxUnavailable"] == 1
@@ -108,10 +127,9 @@ def test_autoscalers_and_budgets_follow_the_charts_deployment_names() -> None:
         overrides={
             "edcControlPlaneDeployment": "edc-controlplane",
             "edcControlPlanePodLabels": '{"app.kubernetes.io/instance": "edc-controlplane"}',
-            "portalDeployment": "portal-portal",
         },
     )
-    assert set(scaled_objects(run)) == {"edc-controlplane", "portal-portal"}
+    assert set(scaled_objects(run)) == {"edc-controlplane"}
     edc = scaled_objects(run)["edc-controlplane"]
     assert edc["spec"]["scaleTargetRef"]["name"] == "edc-controlplane"
     assert 'pod=~"edc-controlplane-' in triggers(edc)["queue-depth"]["metadata"]["query"]

@@ -12,6 +12,7 @@ import pytest
 
 from components import edc_properties
 from components.namespaces import PLATFORM_NAMESPACES
+from components.portal_values import CENTRALIDP_POD_LABELS, PORTAL_DEPLOYMENT, PORTAL_SELECTOR_LABELS
 from components.settings import ACCESS_LEVEL_GROUPS
 from offline.checks import is_secret, plain
 from offline.harness import StackRun
@@ -150,7 +151,9 @@ def flows(
 
 
 KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
-PORTAL = ("tractus-x", {"app": "portal"})
+# A pod of the portal chart: its frontend's label and the chart's selector labels.
+PORTAL = ("tractus-x", {"app": PORTAL_DEPLOYMENT, **PORTAL_SELECTOR_LABELS})
+CENTRALIDP = ("tractus-x", {**CENTRALIDP_POD_LABELS, "app.kubernetes.io/component": "keycloak"})
 EDC = ("tractus-x", {"app.kubernetes.io/component": "edc"})
 EDC_STANDALONE = ("edc-standalone", {"app.kubernetes.io/component": "edc"})
 TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
@@ -182,10 +185,14 @@ def test_default_deny_leaves_dns_working_in_every_namespace(stack: StackRun, nam
     assert not flows(stack, (namespace, {"any": "pod"}), ("kube-system", {"k8s-app": "other"}), 53, protocol)
 
 
-def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun) -> None:
-    assert flows(stack, TRAEFIK, PORTAL, 8080)
-    assert not flows(stack, BACKUP_JOB, PORTAL, 8080)
-    assert not flows(stack, TRAEFIK, PORTAL, 5432)
+def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun, portal_stack: StackRun) -> None:
+    # Playbook "Network Policies" (allow-portal-ingress), for the pods the portal chart runs.
+    assert flows(portal_stack, TRAEFIK, PORTAL, 8080)
+    assert not flows(portal_stack, BACKUP_JOB, PORTAL, 8080)
+    assert not flows(portal_stack, TRAEFIK, PORTAL, 5432)
+    assert not flows(portal_stack, EDC, PORTAL, 8080)
+    # Without the portal no policy admits anything to such pods.
+    assert not flows(stack, TRAEFIK, PORTAL, 8080)
     assert allowed(stack, "in", TRAEFIK, 8443, peer_ip=INTERNET_HOST)
     assert not allowed(stack, "in", TRAEFIK, 9000, peer_ip=INTERNET_HOST)
 
@@ -207,7 +214,7 @@ def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack
     assert not flows(stack, REDIS, PORTAL, 6379)  # only Redis listens on 6379
     for namespace in ("traefik", "cert-manager", "backup", "keda", "monitoring"):
         assert allowed(stack, "out", (namespace, {"any": "pod"}), 443, peer_ip=vpc_host(stack))
-    assert not allowed(stack, "out", ("tractus-x", {"app": "portal"}), 443, peer_ip=INTERNET_HOST)
+    assert not allowed(stack, "out", ("tractus-x", {"app": "other"}), 443, peer_ip=INTERNET_HOST)
 
 
 def test_monitoring_scrapes_every_namespace_and_keda_queries_thanos_query(stack: StackRun) -> None:
@@ -316,3 +323,19 @@ def test_network_policies_select_the_pods_the_platform_runs(stack: StackRun) -> 
     labels = redis["spec"]["template"]["metadata"]["labels"]
     assert REDIS[1].items() <= labels.items()
     assert redis["metadata"]["namespace"] == REDIS[0]
+
+
+def test_the_identity_provider_is_reached_through_the_ingress_controller_and_by_its_seeding_job(
+    portal_stack: StackRun,
+) -> None:
+    seeding_job = ("tractus-x", {"job-name": "centralidp-realm-seeding"})
+    assert flows(portal_stack, TRAEFIK, CENTRALIDP, 8080)
+    assert flows(portal_stack, seeding_job, CENTRALIDP, 8080)
+    assert flows(portal_stack, CENTRALIDP, CENTRALIDP, 7800)  # one Keycloak cluster
+    assert not flows(portal_stack, BACKUP_JOB, CENTRALIDP, 8080)
+    assert not flows(portal_stack, PORTAL, CENTRALIDP, 7800)
+    # Both call out over HTTPS (identity brokering, the data space's services) and mail.
+    for workload in (PORTAL, CENTRALIDP):
+        for port in (443, 587):
+            assert allowed(portal_stack, "out", workload, port, peer_ip=INTERNET_HOST)
+        assert not allowed(portal_stack, "out", workload, 22, peer_ip=INTERNET_HOST)

@@ -8,7 +8,7 @@ import pytest
 
 from components.settings import (
     DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT,
-    DEFAULT_PORTAL_DEPLOYMENT,
+    PORTAL_SERVICES,
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_VCPU,
     SECRET_KEYS,
@@ -45,6 +45,10 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "pagerdutyRoutingKey": "routing-key",
         "slackWebhookUrl": "https://hooks.slack.com/services/T0/B0/X",
         "smtpPassword": "smtp-password",
+        "portalSharedIdpClientSecret": "shared-idp-secret",
+        "portalDimClientSecret": "dim-secret",
+        "portalClearinghouseClientSecret": "clearinghouse-secret",
+        "portalBpnDidResolverApiKey": "resolver-key",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -224,15 +228,13 @@ def test_database_settings_are_read_from_the_stack() -> None:
 
 
 def test_scaled_workloads_default_to_the_playbook_names_and_follow_the_charts() -> None:
-    # Playbook "Horizontal Scaling" names the Deployments; the charts name them per release.
+    # Playbook "Horizontal Scaling" names the Deployment; the connector chart names it per release.
     defaults = parse(raw()).scaled_workloads
-    assert (defaults.edc_control_plane, defaults.portal) == (
-        DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT,
-        DEFAULT_PORTAL_DEPLOYMENT,
-    )
-    assert (defaults.edc_control_plane, defaults.portal) == ("edc-control-plane", "portal")
-    chart = parse(raw(edcControlPlaneDeployment="edc-controlplane", portalDeployment="tx-portal")).scaled_workloads
-    assert (chart.edc_control_plane, chart.portal) == ("edc-controlplane", "tx-portal")
+    assert defaults.edc_control_plane == DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT == "edc-control-plane"
+    chart = parse(raw(edcControlPlaneDeployment="edc-controlplane")).scaled_workloads
+    assert chart.edc_control_plane == "edc-controlplane"
+    # The portal's Deployment is the chart's own (components.portal_values), not a setting.
+    assert "portalDeployment: unknown setting" in problems(portalDeployment="portal")
     assert "edcControlPlaneDeployment: 'EDC_CP' is not a Kubernetes object name" in problems(
         edcControlPlaneDeployment="EDC_CP"
     )
@@ -285,3 +287,43 @@ def test_credentials_outside_production_are_optional_and_never_plain_text() -> N
     with pytest.raises(SettingsError, match="pagerdutyRoutingKey: is a credential stored in plain text"):
         parse_settings(raw(), "prod", set(SECRET_KEYS) - {"pagerdutyRoutingKey"})
     assert "tractusx-platform:acmeEmail" in problems(acmeEmail="certificates")
+
+
+PORTAL_ON = {
+    "enabled": True,
+    "operatorBpn": "BPNL000000000001",
+    "operatorName": "Example Operator",
+    "services": {service: f"https://{service.lower()}.example.org" for service in PORTAL_SERVICES},
+}
+
+
+def test_the_portal_is_off_by_default_and_needs_its_operator_services_and_credentials_when_on() -> None:
+    assert parse(raw()).portal is None
+    assert parse(raw(portal={"enabled": False})).portal is None
+    portal = parse(raw(portal=PORTAL_ON)).portal
+    assert portal is not None
+    assert portal.operator_bpn == "BPNL000000000001"
+    assert set(portal.services) == set(PORTAL_SERVICES)
+    assert "shared-idp-secret" not in repr(portal)
+    assert portal.shared_idp_client_secret.value == "shared-idp-secret"
+    broken = {**PORTAL_ON, "operatorBpn": "12", "services": {"sharedidp": "http://idp.example.org"}, "color": "x"}
+    found = problems(portal=broken)
+    assert "portal.operatorBpn: '12' is not the operator's legal-entity BPN" in found
+    assert "portal.services.sharedidp: 'http://idp.example.org' must be the service's https:// URL" in found
+    assert "portal.services.dim: None must be the service's https:// URL" in found
+    assert "portal.color: unknown field" in found
+    assert "portal.enabled: must be true or false" in problems(portal={"enabled": "yes"})
+
+
+def test_the_portals_outside_credentials_are_encrypted_config_and_it_mails_through_the_relay() -> None:
+    plain = raw(portal=PORTAL_ON, portalDimClientSecret="in-plain-text")
+    with pytest.raises(SettingsError, match="portalDimClientSecret: is a credential stored in plain text"):
+        parse_settings(plain, "prod", [k for k in SECRET_KEYS if k != "portalDimClientSecret"])
+    missing = raw(portal=PORTAL_ON)
+    del missing["portalBpnDidResolverApiKey"]
+    with pytest.raises(SettingsError, match="portalBpnDidResolverApiKey: is required"):
+        parse(missing)
+    without_relay = raw(portal=PORTAL_ON, environment="staging")
+    del without_relay["smtpPassword"]
+    with pytest.raises(SettingsError, match="smtpPassword: is required when the portal is enabled"):
+        parse(without_relay)
