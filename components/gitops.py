@@ -276,17 +276,25 @@ def child_application(app: ChildApplication) -> dict[str, Any]:
         "destination": {"server": IN_CLUSTER, "namespace": app.namespace},
         "syncPolicy": sync_policy(),
     }
-    if app.scaled_deployments:
-        entry["ignoreDifferences"] = [
-            {
-                "group": "apps",
-                "kind": "Deployment",
-                "name": deployment,
-                "namespace": app.namespace,
-                "jsonPointers": ["/spec/replicas"],
-            }
-            for deployment in app.scaled_deployments
-        ]
+    ignored = [
+        {
+            "group": "apps",
+            "kind": "Deployment",
+            "name": deployment,
+            "namespace": app.namespace,
+            "jsonPointers": ["/spec/replicas"],
+        }
+        for deployment in app.scaled_deployments
+    ]
+    # Secrets the chart renders with random values and External Secrets fills from Vault
+    # (SyncedSecret.chart_renders): their data is External Secrets'. With the sync option
+    # RespectIgnoreDifferences, a sync keeps the live data instead of the chart's.
+    ignored += [
+        {"group": "", "kind": "Secret", "name": secret, "namespace": app.namespace, "jsonPointers": ["/data"]}
+        for secret in app.chart_rendered_secrets
+    ]
+    if ignored:
+        entry["ignoreDifferences"] = ignored
     return entry
 
 

@@ -393,6 +393,7 @@ _REFERENCE_SUFFIXES = (
     "url",
     "uri",
     "endpoint",
+    "address",  # the portal chart's tokenAddress, a token endpoint's URL
     "name",
     "ref",
 )
@@ -410,6 +411,19 @@ _SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")),
     # user:password@ in a URL, unless the password is a placeholder ($(VAR), ${VAR}, {{ }}).
     ("a URL with a password", re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?![$({])[^/\s@]+@")),
+)
+
+
+# Values whose bare `secret` key names a Secret object, by the end of their path: the
+# Tractus-X portal chart's "Secret containing ..." keys (charts/portal values.yaml:
+# backend.keycloak.secret, backend.mailing.secret, backend.interfaces.secret and
+# externalDatabase.secret, each the name of the Secret its workloads read).
+_SECRET_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SECRET_OBJECT_PATHS = (
+    ".backend.keycloak.secret",
+    ".backend.mailing.secret",
+    ".backend.interfaces.secret",
+    ".externalDatabase.secret",
 )
 
 
@@ -441,7 +455,13 @@ def secret_looking_values(values: Any, path: str = "values") -> Iterator[str]:
         locations = _normalized(path.rsplit(".", 1)[-1]).endswith(("paths", "urls", "endpoints"))
         for key, value in values.items():
             child = f"{path}.{key}"
-            if isinstance(value, str) and value and not locations and is_credential_key(str(key)):
+            if (
+                isinstance(value, str)
+                and value
+                and not locations
+                and is_credential_key(str(key))
+                and not (child.endswith(_SECRET_OBJECT_PATHS) and _SECRET_OBJECT_NAME.match(value))
+            ):
                 yield f"{child} is a literal credential; reference an existing Secret instead"
             else:
                 yield from secret_looking_values(value, child)

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 
 from components import portal_values as pv
-from components.database import DATABASES
-from components.portal import CENTRALIDP_DATABASE, PORTAL_DATABASE, generated_names
+from components.database import CENTRALIDP_DATABASE, DATABASES, PORTAL_DATABASE
+from components.portal import generated_names
 from offline.checks import plain, run_checks
 from offline.harness import StackRun, resolve
+from policy import rules
 
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
@@ -67,13 +70,13 @@ def test_enabled_portal_adds_its_databases_to_rds_the_init_job_and_the_backups(
         assert spec.name in backup_databases(prod).split(",")
         assert spec.namespace == "tractus-x"
     assert set(prod.exports["databaseOwnerPasswords"]) == {db.name for db in DATABASES} | PORTAL_NAMES
-    # The dr stack's replica has the primary's roles: its Secrets carry the primary's passwords.
-    dr_owners = {
-        r.inputs["metadata"]["name"]: plain(r.inputs)["stringData"]
-        for r in portal_runs["dr"].of_type(SECRET)
-        if r.inputs["metadata"]["name"] in ("database-portal", "database-centralidp")
-    }
-    assert dr_owners["database-portal"]["password"] == prod.exports["databaseOwnerPasswords"]["portal"]
+    # The owners' passwords reach the charts through Vault only, not a database-* Secret.
+    secrets = {r.inputs["metadata"]["name"] for r in prod.of_type(SECRET)}
+    assert not {PORTAL_DATABASE.secret_name, CENTRALIDP_DATABASE.secret_name} & secrets
+    # The dr stack's replica has the primary's roles: it seeds the primary's passwords.
+    seeds = seed_values(portal_runs["dr-active"])
+    assert seeds["tractus-x/portal/database"]["portal-password"] == prod.exports["databaseOwnerPasswords"]["portal"]
+    assert seeds["tractus-x/centralidp/database"]["password"] == prod.exports["databaseOwnerPasswords"]["centralidp"]
 
 
 def test_centralidp_then_portal_as_pinned_charts_in_their_own_project(portal_stack: StackRun) -> None:
@@ -250,3 +253,37 @@ def test_the_dr_stack_uses_the_primarys_generated_values_and_waits_for_activatio
 @pytest.mark.parametrize("name", ["prod", "dr", "dr-active"])
 def test_the_stacks_with_the_portal_pass_every_plan_check(portal_runs: dict[str, StackRun], name: str) -> None:
     assert run_checks(portal_runs[name]) == []
+
+
+def test_argo_cd_leaves_the_data_of_the_chart_rendered_secrets_to_external_secrets(portal_stack: StackRun) -> None:
+    (root,) = [plain(r.inputs) for r in portal_stack.of_type(APPLICATION)]
+    children = root["spec"]["source"]["helm"]["valuesObject"]["applications"]
+    for app in portal_stack.applications:
+        child = children[app.name]
+        secrets = {d["name"]: d for d in child["ignoreDifferences"] if d["kind"] == "Secret"}
+        assert set(secrets) == set(app.chart_rendered_secrets)
+        for entry in secrets.values():
+            assert entry == {**entry, "group": "", "namespace": "tractus-x", "jsonPointers": ["/data"]}
+        assert "RespectIgnoreDifferences=true" in child["syncPolicy"]["syncOptions"]
+    deployments = [d["name"] for d in children["portal"]["ignoreDifferences"] if d["kind"] == "Deployment"]
+    assert deployments == [pv.PORTAL_DEPLOYMENT]
+
+
+def test_the_secret_policy_reads_the_portal_charts_secret_name_keys_as_references() -> None:
+    names = {
+        "backend": {
+            "keycloak": {"secret": "portal-backend-keycloak"},
+            "mailing": {"secret": "portal-backend-mailing"},
+            "interfaces": {"secret": "portal-backend-interfaces"},
+        },
+        "externalDatabase": {"secret": "portal-postgres-external-db"},
+        "clearinghouse": {"default": {"tokenAddress": "https://ch.example.org/token"}},
+    }
+    assert rules.no_secrets_in_values(rules.Resource(RELEASE, "portal", {"values": names})) == []
+    # A value that is no Secret name, or a bare `secret` elsewhere, is still a credential.
+    for values in (
+        {"backend": {"keycloak": {"secret": "Xq7pL2vN9sK4mR8tW1yZ3bC6"}}},
+        {"other": {"secret": "portal-backend-keycloak"}},
+    ):
+        found = rules.no_secrets_in_values(rules.Resource(RELEASE, "portal", {"values": values}))
+        assert any("is a literal credential" in finding for finding in found), values
