@@ -49,6 +49,10 @@ DATABASE_FREE_STORAGE_RATIO = 0.1
 REPLICA_LAG_WARNING_SECONDS = 300
 REPLICA_LAG_CRITICAL_SECONDS = 3600
 HPA_AT_MAX_FOR = "15m"
+# Argo CD (components/gitops.py): a child's sync retries with backoff for about an hour
+# (gitops.SYNC_RETRY), so an Application still out of sync after that has stopped trying.
+APPLICATION_DEGRADED_FOR = "15m"
+APPLICATION_OUT_OF_SYNC_FOR = "1h"
 
 # Traefik's Ingress NGINX provider names the service of an Ingress backend
 # "<namespace>-<service>-<port>" (pkg/provider/kubernetes/ingress-nginx), and the metrics
@@ -508,6 +512,41 @@ def autoscaling_alerts() -> tuple[Alert, ...]:
     )
 
 
+def application_alerts() -> tuple[Alert, ...]:
+    """Argo CD's view of the Tractus-X Applications (argocd_app_info, one series per
+    Application with its health and sync status)."""
+    return (
+        Alert(
+            "ArgoCDApplicationDegraded",
+            _one_line("""
+                max by (namespace, name, project, health_status)
+                  (argocd_app_info{health_status=~"Degraded|Missing"}) > 0
+            """),
+            APPLICATION_DEGRADED_FOR,
+            WARNING,
+            "Argo CD Application {{ $labels.name }} is {{ $labels.health_status }}",
+            "Application {{ $labels.namespace }}/{{ $labels.name }} (project {{ $labels.project }}) has been "
+            "{{ $labels.health_status }} for 15 minutes: `argocd app get {{ $labels.name }} --core` shows which "
+            "object",
+            "argocd-application-degraded",
+        ),
+        Alert(
+            "ArgoCDApplicationOutOfSync",
+            _one_line("""
+                max by (namespace, name, project)
+                  (argocd_app_info{sync_status="OutOfSync"}) > 0
+            """),
+            APPLICATION_OUT_OF_SYNC_FOR,
+            WARNING,
+            "Argo CD Application {{ $labels.name }} does not converge",
+            "Application {{ $labels.namespace }}/{{ $labels.name }} has been OutOfSync for an hour although it "
+            "syncs automatically with retries: its last sync failed for good (`argocd app get "
+            "{{ $labels.name }} --core`)",
+            "argocd-application-out-of-sync",
+        ),
+    )
+
+
 def slo_record_name(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window}"
 
@@ -570,6 +609,7 @@ def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
         RuleGroup("certificates.alerts", certificate_alerts()),
         RuleGroup("database.alerts", database_alerts(params)),
         RuleGroup("autoscaling.alerts", autoscaling_alerts()),
+        RuleGroup("applications.alerts", application_alerts()),
         RuleGroup("slo.rules", slo_rules()),
     )
 

@@ -66,6 +66,15 @@ def firing(**labels: str) -> dict[str, str]:
 
 
 CRASH = {**POD, **KSM}
+APP_LABELS = {"namespace": "argocd", "name": "edc-connector", "project": "edc"}
+# argocd_app_info as Argo CD's metrics endpoint exports it (value 1, status in labels).
+ARGOCD_APP = {
+    **APP_LABELS,
+    "job": "argocd-application-controller-metrics",
+    "dest_namespace": "edc-standalone",
+    "health_status": "Healthy",
+    "sync_status": "Synced",
+}
 IDLE = " ".join(["NaN"] * 12)  # promtool expands no NaN series ("NaNx12" is refused)
 REPLICATION = {
     "dimension_SourceBucket": "tx-prod-backups",
@@ -628,6 +637,48 @@ CASES: dict[str, list[Case]] = {
                 series("kube_horizontalpodautoscaler_spec_max_replicas", hpa): "3x30",
                 series("kube_horizontalpodautoscaler_spec_min_replicas", hpa): "3x30",
             },
+        ),
+    ],
+    "ArgoCDApplicationDegraded": [
+        Case(
+            "an Application Degraded for 20 minutes fires",
+            "ArgoCDApplicationDegraded",
+            "20m",
+            {series("argocd_app_info", {**ARGOCD_APP, "health_status": "Degraded"}): "1x30"},
+            [firing(**APP_LABELS, health_status="Degraded", severity="warning")],
+        ),
+        Case(
+            "Degraded for 10 minutes: for (15m) has not elapsed",
+            "ArgoCDApplicationDegraded",
+            "10m",
+            {series("argocd_app_info", {**ARGOCD_APP, "health_status": "Degraded"}): "1x30"},
+        ),
+        Case(
+            "Progressing (a rollout, the connector waiting for its database) stays silent",
+            "ArgoCDApplicationDegraded",
+            "20m",
+            {series("argocd_app_info", {**ARGOCD_APP, "health_status": "Progressing"}): "1x30"},
+        ),
+    ],
+    "ArgoCDApplicationOutOfSync": [
+        Case(
+            "OutOfSync for 70 minutes (retries exhausted) fires",
+            "ArgoCDApplicationOutOfSync",
+            "70m",
+            {series("argocd_app_info", {**ARGOCD_APP, "sync_status": "OutOfSync"}): "1x80"},
+            [firing(**APP_LABELS, severity="warning")],
+        ),
+        Case(
+            "OutOfSync for 30 minutes: still retrying",
+            "ArgoCDApplicationOutOfSync",
+            "30m",
+            {series("argocd_app_info", {**ARGOCD_APP, "sync_status": "OutOfSync"}): "1x80"},
+        ),
+        Case(
+            "Synced stays silent",
+            "ArgoCDApplicationOutOfSync",
+            "70m",
+            {series("argocd_app_info", ARGOCD_APP): "1x80"},
         ),
     ],
     "SLOErrorBudgetBurn": [
