@@ -1,8 +1,10 @@
 """``python3 -m txbackup <command>``: the entry point of the backup and restore-test CronJobs.
 
 Configuration comes from the environment the CronJobs set (BACKUP_BUCKET,
-BACKUP_KMS_KEY_ARN, AWS_REGION, DATABASES, the libpq PG* variables); AWS credentials from
-boto3's default chain (IRSA in the cluster). Exit status: 0 success, 1 failure (one line
+BACKUP_KMS_KEY_ARN, AWS_REGION, DATABASES, the libpq PG* variables; for the Vault commands
+VAULT_ADDR, VAULT_CACERT, VAULT_AUTH_ROLE, VAULT_AUTH_MOUNT and for the bootstrap
+BOOTSTRAP_SPEC, SEED_DIR, POD_NAMESPACE); AWS credentials from boto3's default chain
+(IRSA in the cluster). Exit status: 0 success, 1 failure (one line
 on stderr naming the problem), 2 bad usage.
 """
 
@@ -13,7 +15,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -21,11 +24,13 @@ import boto3
 import psycopg
 from botocore.config import Config
 
-from txbackup import certificates, config, database, restore, unseal
+from txbackup import certificates, config, database, kube, restore, unseal, vault_snapshot
 from txbackup.errors import BackupError
 from txbackup.kube import KubeClient
 from txbackup.postgres import database_names
 from txbackup.store import BackupStore
+from txbackup.vault import VaultClient
+from txbackup.vault_bootstrap import Bootstrap, load_spec
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -58,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     restore_parser.add_argument(
         "--clean", action="store_true", help="replace the dump's objects in a non-empty target database"
     )
+    commands.add_parser("vault-bootstrap", help="initialise and configure Vault from BOOTSTRAP_SPEC (idempotent)")
+    commands.add_parser("vault-snapshot", help="a raft snapshot of Vault, streamed to the backup bucket")
+    vault_restore_parser = commands.add_parser(
+        "vault-restore", help="verify a Vault snapshot, then force-restore it into Vault"
+    )
+    vault_restore_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
     return parser
 
 
@@ -85,7 +96,38 @@ def _kms(environ: Mapping[str, str]) -> KMSClient:
     return kms
 
 
+def _vault_login(vault: VaultClient, environ: Mapping[str, str]) -> Callable[[], None]:
+    """Logs in through Kubernetes auth with the pod's ServiceAccount token, when called."""
+    role = _require(environ, "VAULT_AUTH_ROLE")
+    mount = environ.get("VAULT_AUTH_MOUNT", "").strip() or "kubernetes"
+    return lambda: vault.login_kubernetes(mount, role, kube.SERVICE_ACCOUNT_DIR)
+
+
+def _run_vault(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    vault = VaultClient.from_env(environ)
+    login = _vault_login(vault, environ)
+    if args.command == "vault-bootstrap":
+        spec = load_spec(Path(_require(environ, "BOOTSTRAP_SPEC")))
+        Bootstrap(
+            vault=vault,
+            spec=spec,
+            seed_dir=Path(_require(environ, "SEED_DIR")),
+            auth_role=_require(environ, "VAULT_AUTH_ROLE"),
+            login=login,
+            kube=lambda: KubeClient.in_cluster(dict(environ)),
+            namespace=_require(environ, "POD_NAMESPACE"),
+        ).run()
+    elif args.command == "vault-snapshot":
+        vault_snapshot.backup_snapshot(_store(environ, vault_snapshot.PREFIX), vault, login)
+        vault.revoke_self()  # on a failure, the login token expires with its role's TTL
+    elif args.command == "vault-restore":
+        vault_snapshot.restore_snapshot(_store(environ, vault_snapshot.PREFIX), vault, args.backup_id, login)
+
+
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    if args.command.startswith("vault-"):
+        _run_vault(args, environ)
+        return
     if args.command == "database":
         names = database_names(_require(environ, "DATABASES"), "DATABASES")
         database.backup_databases(_store(environ, database.PREFIX), names)

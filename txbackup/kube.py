@@ -1,7 +1,8 @@
-"""A small read-only Kubernetes API client over the standard library, for in-cluster use.
+"""A small Kubernetes API client over the standard library, for in-cluster use.
 
 Authenticates with the pod's ServiceAccount token and verifies the API server against the
-ServiceAccount CA; discovers every listable resource and lists it page by page.
+ServiceAccount CA; discovers every listable resource and lists it page by page, and
+creates an object (the Vault bootstrap's recovery-key Secret; it never updates one).
 """
 
 from __future__ import annotations
@@ -64,11 +65,17 @@ class KubeClient:
             host = f"[{host}]"
         return cls(f"https://{host}:{port}", token, str(account_dir / "ca.crt"))
 
-    def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
-        """The JSON at ``path``; None when the API answers 404 (resource type not served)."""
-        url = self.server + path + (("?" + urllib.parse.urlencode(params)) if params else "")
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The JSON answer of one request; None when the API answers 404."""
         request = urllib.request.Request(
-            url, headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+            self.server + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                **({"Content-Type": "application/json"} if body is not None else {}),
+            },
+            method=method,
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=self._context) as response:
@@ -76,12 +83,25 @@ class KubeClient:
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
-            raise BackupError(f"Kubernetes API {path}: HTTP {error.code} {error.reason}") from None
+            if error.code == 409:
+                raise BackupError(f"Kubernetes API {method} {path}: the object already exists") from None
+            raise BackupError(f"Kubernetes API {method} {path}: HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise BackupError(f"Kubernetes API {self.server}{path}: {error}") from None
         if not isinstance(document, dict):
             raise BackupError(f"Kubernetes API {path}: unexpected answer")
         return document
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """The JSON at ``path``; None when the API answers 404 (resource type not served)."""
+        return self._call("GET", path + (("?" + urllib.parse.urlencode(params)) if params else ""))
+
+    def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POSTs a new object to the collection ``path``; never replaces an existing one."""
+        created = self._call("POST", path, body)
+        if created is None:
+            raise BackupError(f"Kubernetes API POST {path}: not found")
+        return created
 
     def resources(self, skip_groups: frozenset[str] = frozenset()) -> list[ApiResource]:
         """Every listable resource type, in each API group's preferred version.

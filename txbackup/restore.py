@@ -41,7 +41,7 @@ class RestorePlan:
     etag: str
 
 
-def _checked(stream: Iterator[bytes], entry: Entry, url: str) -> Iterator[bytes]:
+def checked_stream(stream: Iterator[bytes], entry: Entry, url: str) -> Iterator[bytes]:
     digest = hashlib.sha256()
     for chunk in stream:
         digest.update(chunk)
@@ -122,7 +122,7 @@ def _restore_one(
     url = store.url(plan.entry.key)
     log.info("restoring %s into database %s", url, plan.target)
     try:
-        stream = _checked(store.read(plan.entry.key, etag=plan.etag), plan.entry, url)
+        stream = checked_stream(store.read(plan.entry.key, etag=plan.etag), plan.entry, url)
         postgres.restore_stream(command, stream, f"pg_restore of {url} into {plan.target}")
     except BaseException:
         if created:

@@ -1,5 +1,6 @@
 """A small fake Kubernetes API over HTTPS on loopback: discovery and paginated list endpoints,
-bearer-token authentication, the ``type=`` field selector on Secrets."""
+bearer-token authentication, the ``type=`` field selector on Secrets, and get and create of
+one namespaced object (409 AlreadyExists for a name that is taken)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,37 @@ class FakeApi:
         base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
         self.objects[f"{base}/{plural}"] = items
 
+    def _namespaced(self, path: str) -> tuple[str, str, str | None] | None:
+        """(list path, namespace, name) of /api/v1/namespaces/<ns>/<plural>[/<name>]."""
+        parts = path.strip("/").split("/")
+        if parts[:3] != ["api", "v1", "namespaces"] or len(parts) not in (5, 6):
+            return None
+        return f"/api/v1/{parts[4]}", parts[3], parts[5] if len(parts) == 6 else None
+
+    def find(self, list_path: str, namespace: str, name: str) -> dict[str, Any] | None:
+        for item in self.objects.get(list_path, []):
+            metadata = item.get("metadata", {})
+            if metadata.get("namespace") == namespace and metadata.get("name") == name:
+                return item
+        return None
+
+    def create(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        target = self._namespaced(path)
+        if target is None or target[2] is not None or target[0] not in self.objects:
+            return 404, {"kind": "Status", "code": 404}
+        list_path, namespace, _ = target
+        name = body.get("metadata", {}).get("name", "")
+        if self.find(list_path, namespace, name) is not None:
+            return 409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"}
+        created = {**body, "metadata": {**body.get("metadata", {}), "namespace": namespace}}
+        self.objects[list_path].append(created)
+        return 201, created
+
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        target = self._namespaced(path)
+        if target is not None and target[2] is not None:
+            found = self.find(target[0], target[1], target[2])
+            return (200, found) if found is not None else (404, {"kind": "Status", "code": 404})
         if path == "/apis":
             groups = sorted({gv.split("/")[0] for gv in self.resources if gv != "v1"})
             return 200, {
@@ -122,10 +153,13 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
     (directory / "tls.key").write_bytes(key_pem)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+        def _reply(self, method: str) -> None:
             url = urllib.parse.urlsplit(self.path)
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 status, body = 401, {"kind": "Status", "code": 401}
+            elif method == "POST":
+                sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                status, body = api.create(url.path, sent)
             else:
                 status, body = api.answer(url.path, dict(urllib.parse.parse_qsl(url.query)))
             data = json.dumps(body).encode()
@@ -134,6 +168,12 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._reply("GET")
+
+        def do_POST(self) -> None:
+            self._reply("POST")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

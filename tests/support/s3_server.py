@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ def aws_api() -> Iterator[AwsApi]:
     try:
         stack.enter_context(_multi_region_key_ids_in_moto_ciphertexts())
         endpoint = f"http://127.0.0.1:{port}"
+        # moto's backends live in this process and outlive a server: a second test module's
+        # server would see the first one's bucket and keys. Every server starts empty.
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
         kms = boto3.client(
             "kms", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
         )

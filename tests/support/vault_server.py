@@ -1,0 +1,408 @@
+"""A fake Vault over HTTPS on loopback, for the Vault programs of ``txbackup``.
+
+It implements the endpoints those programs call with Vault's documented semantics:
+sys/health codes (200 active, 429 standby, 501 not initialised, 503 sealed), sys/init
+with recovery keys (auto-unseal: sealed for a few health polls after init and after a
+restore, then active), X-Vault-Token checks (403 "permission denied"), Kubernetes login
+checking the role and the ServiceAccount JWT (a table stands in for the TokenReview),
+sys/mounts, sys/auth, sys/audit, ACL policies, Kubernetes roles (ttl read back in
+seconds), KV v2 data/metadata with versions and check-and-set, token create-orphan /
+lookup ("bad token" as 403) / revoke-self, raft snapshot GET and snapshot-force POST (the
+whole state replaced, tokens included).
+
+What it cannot prove (it is not Vault): that the policies' HCL grants what each program
+needs (ACLs are not evaluated, any valid token may call any endpoint); the real raft
+snapshot format and multi-node behaviour (forwarding, joins); KMS auto-unseal; the real
+TokenReview against the API server; the audit device writing its file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import gzip
+import json
+import secrets
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from tests.support.kube_api import certificate
+
+SNAPSHOT_MAGIC = b"FAKE-RAFT-SNAPSHOT\n"
+Answer = tuple[int, Any]
+
+
+def _seconds(value: Any) -> int:
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    total, number = 0, ""
+    for char in text:
+        if char.isdigit():
+            number += char
+        else:
+            total += int(number) * {"h": 3600, "m": 60, "s": 1}[char]
+            number = ""
+    return total
+
+
+def _durable() -> dict[str, Any]:
+    return {
+        "initialized": False,
+        "recovery_keys": [],
+        "tokens": {},
+        "mounts": {
+            "sys/": {"type": "system", "options": None},
+            "cubbyhole/": {"type": "cubbyhole", "options": None},
+            "identity/": {"type": "identity", "options": None},
+        },
+        "auth": {"token/": {"type": "token", "options": None}},
+        "audit": {},
+        "policies": {"default": 'path "auth/token/lookup-self" { capabilities = ["read"] }'},
+        "kubernetes_config": {},
+        "roles": {},
+        "kv": {},
+    }
+
+
+@dataclass
+class FakeVault:
+    # ServiceAccount JWT -> (namespace, name): what the TokenReview would answer.
+    service_accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=_durable)
+    sealed_polls: int = 2  # health polls that still answer 503 after init or a restore
+    standby_polls: int = 0  # then this many 429 answers before 200
+    snapshot_padding: int = 0  # random bytes appended to every snapshot (multipart uploads)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[bytes] = field(default_factory=list)
+    served: list[bytes] = field(default_factory=list)
+    _sealed_left: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- views for the tests -------------------------------------------------------------
+
+    def writes(self) -> list[tuple[str, str]]:
+        """Requests that change state (everything but reads, logins, lookups, revocations)."""
+        harmless = ("/login", "auth/token/lookup", "auth/token/revoke-self")
+        return [
+            (method, path)
+            for method, path in self.requests
+            if method not in ("GET", "LIST") and not any(path.endswith(suffix) for suffix in harmless)
+        ]
+
+    def kv_versions(self, mount: str, path: str) -> list[dict[str, str]]:
+        return [version["data"] for version in self.state["kv"].get(f"{mount}/{path}", {}).get("versions", [])]
+
+    def token_info(self, token: str) -> dict[str, Any] | None:
+        info = self.state["tokens"].get(token)
+        return dict(info) if info else None
+
+    def every_token(self) -> list[str]:
+        return list(self.state["tokens"]) + list(self.state.get("revoked", []))
+
+    # -- request handling ----------------------------------------------------------------
+
+    def handle(self, method: str, path: str, token: str | None, body: bytes) -> tuple[int, bytes, str]:
+        with self._lock:
+            self.requests.append((method, path))
+            if path == "sys/storage/raft/snapshot-force" and method in ("POST", "PUT"):
+                return self._restore(token, body)
+            if path == "sys/storage/raft/snapshot" and method == "GET":
+                if (denied := self._check(token)) is not None:
+                    return denied[0], json.dumps(denied[1]).encode(), "application/json"
+                return 200, self._snapshot(), "application/octet-stream"
+            try:
+                payload = json.loads(body) if body else {}
+            except ValueError:
+                payload = None
+            if payload is None or not isinstance(payload, dict):
+                status, document = 400, {"errors": ["failed to parse JSON input"]}
+            else:
+                status, document = self._answer(method, path, token, payload)
+            data = b"" if status == 204 else json.dumps(document).encode()
+            return status, data, "application/json"
+
+    def _check(self, token: str | None) -> Answer | None:
+        if not self.state["initialized"] or self._sealed_left > 0:
+            return 503, {"errors": ["Vault is sealed"]}
+        if token is None or token not in self.state["tokens"]:
+            return 403, {"errors": ["permission denied"]}
+        return None
+
+    def _answer(  # noqa: PLR0911 (one dispatch table of the endpoints)
+        self, method: str, path: str, token: str | None, payload: dict[str, Any]
+    ) -> Answer:
+        state = self.state
+        if path == "sys/health":
+            return self._health()
+        if path == "sys/init":
+            if method == "GET":
+                return 200, {"initialized": state["initialized"]}
+            return self._init(payload)
+        if not path.endswith("/login"):
+            if (denied := self._check(token)) is not None:
+                return denied
+        elif not state["initialized"] or self._sealed_left > 0:
+            return 503, {"errors": ["Vault is sealed"]}
+        segments = path.split("/")
+        if path.startswith("auth/") and path.endswith("/login") and method in ("POST", "PUT"):
+            return self._login(segments[1], payload)
+        if path in ("sys/mounts", "sys/auth", "sys/audit") and method == "GET":
+            table = state[segments[1]]
+            return 200, {**table, "data": table}
+        if segments[0] == "sys" and segments[1] in ("mounts", "auth", "audit") and method in ("POST", "PUT"):
+            return self._enable(segments[1], "/".join(segments[2:]) + "/", payload)
+        if path.startswith("sys/policies/acl/"):
+            name = segments[3]
+            if method == "GET":
+                if name not in state["policies"]:
+                    return 404, {"errors": []}
+                return 200, {"data": {"name": name, "policy": state["policies"][name]}}
+            state["policies"][name] = payload["policy"]
+            return 204, None
+        if path.startswith("auth/token/"):
+            return self._token_endpoint(segments[2], token, payload)
+        if path.startswith("auth/"):
+            mount = segments[1]
+            if f"{mount}/" not in state["auth"]:
+                return 404, {"errors": [f"no handler for route '{path}'"]}
+            if segments[2:] == ["config"]:
+                if method == "GET":
+                    if not state["kubernetes_config"]:
+                        return 404, {"errors": []}
+                    return 200, {"data": {**state["kubernetes_config"], "token_reviewer_jwt_set": False}}
+                state["kubernetes_config"] = {
+                    "kubernetes_host": payload["kubernetes_host"],
+                    "disable_local_ca_jwt": bool(payload.get("disable_local_ca_jwt", False)),
+                    "kubernetes_ca_cert": payload.get("kubernetes_ca_cert", ""),
+                }
+                return 204, None
+            if segments[2] == "role":
+                return self._role(segments[3], method, payload)
+        kv_mount = segments[0] + "/"
+        if state["mounts"].get(kv_mount, {}).get("type") == "kv" and segments[1] in ("data", "metadata"):
+            return self._kv(f"{segments[0]}/{'/'.join(segments[2:])}", segments[1], method, payload)
+        return 404, {"errors": [f"no handler for route '{path}'"]}
+
+    def _health(self) -> Answer:
+        state = self.state
+        base = {"version": "1.21.1", "cluster_name": "vault-cluster-fake"}
+        if not state["initialized"]:
+            return 501, {**base, "initialized": False, "sealed": True, "standby": True}
+        if self._sealed_left > 0:
+            self._sealed_left -= 1
+            return 503, {**base, "initialized": True, "sealed": True, "standby": True}
+        if self.standby_polls > 0:
+            self.standby_polls -= 1
+            return 429, {**base, "initialized": True, "sealed": False, "standby": True}
+        return 200, {**base, "initialized": True, "sealed": False, "standby": False}
+
+    def _init(self, payload: dict[str, Any]) -> Answer:
+        state = self.state
+        if state["initialized"]:
+            return 400, {"errors": ["Vault is already initialized"]}
+        if "secret_shares" in payload:  # auto-unseal: recovery keys only
+            return 400, {"errors": ["secret_shares is not used with auto-unseal"]}
+        shares, threshold = int(payload["recovery_shares"]), int(payload["recovery_threshold"])
+        if not 1 <= threshold <= shares:
+            return 400, {"errors": ["invalid recovery threshold"]}
+        keys = [secrets.token_bytes(33) for _ in range(shares)]
+        root = "hvs." + secrets.token_urlsafe(18)
+        state["initialized"] = True
+        state["recovery_keys"] = [key.hex() for key in keys]
+        state["tokens"][root] = {"policies": ["root"], "period": 0, "renewable": False, "orphan": True}
+        self._sealed_left = self.sealed_polls
+        return 200, {
+            "keys": [],
+            "keys_base64": [],
+            "recovery_keys": [key.hex() for key in keys],
+            "recovery_keys_base64": [base64.b64encode(key).decode() for key in keys],
+            "root_token": root,
+        }
+
+    def _new_token(self, policies: list[str], period: int, renewable: bool, orphan: bool) -> str:
+        token = "hvs." + secrets.token_urlsafe(18)
+        self.state["tokens"][token] = {
+            "policies": sorted(policies),
+            "period": period,
+            "renewable": renewable,
+            "orphan": orphan,
+        }
+        return token
+
+    def _login(self, mount: str, payload: dict[str, Any]) -> Answer:
+        state = self.state
+        if state["auth"].get(f"{mount}/", {}).get("type") != "kubernetes" or not state["kubernetes_config"]:
+            return 400, {"errors": ["could not load backend configuration"]}
+        role = state["roles"].get(payload.get("role", ""))
+        if role is None:
+            return 400, {"errors": [f'invalid role name "{payload.get("role", "")}"']}
+        account = self.service_accounts.get(str(payload.get("jwt", "")))
+        if account is None:
+            return 403, {"errors": ["permission denied"]}
+        namespace, name = account
+        names, namespaces = role["bound_service_account_names"], role["bound_service_account_namespaces"]
+        if ("*" not in names and name not in names) or ("*" not in namespaces and namespace not in namespaces):
+            return 403, {"errors": ["service account name not authorized"]}
+        token = self._new_token(["default", *role["token_policies"]], 0, True, False)
+        return 200, {"auth": {"client_token": token, "policies": role["token_policies"], "renewable": True}}
+
+    def _enable(self, table: str, path: str, payload: dict[str, Any]) -> Answer:
+        entries = self.state[table]
+        if path in entries:
+            return 400, {"errors": [f"path is already in use at {path}"]}
+        entries[path] = {"type": payload["type"], "options": payload.get("options") or {}}
+        return 204, None
+
+    def _role(self, name: str, method: str, payload: dict[str, Any]) -> Answer:
+        roles = self.state["roles"]
+        if method == "GET":
+            if name not in roles:
+                return 404, {"errors": []}
+            return 200, {"data": roles[name]}
+        roles[name] = {
+            "bound_service_account_names": list(payload["bound_service_account_names"]),
+            "bound_service_account_namespaces": list(payload["bound_service_account_namespaces"]),
+            "token_policies": list(payload["token_policies"]),
+            "token_ttl": _seconds(payload["token_ttl"]),
+        }
+        return 204, None
+
+    def _token_endpoint(self, action: str, token: str | None, payload: dict[str, Any]) -> Answer:
+        tokens = self.state["tokens"]
+        if action == "create-orphan":
+            created = self._new_token(
+                list(payload["policies"]) + ([] if payload.get("no_default_policy") else ["default"]),
+                _seconds(payload.get("period", 0)),
+                bool(payload.get("renewable", True)),
+                True,
+            )
+            return 200, {"auth": {"client_token": created, "renewable": True}}
+        if action == "lookup":
+            info = tokens.get(str(payload.get("token", "")))
+            if info is None:
+                return 403, {"errors": ["bad token"]}
+            return 200, {"data": {**info, "id": payload["token"]}}
+        if action == "revoke-self" and token is not None:
+            tokens.pop(token, None)
+            self.state.setdefault("revoked", []).append(token)
+            return 204, None
+        return 404, {"errors": ["unsupported path"]}
+
+    def _kv(self, key: str, kind: str, method: str, payload: dict[str, Any]) -> Answer:
+        entry = self.state["kv"].get(key)
+        if kind == "metadata":
+            if entry is None:
+                return 404, {"errors": []}
+            return 200, {"data": {"current_version": len(entry["versions"])}}
+        if method == "GET":
+            if entry is None:
+                return 404, {"errors": []}
+            version = len(entry["versions"])
+            return 200, {"data": {"data": entry["versions"][-1]["data"], "metadata": {"version": version}}}
+        current = len(entry["versions"]) if entry else 0
+        cas = (payload.get("options") or {}).get("cas")
+        if cas is not None and int(cas) != current:
+            return 400, {"errors": ["check-and-set parameter did not match the current version"]}
+        entry = self.state["kv"].setdefault(key, {"versions": []})
+        entry["versions"].append({"data": dict(payload["data"])})
+        return 200, {"data": {"version": current + 1}}
+
+    def _snapshot(self) -> bytes:
+        document = gzip.compress(json.dumps({k: v for k, v in self.state.items() if k != "revoked"}).encode())
+        data = SNAPSHOT_MAGIC + len(document).to_bytes(8, "big") + document + secrets.token_bytes(self.snapshot_padding)
+        self.served.append(data)
+        return data
+
+    def _restore(self, token: str | None, body: bytes) -> tuple[int, bytes, str]:
+        if (denied := self._check(token)) is not None:
+            return denied[0], json.dumps(denied[1]).encode(), "application/json"
+        if not body.startswith(SNAPSHOT_MAGIC):
+            return 400, json.dumps({"errors": ["failed to read snapshot"]}).encode(), "application/json"
+        start = len(SNAPSHOT_MAGIC) + 8
+        length = int.from_bytes(body[len(SNAPSHOT_MAGIC) : start], "big")
+        document = json.loads(gzip.decompress(body[start : start + length]))
+        self.restored.append(body)
+        revoked = self.state.get("revoked", [])
+        self.state = {**document, "revoked": [*revoked, token]}
+        self._sealed_left = self.sealed_polls
+        return 204, b"", "application/json"
+
+
+@dataclass(frozen=True)
+class RunningVault:
+    address: str
+    ca_file: Path
+
+    def env(self) -> dict[str, str]:
+        return {"VAULT_ADDR": self.address, "VAULT_CACERT": str(self.ca_file)}
+
+
+@contextmanager
+def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
+    """Serves ``vault`` over TLS with a certificate for 127.0.0.1; its CA is ``directory/ca.crt``."""
+    cert_pem, key_pem = certificate(
+        "vault", datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ca.crt").write_bytes(cert_pem)
+    (directory / "tls.key").write_bytes(key_pem)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                parts = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
+                self.rfile.readline()
+                return b"".join(parts)
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def _serve(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            body = self._body()
+            if not url.path.startswith("/v1/"):
+                status, data, kind = 404, b"{}", "application/json"
+            else:
+                status, data, kind = vault.handle(
+                    self.command, url.path.removeprefix("/v1/"), self.headers.get("X-Vault-Token"), body
+                )
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_PUT(self) -> None:
+            self._serve()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "ca.crt", directory / "tls.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RunningVault(f"https://127.0.0.1:{server.server_address[1]}", directory / "ca.crt")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,399 @@
+"""The Vault programs, run for real through the CronJobs' entry point (``python3 -m
+txbackup vault-bootstrap|vault-snapshot|vault-restore``) against a fake Vault over TLS
+(tests/support/vault_server.py, whose docstring says what a fake cannot prove), the fake
+Kubernetes API for the recovery-key Secret, and S3/KMS on loopback (moto server).
+
+Playbook "Backup Strategy" and "Disaster Recovery": Vault is initialised once, its
+recovery keys kept in a Secret, no root token survives the bootstrap, re-runs change
+nothing, raft snapshots go to the backup bucket verified and come back byte for byte, and
+no token or secret value ever reaches the logs."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import txbackup.manifest
+from tests.support import kube_api, vault_server
+from tests.support.s3_server import AwsApi, aws_api
+from txbackup import kube, store, vault
+from txbackup.cli import main
+
+NAMESPACE = "vault"
+RECOVERY_SECRET = "vault-recovery-keys"
+SEED_SECRET = "vault-seed-edc-connector-database"
+SEED_PATH = "tractus-x/edc/connector/database"
+TOKEN_PATH = "tractus-x/edc/connector/vault-token"
+CONNECTOR_POLICY = "edc-connector"
+PERIOD_SECONDS = 768 * 3600
+TEST_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part: the test snapshot spans two parts
+
+# The ServiceAccount token of each Job's pod; the fake Vault's TokenReview table maps it
+# to the ServiceAccount the platform binds to each role.
+JWTS = {
+    "vault-bootstrap": ("jwt-of-vault-bootstrap", NAMESPACE, "vault-bootstrap"),
+    "vault-snapshot": ("jwt-of-backup-vault", "backup", "backup-vault"),
+    "vault-restore": ("jwt-of-restore-vault", "backup", "restore-vault"),
+}
+
+
+def _policy(paths: dict[str, str]) -> str:
+    return "\n".join(f'path "{path}" {{\n  capabilities = [{caps}]\n}}' for path, caps in paths.items()) + "\n"
+
+
+SPEC: dict[str, Any] = {
+    "kv_mount": "secret",
+    "kubernetes_auth_mount": "kubernetes",
+    "audit_file_path": "/vault/audit/audit.log",
+    "recovery": {"shares": 5, "threshold": 3, "secret": RECOVERY_SECRET},
+    "policies": {
+        "vault-bootstrap": _policy(
+            {"secret/*": '"create", "read", "update"', "sys/policies/acl/*": '"read", "update"'}
+        ),
+        "external-secrets": _policy({f"secret/data/{SEED_PATH}": '"read"', f"secret/data/{TOKEN_PATH}": '"read"'}),
+        CONNECTOR_POLICY: _policy({"secret/data/tractus-x/edc/connector/*": '"create", "read", "update"'}),
+        "vault-snapshot": _policy({"sys/storage/raft/snapshot": '"read"'}),
+        "vault-restore": _policy({"sys/storage/raft/snapshot-force": '"update", "sudo"'}),
+    },
+    "roles": {
+        name: {"service_accounts": [account], "namespaces": [namespace], "policies": [name], "ttl": "1h"}
+        for name, (_, namespace, account) in JWTS.items()
+    }
+    | {
+        "external-secrets": {
+            "service_accounts": ["external-secrets"],
+            "namespaces": ["external-secrets"],
+            "policies": ["external-secrets"],
+            "ttl": "15m",
+        }
+    },
+    "seeds": [{"secret": SEED_SECRET, "path": SEED_PATH, "keys": ["username", "password"]}],
+    "tokens": [{"policy": CONNECTOR_POLICY, "period": "768h", "path": TOKEN_PATH}],
+}
+SEED_VALUES = {"username": "edc_connector", "password": "seed-password-0c7f1e9a"}
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[AwsApi]:
+    with aws_api() as api:
+        yield api
+
+
+@dataclass
+class World:
+    vault: vault_server.FakeVault
+    running: vault_server.RunningVault
+    kube: kube_api.FakeApi
+    tmp: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def secret_values(self) -> list[str]:
+        """Every secret the programs handle: none may appear in their output."""
+        recovery = self.vault.state.get("recovery_keys", [])
+        values = [*recovery, *(base64.b64encode(bytes.fromhex(key)).decode() for key in recovery)]
+        values += self.vault.every_token() + [jwt for jwt, _, _ in JWTS.values()] + [self.kube.token]
+        return values + [value for value in self.seeds().values() if len(value) > 8]
+
+    def seeds(self) -> dict[str, str]:
+        directory = self.tmp / "seeds" / SEED_SECRET
+        return {file.name: file.read_text() for file in directory.iterdir()}
+
+    def write_seed(self, key: str, value: str) -> None:
+        (self.tmp / "seeds" / SEED_SECRET / key).write_text(value)
+
+    def as_job(self, role: str) -> None:
+        """The Job's pod: its ServiceAccount token and its VAULT_AUTH_ROLE."""
+        account_dir = self.tmp / "accounts" / role
+        account_dir.mkdir(parents=True, exist_ok=True)
+        jwt = JWTS[role][0]
+        (account_dir / "token").write_text(jwt)
+        (account_dir / "ca.crt").write_bytes((self.tmp / "kube" / "ca.crt").read_bytes())
+        self.monkeypatch.setattr(kube, "SERVICE_ACCOUNT_DIR", account_dir)
+        self.monkeypatch.setenv("VAULT_AUTH_ROLE", role)
+
+    def recovery_secret(self) -> dict[str, Any] | None:
+        return self.kube.find("/api/v1/secrets", NAMESPACE, RECOVERY_SECRET)
+
+    def stored_token(self) -> str:
+        return self.vault.kv_versions("secret", TOKEN_PATH)[-1]["token"]
+
+
+_LAST_TIME = [datetime.datetime.now(datetime.UTC)]
+
+
+def _clock() -> datetime.datetime:
+    """Now, but at least a second after the previous call: backup ids are per second."""
+    _LAST_TIME[0] = max(datetime.datetime.now(datetime.UTC), _LAST_TIME[0] + datetime.timedelta(seconds=1))
+    return _LAST_TIME[0]
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Iterator[World]:
+    fake = vault_server.FakeVault(
+        service_accounts={jwt: (namespace, account) for jwt, namespace, account in JWTS.values()},
+        snapshot_padding=6 * 1024 * 1024,
+    )
+    api = kube_api.FakeApi(token="kube-api-token-4d2c")
+    api.add("v1", "secrets", "Secret", True, [])
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(SPEC))
+    seed_dir = tmp_path / "seeds" / SEED_SECRET
+    seed_dir.mkdir(parents=True)
+    for key, value in SEED_VALUES.items():
+        (seed_dir / key).write_text(value)
+    monkeypatch.setattr(vault, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(vault, "WAIT_SECONDS", 5.0)
+    monkeypatch.setattr(store, "PART_SIZE", TEST_PART_SIZE)
+    monkeypatch.setattr(txbackup.manifest, "utc_now", _clock)
+    with vault_server.serve(fake, tmp_path / "vault") as running, kube_api.serve(api, tmp_path / "kube") as cluster:
+        env = {
+            **aws.env(),
+            **running.env(),
+            **cluster.env(),
+            "VAULT_AUTH_MOUNT": "kubernetes",
+            "BOOTSTRAP_SPEC": str(spec_file),
+            "SEED_DIR": str(tmp_path / "seeds"),
+            "POD_NAMESPACE": NAMESPACE,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        world = World(fake, running, api, tmp_path, monkeypatch)
+        # The bootstrap pod's token is also its Kubernetes API credential.
+        api.token = JWTS["vault-bootstrap"][0]
+        world.as_job("vault-bootstrap")
+        yield world
+
+
+def run(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Runs one command; asserts that no secret value reached stdout or stderr."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    leaked = [value[:6] + "..." for value in world.secret_values() if value and value in output]
+    assert not leaked, f"secret values in the output of {' '.join(argv)}: {leaked}"
+    return code, output
+
+
+def bootstrap(world: World, capsys: pytest.CaptureFixture[str]) -> str:
+    world.as_job("vault-bootstrap")
+    code, output = run(world, capsys, "vault-bootstrap")
+    assert code == 0, output
+    return output
+
+
+def test_first_run_initialises_vault_keeps_the_recovery_keys_configures_everything_and_revokes_the_root_token(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = bootstrap(world, capsys)
+    state = world.vault.state
+
+    # Auto-unseal: recovery keys, kept only in the Secret, which was created (never replaced).
+    assert state["initialized"]
+    secret = world.recovery_secret()
+    assert secret is not None
+    assert secret["metadata"]["labels"] == {"app.kubernetes.io/part-of": "vault-bootstrap"}
+    stored = [base64.b64decode(base64.b64decode(secret["data"][f"recovery-key-{n}"])).hex() for n in range(1, 6)]
+    assert stored == state["recovery_keys"]
+
+    # No root token is left: the only live tokens are the connector's periodic token.
+    assert [info["policies"] for info in state["tokens"].values()] == [[CONNECTOR_POLICY]]
+    assert ("POST", "auth/token/revoke-self") in world.vault.requests
+
+    assert state["audit"]["file/"] == {"type": "file", "options": {"file_path": "/vault/audit/audit.log"}}
+    assert state["mounts"]["secret/"] == {"type": "kv", "options": {"version": "2"}}
+    assert state["auth"]["kubernetes/"]["type"] == "kubernetes"
+    # No CA or reviewer JWT stored: Vault uses its own pod's, in whichever cluster it runs.
+    assert state["kubernetes_config"] == {
+        "kubernetes_host": "https://kubernetes.default.svc",
+        "disable_local_ca_jwt": False,
+        "kubernetes_ca_cert": "",
+    }
+    assert {name: state["policies"][name] for name in SPEC["policies"]} == SPEC["policies"]
+    assert state["roles"]["vault-bootstrap"] == {
+        "bound_service_account_names": ["vault-bootstrap"],
+        "bound_service_account_namespaces": [NAMESPACE],
+        "token_policies": ["vault-bootstrap"],
+        "token_ttl": 3600,
+    }
+    assert set(state["roles"]) == set(SPEC["roles"])
+    assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
+    token = world.vault.token_info(world.stored_token())
+    assert token == {"policies": [CONNECTOR_POLICY], "period": PERIOD_SECONDS, "renewable": True, "orphan": True}
+    assert "initialised Vault (5 recovery keys, threshold 3)" in output
+
+
+def test_a_second_run_logs_in_through_kubernetes_auth_and_changes_nothing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    token = world.stored_token()
+    world.vault.requests.clear()
+
+    output = bootstrap(world, capsys)
+
+    assert world.vault.requests[:2] == [("GET", "sys/health"), ("POST", "auth/kubernetes/login")]
+    assert world.vault.writes() == []
+    assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
+    assert len(world.vault.kv_versions("secret", TOKEN_PATH)) == 1 and world.stored_token() == token
+    assert "vault bootstrap complete: 0 changes" in output
+    # The login token was revoked too: only the connector's token lives.
+    assert list(world.vault.state["tokens"]) == [token]
+
+
+def test_a_changed_seed_writes_exactly_one_new_version(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    bootstrap(world, capsys)
+    world.write_seed("password", "rotated-password-5b1d22")
+    world.vault.requests.clear()
+
+    bootstrap(world, capsys)
+
+    assert world.vault.writes() == [("POST", f"secret/data/{SEED_PATH}")]
+    assert world.vault.kv_versions("secret", SEED_PATH) == [
+        SEED_VALUES,
+        {**SEED_VALUES, "password": "rotated-password-5b1d22"},
+    ]
+
+
+def test_an_expired_stored_token_is_replaced_by_a_new_periodic_token(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    expired = world.stored_token()
+    world.vault.state["tokens"].pop(expired)  # not renewed within its period
+
+    bootstrap(world, capsys)
+
+    assert len(world.vault.kv_versions("secret", TOKEN_PATH)) == 2
+    replacement = world.stored_token()
+    assert replacement != expired
+    assert world.vault.token_info(replacement) == {
+        "policies": [CONNECTOR_POLICY],
+        "period": PERIOD_SECONDS,
+        "renewable": True,
+        "orphan": True,
+    }
+
+
+def test_an_existing_recovery_secret_stops_the_bootstrap_before_vault_is_initialised(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.kube.objects["/api/v1/secrets"].append(
+        {"metadata": {"namespace": NAMESPACE, "name": RECOVERY_SECRET}, "data": {"recovery-key-1": "b2xk"}}
+    )
+    code, output = run(world, capsys, "vault-bootstrap")
+    assert code == 1
+    assert f"Secret {NAMESPACE}/{RECOVERY_SECRET} exists" in output.strip().splitlines()[-1]
+    assert not world.vault.state["initialized"]
+    assert ("PUT", "sys/init") not in world.vault.requests
+
+
+def _snapshot_objects(aws: AwsApi) -> list[str]:
+    listing = aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="vault/").get("Contents", [])
+    return sorted(entry["Key"] for entry in listing)
+
+
+def test_a_snapshot_restores_the_exact_bytes_and_state_it_holds(
+    world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    world.as_job("vault-snapshot")
+    code, output = run(world, capsys, "vault-snapshot")
+    assert code == 0, output
+    backup_id = _snapshot_objects(aws)[-1].split("/")[1]
+    s3 = aws.client("s3")
+    manifest = json.load(s3.get_object(Bucket=aws.bucket, Key=f"vault/{backup_id}/manifest.json")["Body"])
+    snapshot = s3.get_object(Bucket=aws.bucket, Key=f"vault/{backup_id}/raft.snap")["Body"].read()
+    assert snapshot == world.vault.served[-1] and len(snapshot) > TEST_PART_SIZE
+    assert manifest["kind"] == "vault" and manifest["objects"][0]["size"] == len(snapshot)
+    assert manifest["details"] == {"vault_version": "1.21.1", "cluster_name": "vault-cluster-fake"}
+
+    # Vault changes after the snapshot; the restore brings back the snapshot's state.
+    world.write_seed("password", "changed-after-snapshot-77aa")
+    bootstrap(world, capsys)
+    assert len(world.vault.kv_versions("secret", SEED_PATH)) == 2
+    world.vault.standby_polls = 2  # the restore waits through a standby answer too
+
+    world.as_job("vault-restore")
+    code, output = run(world, capsys, "vault-restore", "--backup-id", "latest")
+    assert code == 0, output
+    assert world.vault.restored == [snapshot]
+    assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
+    assert f"Vault restored from snapshot {backup_id} and active" in output
+
+
+def test_a_corrupted_snapshot_is_refused_before_vault_is_touched(
+    world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    world.as_job("vault-snapshot")
+    assert run(world, capsys, "vault-snapshot")[0] == 0
+    key = [key for key in _snapshot_objects(aws) if key.endswith("/raft.snap")][-1]
+    s3 = aws.client("s3")
+    body = bytearray(s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read())
+    body[len(body) // 2] ^= 0xFF  # same size, one byte flipped
+    s3.put_object(Bucket=aws.bucket, Key=key, Body=bytes(body))
+    world.vault.requests.clear()
+
+    world.as_job("vault-restore")
+    code, output = run(world, capsys, "vault-restore", "--backup-id", key.split("/")[1])
+
+    assert code == 1
+    assert f"s3://{aws.bucket}/{key} is corrupt: SHA-256" in output.strip().splitlines()[-1]
+    assert world.vault.requests == [] and world.vault.restored == []
+
+
+def test_an_unknown_backup_id_is_one_clear_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.as_job("vault-restore")
+    code, output = run(world, capsys, "vault-restore", "--backup-id", "20200101T000000Z")
+    assert code == 1
+    assert output.strip().splitlines()[-1].startswith("txbackup vault-restore: backup '20200101T000000Z' not found")
+    assert world.vault.requests == []
+
+
+def test_a_vault_certificate_from_another_ca_is_an_error(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other_ca, _ = kube_api.certificate(
+        "another-ca", datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
+    )
+    (tmp_path / "other-ca.crt").write_bytes(other_ca)
+    world.monkeypatch.setenv("VAULT_CACERT", str(tmp_path / "other-ca.crt"))
+
+    code, output = run(world, capsys, "vault-bootstrap")
+
+    assert code == 1
+    last = output.strip().splitlines()[-1]
+    assert "TLS verification failed" in last and "CERTIFICATE_VERIFY_FAILED" in last
+    assert world.vault.requests == [] and not world.vault.state["initialized"]
+
+
+def test_a_vault_that_never_answers_fails_after_the_bounded_wait(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.monkeypatch.setattr(vault, "WAIT_SECONDS", 0.3)
+    world.monkeypatch.setenv("VAULT_ADDR", "https://127.0.0.1:9")  # nothing listens on discard
+
+    code, output = run(world, capsys, "vault-bootstrap")
+
+    assert code == 1
+    assert "is not answering after 0 s" in output.strip().splitlines()[-1]
+
+
+def test_a_spec_without_the_bootstrap_role_is_refused_before_anything_changes(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = {**SPEC, "roles": {k: v for k, v in SPEC["roles"].items() if k != "vault-bootstrap"}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+
+    code, output = run(world, capsys, "vault-bootstrap")
+
+    assert code == 1
+    assert "no role 'vault-bootstrap' (VAULT_AUTH_ROLE)" in output.strip().splitlines()[-1]
+    assert world.vault.requests == []
