@@ -44,9 +44,28 @@ JWTS = {
 }
 
 
+CRUDL = '"create", "read", "update", "delete", "list"'
+
+
 def _policy(paths: dict[str, str]) -> str:
     return "\n".join(f'path "{path}" {{\n  capabilities = [{caps}]\n}}' for path, caps in paths.items()) + "\n"
 
+
+# What the bootstrap needs after its first run (the first uses the root token), path by path.
+BOOTSTRAP_POLICY = {
+    "sys/policies/acl/*": CRUDL,
+    "sys/auth": '"read"',
+    "sys/auth/kubernetes": '"create", "read", "update", "sudo"',
+    "auth/kubernetes/config": '"create", "read", "update"',
+    "auth/kubernetes/role/*": CRUDL,
+    "sys/mounts": '"read"',
+    "sys/mounts/secret": '"create", "read", "update"',
+    "sys/audit": '"read", "sudo"',
+    "sys/audit/*": '"create", "read", "update", "sudo"',
+    "secret/data/*": '"create", "read", "update"',
+    "auth/token/create-orphan": '"create", "update", "sudo"',
+    "auth/token/lookup": '"update"',
+}
 
 SPEC: dict[str, Any] = {
     "kv_mount": "secret",
@@ -54,9 +73,7 @@ SPEC: dict[str, Any] = {
     "audit_file_path": "/vault/audit/audit.log",
     "recovery": {"shares": 5, "threshold": 3, "secret": RECOVERY_SECRET},
     "policies": {
-        "vault-bootstrap": _policy(
-            {"secret/*": '"create", "read", "update"', "sys/policies/acl/*": '"read", "update"'}
-        ),
+        "vault-bootstrap": _policy(BOOTSTRAP_POLICY),
         "external-secrets": _policy({f"secret/data/{SEED_PATH}": '"read"', f"secret/data/{TOKEN_PATH}": '"read"'}),
         CONNECTOR_POLICY: _policy({"secret/data/tractus-x/edc/connector/*": '"create", "read", "update"'}),
         "vault-snapshot": _policy({"sys/storage/raft/snapshot": '"read"'}),
@@ -243,6 +260,7 @@ def test_a_second_run_logs_in_through_kubernetes_auth_and_changes_nothing(
     assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
     assert len(world.vault.kv_versions("secret", TOKEN_PATH)) == 1 and world.stored_token() == token
     assert "vault bootstrap complete: 0 changes" in output
+    assert world.vault.denied == []  # the vault-bootstrap policy grants every request it made
     # The login token was revoked too: only the connector's token lives.
     assert list(world.vault.state["tokens"]) == [token]
 
@@ -397,3 +415,19 @@ def test_a_spec_without_the_bootstrap_role_is_refused_before_anything_changes(
     assert code == 1
     assert "no role 'vault-bootstrap' (VAULT_AUTH_ROLE)" in output.strip().splitlines()[-1]
     assert world.vault.requests == []
+
+
+def test_the_bootstrap_fails_with_one_line_when_its_policy_does_not_let_it_check_the_stored_tokens(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    without_lookup = {path: caps for path, caps in BOOTSTRAP_POLICY.items() if path != "auth/token/lookup"}
+    world.vault.state["policies"]["vault-bootstrap"] = _policy(without_lookup)
+    spec = {**SPEC, "policies": {**SPEC["policies"], "vault-bootstrap": _policy(without_lookup)}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+
+    code, output = run(world, capsys, "vault-bootstrap")
+
+    assert code == 1
+    assert output.strip().splitlines()[-1].endswith("Vault POST /v1/auth/token/lookup: HTTP 403 permission denied")
+    assert world.vault.denied == [("POST", "auth/token/lookup")]

@@ -10,10 +10,18 @@ seconds), KV v2 data/metadata with versions and check-and-set, token create-orph
 lookup ("bad token" as 403) / revoke-self, raft snapshot GET and snapshot-force POST (the
 whole state replaced, tokens included).
 
-What it cannot prove (it is not Vault): that the policies' HCL grants what each program
-needs (ACLs are not evaluated, any valid token may call any endpoint); the real raft
-snapshot format and multi-node behaviour (forwarding, joins); KMS auto-unseal; the real
-TokenReview against the API server; the audit device writing its file.
+ACL policies are evaluated in a simplified form: ``path "<glob>" { capabilities = [...] }``
+blocks (``+`` one segment, trailing ``*`` any suffix), the most specific matching pattern
+decides, GET needs read, POST/PUT create or update (Vault picks one by whether the
+object exists; the fake accepts either), and the endpoints Vault protects with sudo that
+the programs call need sudo as well. So a program that asks for more than the spec's
+policy grants fails here as it would in Vault.
+
+What it cannot prove (it is not Vault): Vault's full ACL language (deny precedence
+across policies, parameter constraints, templated paths, the exact create-versus-update
+choice); the real raft snapshot format and multi-node behaviour (forwarding, joins);
+KMS auto-unseal; the real TokenReview against the API server; the audit device writing
+its file.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import base64
 import datetime
 import gzip
 import json
+import re
 import secrets
 import ssl
 import threading
@@ -37,6 +46,36 @@ from tests.support.kube_api import certificate
 
 SNAPSHOT_MAGIC = b"FAKE-RAFT-SNAPSHOT\n"
 Answer = tuple[int, Any]
+_RULE = re.compile(r'path\s+"([^"]+)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}')
+# Vault's built-in default policy, the part that matters here.
+DEFAULT_POLICY = """path "auth/token/lookup-self" { capabilities = ["read"] }
+path "auth/token/renew-self" { capabilities = ["update"] }
+path "auth/token/revoke-self" { capabilities = ["update"] }
+"""
+
+
+def needs_sudo(path: str) -> bool:
+    """Root-protected endpoints among those the programs call (Vault API docs: "requires sudo")."""
+    exact = ("sys/audit", "auth/token/create-orphan", "sys/storage/raft/snapshot-force")
+    return path in exact or path.startswith(("sys/audit/", "sys/auth/"))
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    body = re.escape(glob[:-1] if glob.endswith("*") else glob).replace(r"\+", "[^/]+")
+    return re.compile(f"^{body}{'.*' if glob.endswith('*') else ''}$")
+
+
+def capabilities(policies: list[str], path: str) -> set[str]:
+    """The capabilities the policies' most specific matching pattern grants on ``path``."""
+    matches: dict[str, set[str]] = {}
+    for text in policies:
+        for glob, listed in _RULE.findall(text):
+            if _pattern(glob).match(path):
+                matches.setdefault(glob, set()).update(c.strip().strip('"') for c in listed.split(",") if c.strip())
+    if not matches:
+        return set()
+    best = max(matches, key=lambda glob: ("*" not in glob and "+" not in glob, len(glob.rstrip("*"))))
+    return matches[best]
 
 
 def _seconds(value: Any) -> int:
@@ -65,7 +104,7 @@ def _durable() -> dict[str, Any]:
         },
         "auth": {"token/": {"type": "token", "options": None}},
         "audit": {},
-        "policies": {"default": 'path "auth/token/lookup-self" { capabilities = ["read"] }'},
+        "policies": {"default": DEFAULT_POLICY},
         "kubernetes_config": {},
         "roles": {},
         "kv": {},
@@ -82,6 +121,7 @@ class FakeVault:
     snapshot_padding: int = 0  # random bytes appended to every snapshot (multipart uploads)
     requests: list[tuple[str, str]] = field(default_factory=list)
     restored: list[bytes] = field(default_factory=list)
+    denied: list[tuple[str, str]] = field(default_factory=list)
     served: list[bytes] = field(default_factory=list)
     _sealed_left: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -115,7 +155,7 @@ class FakeVault:
             if path == "sys/storage/raft/snapshot-force" and method in ("POST", "PUT"):
                 return self._restore(token, body)
             if path == "sys/storage/raft/snapshot" and method == "GET":
-                if (denied := self._check(token)) is not None:
+                if (denied := self._check(token, method, path)) is not None:
                     return denied[0], json.dumps(denied[1]).encode(), "application/json"
                 return 200, self._snapshot(), "application/octet-stream"
             try:
@@ -129,12 +169,23 @@ class FakeVault:
             data = b"" if status == 204 else json.dumps(document).encode()
             return status, data, "application/json"
 
-    def _check(self, token: str | None) -> Answer | None:
+    def _check(self, token: str | None, method: str = "GET", path: str = "") -> Answer | None:
         if not self.state["initialized"] or self._sealed_left > 0:
             return 503, {"errors": ["Vault is sealed"]}
         if token is None or token not in self.state["tokens"]:
             return 403, {"errors": ["permission denied"]}
+        granted = self.token_policies(token)
+        if "root" in granted:
+            return None
+        caps = capabilities([self.state["policies"].get(name, "") for name in granted], path)
+        wanted = {"read"} if method == "GET" else {"create", "update"}
+        if "deny" in caps or not caps & wanted or (needs_sudo(path) and "sudo" not in caps):
+            self.denied.append((method, path))
+            return 403, {"errors": ["permission denied"]}
         return None
+
+    def token_policies(self, token: str) -> list[str]:
+        return list(self.state["tokens"][token]["policies"])
 
     def _answer(  # noqa: PLR0911 (one dispatch table of the endpoints)
         self, method: str, path: str, token: str | None, payload: dict[str, Any]
@@ -147,7 +198,7 @@ class FakeVault:
                 return 200, {"initialized": state["initialized"]}
             return self._init(payload)
         if not path.endswith("/login"):
-            if (denied := self._check(token)) is not None:
+            if (denied := self._check(token, method, path)) is not None:
                 return denied
         elif not state["initialized"] or self._sealed_left > 0:
             return 503, {"errors": ["Vault is sealed"]}
@@ -322,7 +373,7 @@ class FakeVault:
         return data
 
     def _restore(self, token: str | None, body: bytes) -> tuple[int, bytes, str]:
-        if (denied := self._check(token)) is not None:
+        if (denied := self._check(token, "POST", "sys/storage/raft/snapshot-force")) is not None:
             return denied[0], json.dumps(denied[1]).encode(), "application/json"
         if not body.startswith(SNAPSHOT_MAGIC):
             return 400, json.dumps({"errors": ["failed to read snapshot"]}).encode(), "application/json"
