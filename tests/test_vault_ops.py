@@ -346,6 +346,24 @@ def test_a_snapshot_restores_the_exact_bytes_and_state_it_holds(
     assert f"Vault restored from snapshot {backup_id} and active" in output
 
 
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_a_snapshot_cut_off_mid_stream_aborts_its_upload_and_leaves_no_backup(
+    world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str], chunked: bool
+) -> None:
+    bootstrap(world, capsys)
+    before = _snapshot_objects(aws)
+    world.vault.snapshot_chunked = chunked
+    world.vault.snapshot_cut_at = TEST_PART_SIZE + 1024 * 1024  # one part uploaded, then the stream breaks
+    world.as_job("vault-snapshot")
+
+    code, output = run(world, capsys, "vault-snapshot")
+
+    assert code == 1
+    assert "Vault GET /v1/sys/storage/raft/snapshot: the answer broke off" in output.strip().splitlines()[-1]
+    assert _snapshot_objects(aws) == before  # no object, no manifest
+    assert aws.client("s3").list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+
+
 def test_a_corrupted_snapshot_is_refused_before_vault_is_touched(
     world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:

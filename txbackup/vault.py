@@ -14,6 +14,7 @@ yet (just after ``init``) or is still unsealing answers 503, so JSON requests th
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -198,9 +199,24 @@ class VaultClient:
 
     @contextmanager
     def stream(self, path: str) -> Iterator[Iterator[bytes]]:
-        """The body of a GET as a stream of chunks (a raft snapshot)."""
+        """The body of a GET as a stream of chunks (a raft snapshot); a body cut short is an error."""
         with self._open("GET", path, None, {}, STREAM_TIMEOUT_SECONDS) as response:
-            yield read_chunks(response)
+            yield self._chunks(response, path)
+
+    def _chunks(self, response: HTTPResponse, path: str) -> Iterator[bytes]:
+        # http.client raises for a chunked body cut short, but read(n) of a body with a
+        # Content-Length just ends early when the connection drops: count the bytes.
+        declared = response.getheader("Content-Length")
+        received = 0
+        try:
+            for chunk in read_chunks(response):
+                received += len(chunk)
+                yield chunk
+        except (http.client.HTTPException, OSError) as error:
+            detail = f"{type(error).__name__} {error}".strip()
+            raise BackupError(f"Vault GET /v1/{path}: the answer broke off ({detail})"[:MAX_ERROR_CHARS]) from None
+        if declared is not None and declared.isdigit() and received != int(declared):
+            raise BackupError(f"Vault GET /v1/{path}: the answer broke off after {received} of {declared} bytes")
 
     def post_stream(self, path: str, chunks: Iterable[bytes], size: int) -> None:
         """POSTs ``size`` bytes from ``chunks`` without holding them in memory."""

@@ -119,6 +119,8 @@ class FakeVault:
     sealed_polls: int = 2  # health polls that still answer 503 after init or a restore
     standby_polls: int = 0  # then this many 429 answers before 200
     snapshot_padding: int = 0  # random bytes appended to every snapshot (multipart uploads)
+    snapshot_cut_at: int | None = None  # the connection drops after this many bytes of a snapshot
+    snapshot_chunked: bool = True  # streamed like Vault's (chunked), or with a Content-Length
     requests: list[tuple[str, str]] = field(default_factory=list)
     restored: list[bytes] = field(default_factory=list)
     denied: list[tuple[str, str]] = field(default_factory=list)
@@ -430,9 +432,30 @@ def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
                 )
             self.send_response(status)
             self.send_header("Content-Type", kind)
+            if kind == "application/octet-stream":
+                self._send_snapshot(data)
+                return
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _send_snapshot(self, data: bytes) -> None:
+            cut = vault.snapshot_cut_at
+            if not vault.snapshot_chunked:
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data if cut is None else data[:cut])
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                step = 256 * 1024
+                for start in range(0, len(data) if cut is None else cut, step):
+                    piece = data[start : start + step]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                if cut is None:
+                    self.wfile.write(b"0\r\n\r\n")
+            if cut is not None:
+                self.close_connection = True
 
         def do_GET(self) -> None:
             self._serve()
