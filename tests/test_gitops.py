@@ -30,7 +30,13 @@ from components.gitops import (
 from components.namespaces import PLATFORM_NAMESPACES, RESTRICTED
 from components.schedules import CONFIG_BACKUP
 from offline.applications import render_children
-from offline.checks import child_applications_match_schema, plain, root_applications, secrets_stay_secret
+from offline.checks import (
+    child_applications,
+    child_applications_match_schema,
+    plain,
+    root_applications,
+    secrets_stay_secret,
+)
 from offline.custom_resources import custom_resource_findings
 from offline.harness import RegisteredResource, StackRun
 from offline.plan import write_plan
@@ -448,3 +454,26 @@ def test_a_program_secret_copied_into_an_application_is_caught() -> None:
     values["applications"]["portal"]["source"]["helm"]["valuesObject"] = {"db": {"pass": "generated-pw-123"}}
     run.resources.append(secret)
     assert secrets_stay_secret(run) == [f"{APPLICATION} root: a secret value appears in an Argo CD Application"]
+
+
+def test_the_real_children_have_exactly_their_projects_and_their_values_are_written(
+    portal_runs: dict[str, StackRun], tmp_path: Path
+) -> None:
+    """With the portal on: every child's project exists and allows exactly its chart
+    repository and namespace, and the plan writes each child's values."""
+    assert child_applications(portal_runs["prod"]), "the portal's Applications are under the root"
+    for name, run in portal_runs.items():
+        children = child_applications(run)
+        specs = {project: spec["spec"] for project, spec in project_specs(run).items()}
+        assert set(specs) == {child["spec"]["project"] for child in children.values()} | {ROOT_PROJECT}
+        for child in children.values():
+            spec = specs[child["spec"]["project"]]
+            assert child["spec"]["source"]["repoURL"] in spec["sourceRepos"]
+            assert child["spec"]["destination"] in spec["destinations"]
+        for project, spec in specs.items():
+            mine = [c for c in children.values() if c["spec"]["project"] == project]
+            if project != ROOT_PROJECT:
+                assert spec["sourceRepos"] == sorted({c["spec"]["source"]["repoURL"] for c in mine})
+        write_plan(run, tmp_path / name)
+        for child_name in children:
+            assert (tmp_path / name / run.stack / "applications" / f"{child_name}.yaml").is_file()
