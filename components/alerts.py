@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from components import edc
 from components.schedules import BACKUP_NAMESPACE, RESTORE_TEST, SCHEDULED_JOBS, ScheduledJob
 
 CRITICAL = "critical"
@@ -58,6 +59,11 @@ APPLICATION_OUT_OF_SYNC_FOR = "1h"
 # "<namespace>-<service>-<port>" (pkg/provider/kubernetes/ingress-nginx), and the metrics
 # add "@<provider>"; Traefik's own services end in "@internal" and carry no user traffic.
 EDGE_SERVICES = 'service!~".*@internal"'
+# The connectors behind the edge (Traefik services) and the platform's connector's
+# Deployments and scrape job (components/edc.py).
+EDC_SERVICES = 'service=~"edc-standalone-.*|tractus-x-.*-(controlplane|dataplane)-.*"'
+EDC_DEPLOYMENTS = f'namespace="{edc.NAMESPACE}",deployment=~"{"|".join(edc.DEPLOYMENTS)}"'
+EDC_JOB = edc.JOB
 WRITABLE = 'fstype=~"ext4|xfs"'
 LATENCY_BUCKET = r'le=~"2|2\\.0"'  # Prometheus 3 writes classic-histogram bounds as "2.0"
 
@@ -75,12 +81,13 @@ class Slo:
 
 SLOS: tuple[Slo, ...] = (
     Slo("portal-availability", 0.999, 'service=~"tractus-x-.*portal.*"', "availability", "Tractus-X Portal 99.9%"),
-    # The connectors of edc-standalone, and those the Tractus-X charts run in tractus-x
-    # (services "<release>-controlplane" / "<release>-dataplane").
+    # The connectors of edc-standalone, and the platform's connector in tractus-x (the
+    # chart's Services "<release>-controlplane" / "<release>-dataplane"; Traefik names a
+    # service "<namespace>-<service>-<port>@<provider>").
     Slo(
         "edc-availability",
         0.9995,
-        'service=~"edc-standalone-.*|tractus-x-.*-(controlplane|dataplane)-.*"',
+        EDC_SERVICES,
         "availability",
         "EDC connectors 99.95%",
     ),
@@ -232,11 +239,11 @@ def playbook_alerts() -> tuple[Alert, ...]:
             # connector pod is gone (no target, no `up` series). A connector Deployment
             # with replicas wanted and none available fires too. absent() is not used:
             # a shard that does not scrape the connector would fire forever.
-            _one_line("""
-                up{job="tractus-x-edc"} == 0
+            _one_line(f"""
+                up{{job="{EDC_JOB}"}} == 0
                 or on (namespace, deployment)
-                (kube_deployment_status_replicas_available{namespace="edc-standalone"} == 0
-                  and on (namespace, deployment) kube_deployment_spec_replicas{namespace="edc-standalone"} > 0)
+                (kube_deployment_status_replicas_available{{{EDC_DEPLOYMENTS}}} == 0
+                  and on (namespace, deployment) kube_deployment_spec_replicas{{{EDC_DEPLOYMENTS}}} > 0)
             """),
             "5m",
             CRITICAL,

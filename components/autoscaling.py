@@ -6,7 +6,9 @@ and KEDA owns the resulting autoscaling/v2 HorizontalPodAutoscaler. The playbook
 prometheus-adapter is not used: Kubernetes SIG Instrumentation is deprecating it in
 favour of KEDA (kubernetes-sigs/prometheus-adapter#701).
 
-The playbook declares two HPAs on ``edc-control-plane`` (CPU/memory and custom metrics).
+The playbook declares two HPAs on ``edc-control-plane`` (CPU/memory and custom metrics);
+the connector chart names that Deployment ``<release>-controlplane`` (components/edc.py),
+and its data plane ``<release>-dataplane`` gets the CPU/memory part of the same HPA.
 Kubernetes cannot run two HPAs on one Deployment (they fight over its replica count and
 the controller marks both AmbiguousSelector), so they are merged into one: every metric
 of both, the playbook's scale-up and scale-down behavior, min 2 and max 15 (the custom
@@ -22,11 +24,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import edc
 from components.helm import chart_release
 from components.namespaces import Namespaces
-from components.settings import ScaledWorkloads
 
-WORKLOAD_NAMESPACE = "tractus-x"
+WORKLOAD_NAMESPACE = edc.NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,17 @@ EDC_CONTROL_PLANE = Target(
         },
     },
 )
+# The data plane moves the data of the transfers the control plane negotiates: the playbook
+# scales nothing else of the connector, so it gets the playbook's CPU/memory bounds of
+# edc-control-plane-hpa (2 to 10 replicas, 70% CPU, 80% memory).
+EDC_DATA_PLANE = Target(
+    name="edc-data-plane-hpa",
+    min_replicas=2,
+    max_replicas=10,
+    cpu_percent=70,
+    memory_percent=80,
+    behavior=EDC_CONTROL_PLANE.behavior,
+)
 # Playbook "Horizontal Scaling" (portal-hpa).
 PORTAL = Target(
     name="portal-hpa",
@@ -99,18 +112,29 @@ PORTAL = Target(
     custom={"http_requests_per_second": 100},
 )
 
-# Playbook "Application Updates": edc-control-plane rolls out a quarter at a time. The
-# Deployment belongs to the connector's chart, not to this program: set this as the
-# Deployment's `spec.strategy` in the chart's values (exported as
-# `edcControlPlaneUpdateStrategy`).
-EDC_CONTROL_PLANE_UPDATE_STRATEGY: Mapping[str, Any] = {
-    "type": "RollingUpdate",
-    "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
-}
+# While the connector stands by (pilot-light dr stack), its ScaledObjects hold it at 0
+# replicas and stop scaling (KEDA "Pause autoscaling": this annotation scales the target
+# to the given count and pauses).
+PAUSED_REPLICAS_ANNOTATION = "autoscaling.keda.sh/paused-replicas"
 
 # Disruption budgets of the scaled workloads: a node drain takes one pod at a time, and a
 # pod that is not ready does not block the drain.
 PDB_MAX_UNAVAILABLE = 1
+
+
+# The playbook's custom metrics as the connector really exports them: its OpenTelemetry
+# agent's HTTP server metrics (semantic conventions; Prometheus names), scraped as job
+# tractus-x-edc (components/connector_values.py, components/edc.py).
+# - contract_negotiations_per_second: DSP contract negotiation requests per second
+#   (routes under the protocol path's /negotiations).
+# - queue_depth: requests in flight (http_server_active_requests, the agent's experimental
+#   HTTP server telemetry); the connector exports no queue of its own.
+EDC_METRIC_SERIES = {
+    "contract_negotiations_per_second": (
+        'sum(rate(http_server_request_duration_seconds_count{{{pods},http_route=~".*/negotiations.*"}}[2m]))'
+    ),
+    "queue_depth": "sum(http_server_active_requests{{{pods}}})",
+}
 
 
 def prometheus_query(metric: str, deployment: str) -> str:
@@ -118,13 +142,14 @@ def prometheus_query(metric: str, deployment: str) -> str:
     count (metricType AverageValue), which gives the playbook's per-pod average.
 
     ``http_requests_per_second`` is what prometheus-adapter derived from the
-    ``http_requests_total`` counter; the EDC metrics are the series the connector exports
-    under the playbook's names.
+    ``http_requests_total`` counter; the EDC metrics are in EDC_METRIC_SERIES.
     """
     pods = f'namespace="{WORKLOAD_NAMESPACE}",pod=~"{deployment}-[a-z0-9]+-[a-z0-9]+"'
+    if metric in EDC_METRIC_SERIES:
+        return EDC_METRIC_SERIES[metric].format(pods=f'job="{edc.JOB}",{pods}')
     if metric == "http_requests_per_second":
         return f"sum(rate(http_requests_total{{{pods}}}[2m]))"
-    return f"sum({metric}{{{pods}}})"
+    raise ValueError(f"no Prometheus query for the metric {metric!r}")
 
 
 def scaled_object_spec(target: Target, deployment: str, prometheus_url: str) -> dict[str, Any]:
@@ -251,8 +276,9 @@ class ScaledDeployment:
 
 @dataclass(frozen=True)
 class AutoscalingArgs:
-    workloads: ScaledWorkloads
     prometheus_url: str
+    # The connector stands by (pilot-light dr stack): its autoscalers hold it at 0.
+    connector_standby: bool
     namespaces: Namespaces
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]
@@ -268,19 +294,14 @@ class Autoscaling(pulumi.ComponentResource):
         self._args = args
         self.metrics_server = self._release(METRICS_SERVER, metrics_server_values(), list(args.depends_on))
         self.keda = self._release(KEDA, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)])
-        workloads = args.workloads
+        standby = args.connector_standby
         self._scaled(
-            "edc-control-plane", EDC_CONTROL_PLANE, workloads.edc_control_plane, workloads.edc_control_plane_labels
+            "edc-control-plane", EDC_CONTROL_PLANE, edc.CONTROL_PLANE_DEPLOYMENT, edc.CONTROL_PLANE_LABELS, standby
         )
+        self._scaled("edc-data-plane", EDC_DATA_PLANE, edc.DATA_PLANE_DEPLOYMENT, edc.DATA_PLANE_LABELS, standby)
         if args.portal is not None:
-            self._scaled("portal", PORTAL, args.portal.name, args.portal.labels)
-        self.register_outputs(
-            {
-                "metrics_server": self.metrics_server.name,
-                "keda": self.keda.name,
-                "update_strategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
-            }
-        )
+            self._scaled("portal", PORTAL, args.portal.name, args.portal.labels, False)
+        self.register_outputs({"metrics_server": self.metrics_server.name, "keda": self.keda.name})
 
     def _release(
         self, chart: Chart, values: Mapping[str, Any], depends_on: list[pulumi.Resource]
@@ -298,7 +319,7 @@ class Autoscaling(pulumi.ComponentResource):
             depends_on=depends_on,
         )
 
-    def _scaled(self, role: str, target: Target, deployment: str, labels: Mapping[str, str]) -> None:
+    def _scaled(self, role: str, target: Target, deployment: str, labels: Mapping[str, str], paused: bool) -> None:
         opts = pulumi.ResourceOptions(
             parent=self,
             provider=self._args.provider,
@@ -308,7 +329,11 @@ class Autoscaling(pulumi.ComponentResource):
             f"{self._name}-{role}-scaler",
             api_version="keda.sh/v1alpha1",
             kind="ScaledObject",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=WORKLOAD_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=deployment,
+                namespace=WORKLOAD_NAMESPACE,
+                annotations={PAUSED_REPLICAS_ANNOTATION: "0"} if paused else None,
+            ),
             spec=scaled_object_spec(target, deployment, self._args.prometheus_url),
             opts=opts,
         )

@@ -95,7 +95,7 @@ class DatabaseSpec:
 # one schema, so two databases cannot be served to it: the connector gets one database,
 # `edc`, which holds what the playbook split over edc_control and edc_data. A second
 # connector would be a second database.
-EDC_DATABASE = DatabaseSpec("edc", "edc-standalone", in_vault=True)
+EDC_DATABASE = DatabaseSpec("edc", "tractus-x", in_vault=True)
 DATABASES = (
     DatabaseSpec("tractus_x", "tractus-x"),
     EDC_DATABASE,

@@ -1,81 +1,100 @@
-"""The EDC connector's configuration property names, in one place.
+"""The EDC connector's configuration properties: the playbook's names and today's, in one place.
 
-Playbook "EDC Security Configuration" and "Data Access Logging" name these properties.
-They follow the connector version the platform runs: newer Tractus-X connectors identify
-the participant by a DID and get tokens from a token service whose secret lives in a
-vault, so a connector upgrade changes this module and nothing else.
+Playbook "EDC Security Configuration" and "Data Access Logging" configure a connector of
+the generation before the Decentralized Claims Protocol (DCP): an OAuth client at a central
+identity provider, a TLS keystore in the connector, a token validation endpoint and an
+audit-log file. Tractus-X EDC 0.12 (the tractusx-connector chart the platform runs)
+identifies the participant by a DID and a BPN, gets self-issued tokens from its wallet's
+Secure Token Service (STS) with a client secret kept in Vault, trusts credential issuers
+by DID and resolves partners' BPNs to DIDs at the BPN-DID Resolution Service (BDRS).
 
-The connector reads every property from its environment as well, with the name upper-cased
-and dots turned into underscores (``edc.oauth.client.secret`` -> ``EDC_OAUTH_CLIENT_SECRET``):
-credentials are handed over that way from a Kubernetes Secret, so no credential is ever
-written into a properties file or a ConfigMap.
+``REMAPPED`` maps each playbook property to the property that took its place, or to none
+with the reason. The chart sets the properties (as environment variables) from its values
+(components/connector_values.py), the settings feed those (components/settings.py
+``EdcSettings``), and the README's table is this mapping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-# --- security.properties (ConfigMap edc-security-config) ---------------------------
-OAUTH_TOKEN_URL = "edc.oauth.token.url"
-OAUTH_CLIENT_ID = "edc.oauth.client.id"
-OAUTH_CLIENT_SECRET = "edc.oauth.client.secret"  # credential: Secret, environment only
-WEB_HTTPS_PORT = "edc.web.https.port"
-WEB_HTTPS_PATH = "edc.web.https.path"
-WEB_HTTPS_KEYSTORE_PATH = "edc.web.https.keystore.path"
-WEB_HTTPS_KEYSTORE_PASSWORD = "edc.web.https.keystore.password"  # credential: Secret, environment only
-DATAPLANE_TOKEN_VALIDATION_ENDPOINT = "edc.dataplane.token.validation.endpoint"
-PARTICIPANT_ID = "edc.participant.id"
-CONNECTOR_NAME = "edc.connector.name"
 
-# --- audit.properties (ConfigMap edc-audit-config) ---------------------------------
-AUDIT_ENABLED = "edc.audit.enabled"
-AUDIT_LEVEL = "edc.audit.level"
-AUDIT_DATA_ACCESS = "edc.audit.data.access"
-AUDIT_CONTRACT_NEGOTIATION = "edc.audit.contract.negotiation"
-AUDIT_POLICY_EVALUATION = "edc.audit.policy.evaluation"
-AUDIT_FORMAT = "edc.audit.format"
-AUDIT_DESTINATION = "edc.audit.destination"
-AUDIT_FILE_PATH = "edc.audit.file.path"
+@dataclass(frozen=True)
+class Remapped:
+    """What took the place of a playbook property: ``new`` (None: nothing does) and why."""
 
-CREDENTIAL_PROPERTIES = (OAUTH_CLIENT_SECRET, WEB_HTTPS_KEYSTORE_PASSWORD)
+    new: str | None
+    setting: str | None  # the platform setting that feeds it
+    note: str
 
-# Playbook values. The keystore is mounted from a Secret at this path; the HTTPS port is
-# above 1024 so the connector runs as a non-root user.
-WEB_HTTPS_PORT_VALUE = 8443
-WEB_HTTPS_PATH_VALUE = "/api"
-KEYSTORE_PATH_VALUE = "/etc/ssl/certs/keystore.p12"
 
-# Playbook "Data Access Logging". The audit log is a file: with a read-only root
-# filesystem the connector's pod mounts a writable volume at AUDIT_LOG_DIRECTORY, and the
-# log shipper reads it from there.
-AUDIT_LOG_DIRECTORY = "/var/log/edc"
-AUDIT_SETTINGS: Mapping[str, str] = {
-    AUDIT_ENABLED: "true",
-    AUDIT_LEVEL: "INFO",
-    AUDIT_DATA_ACCESS: "true",
-    AUDIT_CONTRACT_NEGOTIATION: "true",
-    AUDIT_POLICY_EVALUATION: "true",
-    AUDIT_FORMAT: "json",
-    AUDIT_DESTINATION: "file",
-    AUDIT_FILE_PATH: f"{AUDIT_LOG_DIRECTORY}/audit.log",
+# --- today's properties (Tractus-X EDC 0.12, as the chart sets them) ----------------------
+PARTICIPANT_ID = "edc.participant.id"  # the participant's DID
+PARTICIPANT_BPN = "tractusx.edc.participant.bpn"
+PARTICIPANT_CONTEXT_ID = "edc.participant.context.id"
+STS_OAUTH_TOKEN_URL = "edc.iam.sts.oauth.token.url"
+STS_OAUTH_CLIENT_ID = "edc.iam.sts.oauth.client.id"
+STS_OAUTH_CLIENT_SECRET_ALIAS = "edc.iam.sts.oauth.client.secret.alias"
+PROTOCOL_PORT = "web.http.protocol.port"
+PROTOCOL_PATH = "web.http.protocol.path"
+TOKEN_SIGNER_ALIAS = "edc.transfer.proxy.token.signer.privatekey.alias"
+TOKEN_VERIFIER_ALIAS = "edc.transfer.proxy.token.verifier.publickey.alias"
+
+REMAPPED: Mapping[str, Remapped] = {
+    # security.properties (playbook ConfigMap edc-security-config)
+    "edc.oauth.token.url": Remapped(
+        STS_OAUTH_TOKEN_URL, "edcStsTokenUrl", "the OAuth endpoint that grants access to the wallet's STS"
+    ),
+    "edc.oauth.client.id": Remapped(STS_OAUTH_CLIENT_ID, "edcStsClientId", "the connector's client at the STS"),
+    "edc.oauth.client.secret": Remapped(
+        STS_OAUTH_CLIENT_SECRET_ALIAS,
+        "edcStsClientSecret",
+        "the secret is written into Vault; the connector gets its alias and reads it from Vault",
+    ),
+    "edc.web.https.port": Remapped(
+        PROTOCOL_PORT, None, "the DSP endpoint (8084) behind the ingress controller, which terminates TLS"
+    ),
+    "edc.web.https.path": Remapped(PROTOCOL_PATH, None, "the DSP path /api/v1/dsp"),
+    "edc.web.https.keystore.path": Remapped(
+        None, None, "TLS ends at the ingress controller with a Let's Encrypt certificate from cert-manager"
+    ),
+    "edc.web.https.keystore.password": Remapped(None, None, "no keystore in the connector (see keystore.path)"),
+    "edc.dataplane.token.validation.endpoint": Remapped(
+        TOKEN_VERIFIER_ALIAS,
+        "edcTokenVerifierKey",
+        "the data plane verifies its access tokens itself with a key in Vault (and signs them with "
+        f"{TOKEN_SIGNER_ALIAS}, setting edcTokenSignerKey); partners' identity tokens are verified "
+        "against their DID documents and the trusted issuers (edcTrustedIssuers)",
+    ),
+    "edc.participant.id": Remapped(
+        PARTICIPANT_ID,
+        "edcParticipantDid",
+        f"now the participant's DID; the BPN it used to hold is {PARTICIPANT_BPN} (edcParticipantId)",
+    ),
+    "edc.connector.name": Remapped(
+        PARTICIPANT_CONTEXT_ID,
+        "edcParticipantContextId",
+        "the id of this connector instance (default: edcConnectorName)",
+    ),
+    # audit.properties (playbook ConfigMap edc-audit-config, "Data Access Logging")
+    **{
+        prop: Remapped(
+            None,
+            None,
+            "Tractus-X EDC has no audit-log file: contract negotiations, policy evaluations and transfers are "
+            "logged to the console (collected from the pods' logs) and every DSP and data request is measured "
+            "by the OpenTelemetry agent (job tractus-x-edc in Prometheus)",
+        )
+        for prop in (
+            "edc.audit.enabled",
+            "edc.audit.level",
+            "edc.audit.data.access",
+            "edc.audit.contract.negotiation",
+            "edc.audit.policy.evaluation",
+            "edc.audit.format",
+            "edc.audit.destination",
+            "edc.audit.file.path",
+        )
+    },
 }
-
-
-def environment_variable(prop: str) -> str:
-    """The environment variable the connector reads ``prop`` from."""
-    return prop.upper().replace(".", "_").replace("-", "_")
-
-
-def properties_file(values: Mapping[str, object]) -> str:
-    """A Java properties file, one ``key=value`` per line in the given order.
-
-    Refuses credential properties: they only ever reach the connector from a Secret.
-    """
-    leaked = [key for key in values if key in CREDENTIAL_PROPERTIES]
-    if leaked:
-        raise ValueError(f"credential properties {leaked} belong in a Secret, not a properties file")
-    return "".join(f"{key}={_text(value)}\n" for key, value in values.items())
-
-
-def _text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -485,17 +485,17 @@ DASHBOARDS: dict[str, list[tuple[str, str, str]]] = {
         ),
     ],
     "edc-connector": [
-        ("Connector targets up", "short", 'sum(up{job="tractus-x-edc"})'),
+        ("Connector targets up", "short", f'sum(up{{job="{alerts.EDC_JOB}"}})'),
         (
             "Requests by code",
             "reqps",
-            'sum by (code) (rate(traefik_service_requests_total{service=~"edc-standalone-.*"}[5m]))',
+            f"sum by (code) (rate(traefik_service_requests_total{{{alerts.EDC_SERVICES}}}[5m]))",
         ),
         (
             "p95 response time",
             "s",
             "histogram_quantile(0.95, sum by (le) ("
-            'rate(traefik_service_request_duration_seconds_bucket{service=~"edc-standalone-.*"}[5m])))',
+            f"rate(traefik_service_request_duration_seconds_bucket{{{alerts.EDC_SERVICES}}}[5m])))",
         ),
         ("Error ratio", "percentunit", 'slo:sli_error:ratio_rate5m{slo="edc-availability"}'),
     ],

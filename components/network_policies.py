@@ -22,11 +22,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import certificates, gitops, ingress, monitoring, redis
+from components import certificates, edc, gitops, ingress, monitoring, redis
+from components import connector_values as connector
 from components.autoscaling import KEDA_NAMESPACE
 from components.schedules import BACKUP_NAMESPACE
 
 ANYWHERE = "0.0.0.0/0"
+# The EC2 instance metadata service (IMDS), reachable from pods unless a policy says no.
+METADATA_CIDR = "169.254.169.254/32"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
 # Each namespace as the component that runs workloads there names it.
@@ -69,6 +72,9 @@ PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 THANOS_QUERY_LABELS = monitoring.THANOS_QUERY_LABELS
 THANOS_QUERY_PORT = monitoring.THANOS_QUERY_HTTP_PORT
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
+# Vault (namespace vault, Service vault.vault.svc:8200), which the connector talks to itself.
+VAULT_NAMESPACE = "vault"
+VAULT_PORT = 8200
 
 DEFAULT_DENY = "default-deny-all"
 
@@ -81,10 +87,14 @@ class Peer:
     pods: Mapping[str, str] | None = None
     cidr: str | None = None
     any_namespace: bool = False
+    except_cidrs: tuple[str, ...] = ()  # parts of ``cidr`` left out
 
     def manifest(self) -> dict[str, Any]:
         if self.cidr is not None:
-            return {"ipBlock": {"cidr": self.cidr}}
+            block: dict[str, Any] = {"cidr": self.cidr}
+            if self.except_cidrs:
+                block["except"] = list(self.except_cidrs)
+            return {"ipBlock": block}
         peer: dict[str, Any] = {}
         if self.any_namespace:
             peer["namespaceSelector"] = {}
@@ -232,18 +242,9 @@ def _portal(namespace: str, portal: PortalTraffic) -> list[Policy]:
 
 def _tractus_x(vpc_cidr: str, portal: PortalTraffic | None) -> list[Policy]:
     namespace = "tractus-x"
-    edc_peers = (_in(EDC_NAMESPACE), Peer(pods=EDC_LABELS))
     return [
         *(_portal(namespace, portal) if portal is not None else []),
-        Policy(
-            "allow-edc-communication",
-            namespace,
-            "EDC connectors talk to each other here and in edc-standalone",
-            pods=EDC_LABELS,
-            ingress=(Rule(edc_peers, EDC_PORTS),),
-            egress=(Rule(edc_peers, EDC_PORTS),),
-        ),
-        *_edc_external(namespace),
+        *connector_policies(vpc_cidr),
         Policy(
             "allow-redis",
             namespace,
@@ -258,6 +259,55 @@ def _tractus_x(vpc_cidr: str, portal: PortalTraffic | None) -> list[Policy]:
             egress=(Rule((Peer(pods=REDIS_LABELS),), (REDIS_PORT,)),),
         ),
         _database(namespace, vpc_cidr),
+    ]
+
+
+def connector_policies(vpc_cidr: str) -> list[Policy]:
+    """The flows of the platform's connector (components/edc.py), plane by plane.
+
+    In: partners through the ingress controller on the public endpoint only (DSP on the
+    control plane, the public API on the data plane), Prometheus on the metrics port, and
+    each plane from the other on its control port. Out: PostgreSQL (RDS, in the VPC),
+    Vault, the other plane's control port, and HTTPS to the internet (partners' connectors,
+    the STS, the BDRS, DID documents), which excludes the VPC and the instance metadata
+    service. DNS and the namespace's shared rules (allow-database) come from the
+    namespace's policies. Management and control APIs are reachable from nowhere else.
+    """
+    namespace = edc.NAMESPACE
+    control, data = connector.CONTROL_PLANE_ENDPOINTS, connector.DATA_PLANE_ENDPOINTS
+    prometheus = Rule((_in(MONITORING_NAMESPACE, PROMETHEUS_LABELS),), (connector.METRICS_PORT,))
+    out = (
+        Rule((Peer(cidr=vpc_cidr),), (POSTGRES_PORT,)),
+        Rule((_in(VAULT_NAMESPACE),), (VAULT_PORT,)),
+        Rule((Peer(cidr=ANYWHERE, except_cidrs=(vpc_cidr, METADATA_CIDR)),), (HTTPS_PORT,)),
+    )
+    return [
+        Policy(
+            "allow-edc-controlplane",
+            namespace,
+            "the connector's control plane: DSP from partners, metrics, the data plane's calls; database, Vault, "
+            "the data plane, partners and the identity services over HTTPS",
+            pods=edc.CONTROL_PLANE_LABELS,
+            ingress=(
+                Rule((_in(INGRESS_NAMESPACE),), (control["protocol"]["port"],)),
+                prometheus,
+                Rule((Peer(pods=edc.DATA_PLANE_LABELS),), (control["control"]["port"],)),
+            ),
+            egress=(*out, Rule((Peer(pods=edc.DATA_PLANE_LABELS),), (data["control"]["port"],))),
+        ),
+        Policy(
+            "allow-edc-dataplane",
+            namespace,
+            "the connector's data plane: its public API from partners, metrics, the control plane's signaling; "
+            "database, Vault, the control plane, partners' data over HTTPS",
+            pods=edc.DATA_PLANE_LABELS,
+            ingress=(
+                Rule((_in(INGRESS_NAMESPACE),), (data["public"]["port"],)),
+                prometheus,
+                Rule((Peer(pods=edc.CONTROL_PLANE_LABELS),), (data["control"]["port"],)),
+            ),
+            egress=(*out, Rule((Peer(pods=edc.CONTROL_PLANE_LABELS),), (control["control"]["port"],))),
+        ),
     ]
 
 
@@ -278,12 +328,14 @@ def _edc_external(namespace: str) -> list[Policy]:
 
 def _edc_standalone(vpc_cidr: str) -> list[Policy]:
     namespace = EDC_NAMESPACE
-    edc_peers = (_in("tractus-x", EDC_LABELS), Peer(pods=EDC_LABELS))
+    # The platform's own connector (tractus-x) talks to these over their public endpoints,
+    # through the ingress controller, as to any partner.
+    edc_peers = (Peer(pods=EDC_LABELS),)
     return [
         Policy(
             "allow-edc-communication",
             namespace,
-            "EDC connectors talk to each other here and in tractus-x",
+            "EDC connectors of this namespace talk to each other",
             pods=EDC_LABELS,
             ingress=(Rule(edc_peers, EDC_PORTS),),
             egress=(Rule(edc_peers, EDC_PORTS),),

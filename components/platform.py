@@ -9,13 +9,14 @@ import pulumi
 from components import portal_values
 from components.alerts import AlertParameters
 from components.applications import ChildApplication
-from components.autoscaling import EDC_CONTROL_PLANE_UPDATE_STRATEGY, Autoscaling, AutoscalingArgs, ScaledDeployment
+from components.autoscaling import Autoscaling, AutoscalingArgs, ScaledDeployment
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
-from components.database import PORT, PORTAL_DATABASES, Database, DatabaseArgs, ReplicaSource, databases
+from components.database import EDC_DATABASE, PORT, PORTAL_DATABASES, Database, DatabaseArgs, ReplicaSource, databases
+from components.edc import Connector, ConnectorArgs
 from components.failover import DnsFailover, DnsFailoverArgs, Edge
 from components.gitops import ROOT_APPLICATION, GitOps, GitOpsArgs
 from components.ingress import Ingress, IngressArgs
@@ -105,15 +106,14 @@ class Platform(pulumi.ComponentResource):
                 provider=self.cluster.k8s_provider,
                 vpc_cidr=settings.vpc_cidr,
                 portal=_portal_traffic() if _portal_runs(settings) else None,
-                edc=settings.edc,
             ),
             pulumi.ResourceOptions(parent=self),
         )
         self.autoscaling = Autoscaling(
             f"{name}-autoscaling",
             AutoscalingArgs(
-                workloads=settings.scaled_workloads,
                 prometheus_url=settings.prometheus_url,
+                connector_standby=settings.is_pilot_light,
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
                 # KEDA's webhooks and metrics API are reached only once the policies
@@ -196,6 +196,23 @@ class Platform(pulumi.ComponentResource):
         )
         self.replication = self._replication(name, settings, ctx)
         self._edge_and_monitoring(name, settings, ctx)
+        self.connector = Connector(
+            f"{name}-connector",
+            ConnectorArgs(
+                settings=settings.edc,
+                domain=settings.domain,
+                database_address=self.database.address,
+                database_port=self.database.port,
+                database_password=self.database.owner_passwords[EDC_DATABASE.name],
+                # The replica is read-only until dr.active promotes it.
+                standby=settings.is_pilot_light,
+                namespaces=self.namespaces,
+                provider=self.cluster.k8s_provider,
+                depends_on=[self.monitoring.stack],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.applications.append(self.connector.application)
         self.portal = self._portal(name, settings)
         if self.portal is not None:
             self.applications.extend(self.portal.applications)
@@ -404,8 +421,6 @@ class Platform(pulumi.ComponentResource):
                 group.name: {"minSize": group.min_size, "desiredSize": group.desired_size, "maxSize": group.max_size}
                 for group in settings.node_groups
             },
-            # Playbook "Application Updates": for the connector chart's Deployment.
-            "edcControlPlaneUpdateStrategy": EDC_CONTROL_PLANE_UPDATE_STRATEGY,
             # Playbook "Application Updates": `argocd app sync <rootApplication>` in this namespace.
             "argocdNamespace": self.gitops.namespace,
             "rootApplication": ROOT_APPLICATION,

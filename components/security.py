@@ -1,10 +1,12 @@
-"""Access control in the cluster: RBAC, NetworkPolicies, the EDC security and audit config.
+"""Access control in the cluster: RBAC and NetworkPolicies.
 
 Playbook "Access Control" and "Compliance and Auditing". The namespaces and their Pod
 Security levels come from ``components.namespaces``; this component adds who may do what
-(roles bound to the groups the cluster's access entries map IAM principals to), which
-traffic may flow (``components.network_policies``) and the connector's security settings
-(non-secret properties in ConfigMaps, credentials in a Secret).
+(roles bound to the groups the cluster's access entries map IAM principals to) and which
+traffic may flow (``components.network_policies``). The playbook's EDC security and audit
+ConfigMaps are gone: the connector of this generation takes its identity settings from its
+chart's values and its credentials from Vault (components/edc.py; the property mapping is
+components/edc_properties.py).
 
 Playbook "Access Logging" gives a Kubernetes audit policy. EKS runs the API server with
 its own audit policy, which cannot be replaced; the cluster sends that audit log to
@@ -22,15 +24,10 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import edc_properties as edc
 from components.namespaces import Namespaces
 from components.network_policies import Policy, PortalTraffic, network_policies
-from components.settings import ACCESS_LEVEL_GROUPS, EdcSettings
+from components.settings import ACCESS_LEVEL_GROUPS
 
-EDC_CONFIG_NAMESPACE = "tractus-x"
-EDC_SECURITY_CONFIGMAP = "edc-security-config"
-EDC_AUDIT_CONFIGMAP = "edc-audit-config"
-EDC_CREDENTIALS_SECRET = "edc-security-credentials"
 DEVELOPER_NAMESPACE = "tractus-x"
 
 READ = ["get", "list"]
@@ -95,7 +92,6 @@ class SecurityArgs:
     vpc_cidr: str
     # The portal's and the identity provider's pods while they run (components.portal).
     portal: PortalTraffic | None
-    edc: EdcSettings
 
 
 class Security(pulumi.ComponentResource):
@@ -106,7 +102,6 @@ class Security(pulumi.ComponentResource):
         for spec in RBAC_ROLES:
             self._role(spec)
         self.network_policies = [self._network_policy(policy) for policy in self._policies()]
-        self._edc_configuration()
         self.register_outputs({"network_policies": len(self.network_policies)})
 
     def _opts(self, namespace: str | None = None) -> pulumi.ResourceOptions:
@@ -153,44 +148,6 @@ class Security(pulumi.ComponentResource):
             ),
             spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy.spec()),
             opts=self._opts(policy.namespace),
-        )
-
-    def _edc_configuration(self) -> None:
-        """Playbook "EDC Security Configuration" and "Data Access Logging"."""
-        settings = self._args.edc
-        security = {
-            edc.OAUTH_TOKEN_URL: settings.oauth_token_url,
-            edc.OAUTH_CLIENT_ID: settings.oauth_client_id,
-            edc.WEB_HTTPS_PORT: edc.WEB_HTTPS_PORT_VALUE,
-            edc.WEB_HTTPS_PATH: edc.WEB_HTTPS_PATH_VALUE,
-            edc.WEB_HTTPS_KEYSTORE_PATH: edc.KEYSTORE_PATH_VALUE,
-            edc.DATAPLANE_TOKEN_VALIDATION_ENDPOINT: settings.token_validation_url,
-            edc.PARTICIPANT_ID: settings.participant_id,
-            edc.CONNECTOR_NAME: settings.connector_name,
-        }
-        labels = {"app.kubernetes.io/part-of": "tractusx-platform", "app.kubernetes.io/component": "edc-config"}
-        for name, key, values in (
-            (EDC_SECURITY_CONFIGMAP, "security.properties", security),
-            (EDC_AUDIT_CONFIGMAP, "audit.properties", edc.AUDIT_SETTINGS),
-        ):
-            k8s.core.v1.ConfigMap(
-                f"{self._name}-{name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=EDC_CONFIG_NAMESPACE, labels=labels),
-                data={key: edc.properties_file(values)},
-                opts=self._opts(EDC_CONFIG_NAMESPACE),
-            )
-        # The connector reads these from its environment (envFrom this Secret).
-        k8s.core.v1.Secret(
-            f"{self._name}-{EDC_CREDENTIALS_SECRET}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=EDC_CREDENTIALS_SECRET, namespace=EDC_CONFIG_NAMESPACE, labels=labels
-            ),
-            type="Opaque",
-            string_data={
-                edc.environment_variable(edc.OAUTH_CLIENT_SECRET): settings.oauth_client_secret.output(),
-                edc.environment_variable(edc.WEB_HTTPS_KEYSTORE_PASSWORD): settings.keystore_password.output(),
-            },
-            opts=self._opts(EDC_CONFIG_NAMESPACE),
         )
 
 

@@ -151,12 +151,6 @@ class AccessPrincipals:
         return {"admin": self.admin, "developer": self.developer, "readonly": self.readonly}
 
 
-# Playbook "Horizontal Scaling": the Deployment the autoscaler, disruption budget and
-# alerts point at. The connector chart names it `<release>-controlplane`, so a deployment
-# sets the real name here. (The portal's Deployment is the portal chart's, which the
-# platform installs itself: components/portal_values.py names it.)
-DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
-
 # KEDA's Prometheus triggers query this server. With Prometheus sharded (playbook
 # "Monitoring Components": 2 shards) each shard holds part of the series, and the
 # `prometheus-operated` Service balances over every pod of every shard (random partial
@@ -164,33 +158,33 @@ DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT = "edc-control-plane"
 # out to all shards and merges the replicas (components/monitoring.py THANOS_QUERY_URL).
 DEFAULT_PROMETHEUS_URL = "http://thanos-query.monitoring.svc:9090"
 
-# Playbook "EDC Security Configuration": the identity provider's endpoints.
-DEFAULT_EDC_OAUTH_TOKEN_URL = "https://iam.tractus-x.org/token"
-DEFAULT_EDC_TOKEN_VALIDATION_URL = "https://iam.tractus-x.org/validate"
-
-
-@dataclass(frozen=True)
-class ScaledWorkloads:
-    """The connector's Deployment in ``tractus-x`` that the platform scales, and its pods'
-    labels (which the disruption budget selects)."""
-
-    edc_control_plane: str = DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT
-    edc_control_plane_labels: Mapping[str, str] = field(
-        default_factory=lambda: {"app": DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT}
-    )
+# The data plane's token keys in Vault, under the connector's Vault path.
+DEFAULT_EDC_TOKEN_SIGNER_KEY = "token-signer-private-key"
+DEFAULT_EDC_TOKEN_VERIFIER_KEY = "token-verifier-public-key"
 
 
 @dataclass(frozen=True)
 class EdcSettings:
-    """The connector's security settings; the credentials are Pulumi secrets."""
+    """The connector's identity in the data space (Decentralized Claims Protocol).
 
-    participant_id: str
+    The playbook's "EDC Security Configuration" (an OAuth client at a central identity
+    provider, a keystore, a token validation endpoint) is the connector generation before
+    DCP; components/edc_properties.py maps each of its properties to these. The STS
+    client secret is a Pulumi secret; the connector gets only its Vault alias.
+    """
+
+    bpn: str  # Business Partner Number (legal entity)
+    did: str  # the participant's did:web, whose DID document lists its credential service
+    participant_context_id: str
+    trusted_issuers: tuple[str, ...]  # DIDs of the credential issuers the connector trusts
+    sts_url: str  # the wallet's Secure Token Service, which issues self-issued tokens
+    sts_token_url: str  # the OAuth token endpoint that grants access to the STS
+    sts_client_id: str
+    sts_client_secret: Secret
+    bdrs_url: str  # BPN-DID Resolution Service
     connector_name: str
-    oauth_client_id: str
-    oauth_client_secret: Secret
-    keystore_password: Secret
-    oauth_token_url: str = DEFAULT_EDC_OAUTH_TOKEN_URL
-    token_validation_url: str = DEFAULT_EDC_TOKEN_VALIDATION_URL
+    token_signer_key: str = DEFAULT_EDC_TOKEN_SIGNER_KEY
+    token_verifier_key: str = DEFAULT_EDC_TOKEN_VERIFIER_KEY
 
 
 # The services outside this platform that the portal calls, each an https:// URL the
@@ -309,7 +303,6 @@ class Settings:
     tags: Mapping[str, str] = field(default_factory=dict)
     secret_rotation: int = 1
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    scaled_workloads: ScaledWorkloads = field(default_factory=ScaledWorkloads)
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
     acme_email: str = ""
     # Disaster recovery (role dr only): ``dr_active`` promotes the replica and scales the
@@ -375,8 +368,7 @@ DEFAULT_NODE_GROUPS: list[dict[str, Any]] = [
 # Keys whose value is a credential: set with `pulumi config set --secret`, refused in plain
 # text. Components that need one add it here and to KNOWN_KEYS.
 SECRET_KEYS: tuple[str, ...] = (
-    "edcOauthClientSecret",
-    "edcKeystorePassword",
+    "edcStsClientSecret",
     "pagerdutyRoutingKey",
     "slackWebhookUrl",
     "smtpPassword",
@@ -385,6 +377,22 @@ SECRET_KEYS: tuple[str, ...] = (
     "portalClearinghouseClientSecret",
     "portalBpnDidResolverApiKey",
 )
+
+# Settings of the connector generation before DCP, and what replaced each.
+REPLACED_KEYS: Mapping[str, str] = {
+    "edcOauthClientId": "edcStsClientId (the connector's client at its wallet's Secure Token Service)",
+    "edcOauthClientSecret": "edcStsClientSecret (kept in Vault; the connector gets its alias)",
+    "edcOauthTokenUrl": "edcStsTokenUrl",
+    "edcTokenValidationUrl": (
+        "nothing: partners' tokens are verified against their DID documents and edcTrustedIssuers"
+    ),
+    "edcKeystorePassword": (
+        "nothing: TLS ends at the ingress controller with a cert-manager certificate, and the token "
+        "keys are in Vault (edcTokenSignerKey, edcTokenVerifierKey)"
+    ),
+    "edcControlPlaneDeployment": "nothing: the Deployment is named after the connector's release (edc-controlplane)",
+    "edcControlPlanePodLabels": "nothing: the pod labels are the connector chart's",
+}
 
 # Every key of the project's namespace; any other key is a typo and is refused.
 KNOWN_KEYS = (
@@ -403,16 +411,19 @@ KNOWN_KEYS = (
     "tags",
     "secretRotation",
     "database",
-    "edcControlPlaneDeployment",
-    "edcControlPlanePodLabels",
     "prometheusUrl",
     "edcParticipantId",
+    "edcParticipantDid",
+    "edcParticipantContextId",
     "edcConnectorName",
-    "edcOauthClientId",
-    "edcOauthClientSecret",
-    "edcOauthTokenUrl",
-    "edcTokenValidationUrl",
-    "edcKeystorePassword",
+    "edcTrustedIssuers",
+    "edcStsUrl",
+    "edcStsTokenUrl",
+    "edcStsClientId",
+    "edcStsClientSecret",
+    "edcBdrsUrl",
+    "edcTokenSignerKey",
+    "edcTokenVerifierKey",
     "acmeEmail",
     "alerting",
     "pagerdutyRoutingKey",
@@ -540,6 +551,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
                 "is stored as an object (set with --path); set the flat key instead: "
                 "`pulumi config rm --path dr.active && pulumi config set dr.active true`",
             )
+        elif key in REPLACED_KEYS:
+            r.fail(key, f"is no longer used; it was replaced by {REPLACED_KEYS[key]}")
         elif key != "aws:region" and key not in KNOWN_KEYS:
             r.fail(key, f"unknown setting; known settings are {', '.join(KNOWN_KEYS)}")
 
@@ -617,11 +630,6 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         r.fail("tags", "must be a map of string keys to string values")
         tags = {}
 
-    edc_deployment = _k8s_name(r, "edcControlPlaneDeployment", DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT)
-    scaled_workloads = ScaledWorkloads(
-        edc_control_plane=edc_deployment,
-        edc_control_plane_labels=_pod_labels(r, "edcControlPlanePodLabels", {"app": edc_deployment}),
-    )
     prometheus_url = r.string("prometheusUrl", DEFAULT_PROMETHEUS_URL) or DEFAULT_PROMETHEUS_URL
     if not _CLUSTER_URL.match(prometheus_url):
         r.fail("prometheusUrl", f"{prometheus_url!r} is not an http(s) URL such as {DEFAULT_PROMETHEUS_URL}")
@@ -652,7 +660,6 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         tags=tags,
         secret_rotation=secret_rotation,
         database=database,
-        scaled_workloads=scaled_workloads,
         prometheus_url=prometheus_url,
         edc=edc,
         acme_email=acme_email,
@@ -669,32 +676,6 @@ def _k8s_name(r: _Reader, key: str, default: str) -> str:
     value = r.string(key, default) or default
     if not _K8S_NAME.match(value):
         r.fail(key, f"{value!r} is not a Kubernetes object name (lowercase letters, digits, '-'; at most 63)")
-    return value
-
-
-_LABEL_KEY = re.compile(r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
-
-
-def _pod_labels(r: _Reader, key: str, default: dict[str, str]) -> dict[str, str]:
-    labels = r.structured(key, default)
-    if (
-        not isinstance(labels, dict)
-        or not labels
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
-    ):
-        r.fail(key, "must be a non-empty map of label names to values, such as {app: portal}")
-        return default
-    for name, value in labels.items():
-        if not _LABEL_KEY.match(name) or not _LABEL_VALUE.match(value):
-            r.fail(key, f"{name}={value!r} is not a valid Kubernetes label")
-    return labels
-
-
-def _https_url(r: _Reader, key: str, default: str) -> str:
-    value = r.string(key, default) or default
-    if not _HTTPS_URL.match(value):
-        r.fail(key, f"{value!r} must be an https:// URL")
     return value
 
 
@@ -812,31 +793,75 @@ def _parse_portal(r: _Reader, alerting: AlertingSettings | None) -> PortalSettin
 
 
 def _parse_edc(r: _Reader, environment: str) -> EdcSettings | None:
-    """Playbook "EDC Security Configuration"; every value is required except the URLs."""
-    participant_id = r.string("edcParticipantId")
-    if participant_id is None:
+    """The connector's DCP identity; every value is required except the name, the context
+    id and the key names. The participant brings them from onboarding (README, "EDC
+    connector")."""
+    bpn = r.string("edcParticipantId")
+    if bpn is None:
         r.fail("edcParticipantId", "is required: the operator's Business Partner Number, such as BPNL000000000001")
-    elif not _BPNL.match(participant_id):
-        r.fail("edcParticipantId", f"{participant_id!r} is not a legal-entity BPN (BPNL and 12 characters A-Z/0-9)")
+    elif not _BPNL.match(bpn):
+        r.fail("edcParticipantId", f"{bpn!r} is not a legal-entity BPN (BPNL and 12 characters A-Z/0-9)")
+    did = _did(r, "edcParticipantDid", r.string("edcParticipantDid"))
     connector_name = _k8s_name(r, "edcConnectorName", f"tractusx-connector-{environment}")
-    client_id = r.string("edcOauthClientId")
+    context_id = _k8s_name(r, "edcParticipantContextId", connector_name)
+    raw_issuers = r.structured("edcTrustedIssuers", None)
+    issuers: tuple[str, ...] = ()
+    if raw_issuers is None:
+        r.fail("edcTrustedIssuers", "is required: the DIDs of the credential issuers to trust, such as [did:web:...]")
+    else:
+        issuers = r.string_list("edcTrustedIssuers", raw_issuers)
+        if raw_issuers == []:
+            r.fail("edcTrustedIssuers", "must name at least one issuer DID")
+        for issuer in issuers:
+            _did(r, "edcTrustedIssuers", issuer)
+    sts_url = _required_https_url(r, "edcStsUrl", "the Secure Token Service of the participant's wallet")
+    sts_token_url = _required_https_url(r, "edcStsTokenUrl", "the OAuth token endpoint in front of the STS")
+    client_id = r.string("edcStsClientId")
     if client_id is None:
-        r.fail("edcOauthClientId", "is required: the connector's OAuth client id at the identity provider")
-    token_url = _https_url(r, "edcOauthTokenUrl", DEFAULT_EDC_OAUTH_TOKEN_URL)
-    validation_url = _https_url(r, "edcTokenValidationUrl", DEFAULT_EDC_TOKEN_VALIDATION_URL)
-    client_secret = r.secret("edcOauthClientSecret", required=True)
-    keystore_password = r.secret("edcKeystorePassword", required=True)
-    if participant_id is None or client_id is None or client_secret is None or keystore_password is None:
+        r.fail("edcStsClientId", "is required: the connector's client id at the Secure Token Service")
+    client_secret = r.secret("edcStsClientSecret", required=True)
+    bdrs_url = _required_https_url(r, "edcBdrsUrl", "the data space's BPN-DID Resolution Service")
+    signer = _k8s_name(r, "edcTokenSignerKey", DEFAULT_EDC_TOKEN_SIGNER_KEY)
+    verifier = _k8s_name(r, "edcTokenVerifierKey", DEFAULT_EDC_TOKEN_VERIFIER_KEY)
+    if bpn is None or did is None or client_id is None or client_secret is None:
         return None
     return EdcSettings(
-        participant_id=participant_id,
+        bpn=bpn,
+        did=did,
+        participant_context_id=context_id,
+        trusted_issuers=issuers,
+        sts_url=sts_url,
+        sts_token_url=sts_token_url,
+        sts_client_id=client_id,
+        sts_client_secret=client_secret,
+        bdrs_url=bdrs_url,
         connector_name=connector_name,
-        oauth_client_id=client_id,
-        oauth_client_secret=client_secret,
-        keystore_password=keystore_password,
-        oauth_token_url=token_url,
-        token_validation_url=validation_url,
+        token_signer_key=signer,
+        token_verifier_key=verifier,
     )
+
+
+# did:web (W3C did:web method): a host (a port as %3A) and optional path segments.
+_DID_WEB = re.compile(r"^did:web:[a-z0-9]([a-z0-9.-]*[a-z0-9])?(%3A\d{1,5})?(:[A-Za-z0-9._~-]+)*$")
+
+
+def _did(r: _Reader, key: str, value: str | None) -> str | None:
+    if value is None:
+        r.fail(key, "is required: a did:web DID such as did:web:wallet.example.com:BPNL000000000001")
+        return None
+    if not _DID_WEB.match(value):
+        r.fail(key, f"{value!r} is not a did:web DID (did:web:<host>[:<path>...])")
+    return value
+
+
+def _required_https_url(r: _Reader, key: str, what: str) -> str:
+    value = r.string(key)
+    if value is None:
+        r.fail(key, f"is required: the https:// URL of {what}")
+        return ""
+    if not _HTTPS_URL.match(value):
+        r.fail(key, f"{value!r} must be an https:// URL")
+    return value
 
 
 def _parse_dns(r: _Reader, role: str) -> DnsSettings | None:

@@ -57,6 +57,17 @@ class RegisteredResource:
     read: bool = False
 
 
+@dataclass(frozen=True)
+class ApplicationRun:
+    """A Tractus-X application the program hands to Argo CD and Vault, resolved: its Helm
+    values, and each Vault seed's values with whether they stayed secret."""
+
+    application: ChildApplication
+    values: Any
+    values_secret: bool
+    seeds: dict[str, dict[str, tuple[Any, bool]]]
+
+
 @dataclass
 class StackRun:
     stack: str
@@ -67,6 +78,8 @@ class StackRun:
     # with each one's Helm values resolved, by application name.
     applications: tuple[ChildApplication, ...] = ()
     application_values: dict[str, Any] = field(default_factory=dict)
+    # The same with their Vault seeds resolved (and whether values and seeds stayed secret).
+    application_runs: dict[str, ApplicationRun] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -361,6 +374,7 @@ def run_stack(
         raise
     exports, secret_exports = _sync_await(_resolve_exports())
     applications = tuple(getattr(program_globals.get("platform"), "applications", ()))
+    application_runs = _sync_await(_resolve_applications(list(applications)))
     return StackRun(
         stack=stack,
         resources=monitor.registered,
@@ -368,12 +382,29 @@ def run_stack(
         secret_exports=secret_exports,
         applications=applications,
         application_values={app.name: resolve(app.values) for app in applications},
+        application_runs=application_runs,
     )
 
 
 def resolve(value: Any) -> Any:
     """The value of an Input after a run (the mocks answer synchronously)."""
     return _sync_await(pulumi.Output.from_input(value).future())
+
+
+async def _resolve(value: Any) -> tuple[Any, bool]:
+    output = pulumi.Output.from_input(value)
+    return await output.future(), await output.is_secret()
+
+
+async def _resolve_applications(applications: list[ChildApplication]) -> dict[str, ApplicationRun]:
+    runs: dict[str, ApplicationRun] = {}
+    for application in applications:
+        values, secret = await _resolve(application.values)
+        seeds = {
+            seed.path: {key: await _resolve(value) for key, value in seed.data.items()} for seed in application.seeds
+        }
+        runs[application.name] = ApplicationRun(application, values, secret, seeds)
+    return runs
 
 
 async def _resolve_exports() -> tuple[dict[str, Any], set[str]]:

@@ -19,7 +19,7 @@ from tests.promtool import GROUPS, Case, require, run_rule_tests, series
 KSM = {"job": "kube-state-metrics"}
 POD = {"namespace": "tractus-x", "pod": "portal-7d9f-abcde", "container": "portal"}
 PORTAL = "tractus-x-portal-8080@kubernetesingressnginx"
-EDC = "edc-standalone-edc-controlplane-8080@kubernetesingressnginx"
+EDC = "tractus-x-edc-controlplane-8084@kubernetesingressnginx"  # the connector's DSP Ingress
 GIB = 1024**3
 
 
@@ -189,12 +189,8 @@ CASES: dict[str, list[Case]] = {
             "a connector target down for 10 minutes fires",
             "EDCConnectorDown",
             "10m",
-            {
-                series(
-                    "up", {"job": "tractus-x-edc", "instance": "10.0.1.5:8080", "namespace": "edc-standalone"}
-                ): "0x10"
-            },
-            [firing(job="tractus-x-edc", instance="10.0.1.5:8080", namespace="edc-standalone", severity="critical")],
+            {series("up", {"job": "tractus-x-edc", "instance": "10.0.1.5:9090", "namespace": "tractus-x"}): "0x10"},
+            [firing(job="tractus-x-edc", instance="10.0.1.5:9090", namespace="tractus-x", severity="critical")],
         ),
         Case(
             "down for 2 minutes: for (5m) has not elapsed",
@@ -215,27 +211,42 @@ CASES: dict[str, list[Case]] = {
             {
                 series(
                     "kube_deployment_status_replicas_available",
-                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                    {**KSM, "namespace": "tractus-x", "deployment": "edc-controlplane"},
                 ): "0x10",
                 series(
                     "kube_deployment_spec_replicas",
-                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                    {**KSM, "namespace": "tractus-x", "deployment": "edc-controlplane"},
                 ): "2x10",
             },
-            [firing(**KSM, namespace="edc-standalone", deployment="edc-controlplane", severity="critical")],
+            [firing(**KSM, namespace="tractus-x", deployment="edc-controlplane", severity="critical")],
         ),
         Case(
-            "a connector scaled to zero on purpose stays silent",
+            "another Deployment of the namespace without pods is not the connector",
             "EDCConnectorDown",
             "10m",
             {
                 series(
                     "kube_deployment_status_replicas_available",
-                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                    {**KSM, "namespace": "tractus-x", "deployment": "portal"},
                 ): "0x10",
                 series(
                     "kube_deployment_spec_replicas",
-                    {**KSM, "namespace": "edc-standalone", "deployment": "edc-controlplane"},
+                    {**KSM, "namespace": "tractus-x", "deployment": "portal"},
+                ): "2x10",
+            },
+        ),
+        Case(
+            "a connector scaled to zero on purpose (pilot-light dr stack) stays silent",
+            "EDCConnectorDown",
+            "10m",
+            {
+                series(
+                    "kube_deployment_status_replicas_available",
+                    {**KSM, "namespace": "tractus-x", "deployment": "edc-controlplane"},
+                ): "0x10",
+                series(
+                    "kube_deployment_spec_replicas",
+                    {**KSM, "namespace": "tractus-x", "deployment": "edc-controlplane"},
                 ): "0x10",
             },
         ),

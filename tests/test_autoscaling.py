@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from components import monitoring
+from components import edc, monitoring
 from components.autoscaling import (
-    EDC_CONTROL_PLANE_UPDATE_STRATEGY,
     KEDA,
     KEDA_IMAGE_TAG,
     METRICS_SERVER,
     METRICS_SERVER_IMAGE_TAG,
+    PAUSED_REPLICAS_ANNOTATION,
 )
 from components.portal_values import PORTAL_DEPLOYMENT
 from offline.checks import plain
@@ -39,20 +39,26 @@ def triggers(scaled: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_edc_control_plane_has_one_merged_autoscaler_with_every_playbook_metric(stack: StackRun) -> None:
     # Two HPAs on one Deployment fight over its replicas: the playbook's two are one here.
-    (edc,) = [
-        s for s in stack.of_type(SCALED_OBJECT) if s.inputs["spec"]["scaleTargetRef"]["name"] == "edc-control-plane"
+    # The playbook's edc-control-plane is the chart's <release>-controlplane.
+    (control,) = [
+        s for s in stack.of_type(SCALED_OBJECT) if s.inputs["spec"]["scaleTargetRef"]["name"] == "edc-controlplane"
     ]
-    spec = plain(edc.inputs)["spec"]
-    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "edc-control-plane"}
+    spec = plain(control.inputs)["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "edc-controlplane"}
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (2, 15)
-    found = triggers(plain(edc.inputs))
+    found = triggers(plain(control.inputs))
     assert found["cpu"] == {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
     assert found["memory"] == {"type": "memory", "metricType": "Utilization", "metadata": {"value": "80"}}
+    # The playbook's metric names as the connector's OpenTelemetry agent exports them,
+    # scraped as job tractus-x-edc.
+    pods = 'job="tractus-x-edc",namespace="tractus-x",pod=~"edc-controlplane-[a-z0-9]+-[a-z0-9]+"'
     negotiations = found["contract-negotiations-per-second"]
     assert negotiations["metricType"] == "AverageValue" and negotiations["metadata"]["threshold"] == "10"
-    assert "contract_negotiations_per_second{" in negotiations["metadata"]["query"]
+    assert negotiations["metadata"]["query"] == (
+        f'sum(rate(http_server_request_duration_seconds_count{{{pods},http_route=~".*/negotiations.*"}}[2m]))'
+    )
     assert found["queue-depth"]["metadata"]["threshold"] == "50"
-    assert "queue_depth{" in found["queue-depth"]["metadata"]["query"]
+    assert found["queue-depth"]["metadata"]["query"] == f"sum(http_server_active_requests{{{pods}}})"
     hpa = spec["advanced"]["horizontalPodAutoscalerConfig"]
     assert hpa["name"] == "edc-control-plane-hpa"
     assert hpa["behavior"] == {
@@ -115,28 +121,39 @@ def test_every_scaled_workload_has_a_disruption_budget_selecting_its_pods(
     assert set(budgets) == set(scaled_objects(run))
     if with_portal:
         assert budgets[PORTAL_DEPLOYMENT]["spec"]["selector"] == {"matchLabels": {"app": "portal-portal"}}
+    # The connector chart has no PodDisruptionBudget: the program's select the chart's pods.
+    assert budgets["edc-controlplane"]["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "tractusx-connector-controlplane",
+        "app.kubernetes.io/instance": "edc-controlplane",
+    }
+    assert budgets["edc-dataplane"]["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "tractusx-connector-dataplane",
+        "app.kubernetes.io/instance": "edc-dataplane",
+    }
     for budget in budgets.values():
         assert budget["metadata"]["namespace"] == "tractus-x"
         assert budget["spec"]["maxUnavailable"] == 1
         assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
 
 
-def test_autoscalers_and_budgets_follow_the_charts_deployment_names() -> None:
-    run = run_stack(
-        "prod",
-        overrides={
-            "edcControlPlaneDeployment": "edc-controlplane",
-            "edcControlPlanePodLabels": '{"app.kubernetes.io/instance": "edc-controlplane"}',
-        },
-    )
-    assert set(scaled_objects(run)) == {"edc-controlplane"}
-    edc = scaled_objects(run)["edc-controlplane"]
-    assert edc["spec"]["scaleTargetRef"]["name"] == "edc-controlplane"
-    assert 'pod=~"edc-controlplane-' in triggers(edc)["queue-depth"]["metadata"]["query"]
-    budgets = {r.inputs["metadata"]["name"]: plain(r.inputs) for r in run.of_type(PDB)}
-    assert budgets["edc-controlplane"]["spec"]["selector"]["matchLabels"] == {
-        "app.kubernetes.io/instance": "edc-controlplane"
-    }
+def test_autoscaler_targets_are_the_connector_charts_deployments(stack: StackRun) -> None:
+    # The Deployment names are derived from the connector's release, not a setting.
+    assert set(scaled_objects(stack)) == {"edc-controlplane", "edc-dataplane"}
+    assert set(edc.DEPLOYMENTS) == {"edc-controlplane", "edc-dataplane"}
+    data = scaled_objects(stack)["edc-dataplane"]["spec"]
+    assert data["scaleTargetRef"]["name"] == "edc-dataplane"
+    assert (data["minReplicaCount"], data["maxReplicaCount"]) == (2, 10)
+    assert set(triggers(scaled_objects(stack)["edc-dataplane"])) == {"cpu", "memory"}
+
+
+def test_the_connector_autoscalers_hold_it_at_zero_on_a_pilot_light_dr_stack(prod: StackRun, dr: StackRun) -> None:
+    # The replica database is read-only and the connector migrates its schema at start.
+    for name in edc.DEPLOYMENTS:
+        assert (scaled_objects(dr)[name]["metadata"].get("annotations") or {}) == {PAUSED_REPLICAS_ANNOTATION: "0"}
+        assert not (scaled_objects(prod)[name]["metadata"].get("annotations") or {})
+    active = run_stack("dr", overrides={"dr.active": True}, references={"prod": prod})
+    for name in edc.DEPLOYMENTS:
+        assert not (scaled_objects(active)[name]["metadata"].get("annotations") or {})
 
 
 def test_metrics_server_and_keda_are_pinned_highly_available_and_hardened(stack: StackRun) -> None:
@@ -166,15 +183,6 @@ def test_scaled_objects_wait_for_keda_and_the_workload_namespace(stack: StackRun
     namespace = next(r.urn for r in stack.of_type("kubernetes:core/v1:Namespace") if r.name.endswith("-tractus-x"))
     for scaled in stack.of_type(SCALED_OBJECT):
         assert {keda, namespace} <= set(scaled.dependencies)
-
-
-def test_edc_control_plane_rolls_out_a_quarter_at_a_time(stack: StackRun) -> None:
-    # Playbook "Application Updates"; the chart owns the Deployment, so it is exported.
-    assert EDC_CONTROL_PLANE_UPDATE_STRATEGY == {
-        "type": "RollingUpdate",
-        "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
-    }
-    assert stack.exports["edcControlPlaneUpdateStrategy"] == EDC_CONTROL_PLANE_UPDATE_STRATEGY
 
 
 def test_scaled_objects_are_checked_against_the_keda_crd(prod: StackRun) -> None:

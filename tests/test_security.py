@@ -1,5 +1,4 @@
-"""security: playbook "Kubernetes RBAC", "Network Policies", "EDC Security Configuration",
-"Data Access Logging"."""
+"""security: playbook "Kubernetes RBAC", "Network Policies"."""
 
 from __future__ import annotations
 
@@ -10,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from components import edc_properties
+from components import edc
 from components.namespaces import PLATFORM_NAMESPACES
 from components.portal_values import CENTRALIDP_POD_LABELS, PORTAL_DEPLOYMENT, PORTAL_SELECTOR_LABELS
 from components.settings import ACCESS_LEVEL_GROUPS
-from offline.checks import is_secret, plain
+from offline.checks import plain
 from offline.harness import StackRun
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -89,7 +88,11 @@ def _peer_matches(
     peer: Mapping[str, Any], policy_ns: str, ns: str | None, labels: Mapping[str, str], ip: str | None
 ) -> bool:
     if "ipBlock" in peer:
-        return ip is not None and ipaddress.ip_address(ip) in ipaddress.ip_network(peer["ipBlock"]["cidr"])
+        if ip is None:
+            return False
+        address, block = ipaddress.ip_address(ip), peer["ipBlock"]
+        excluded = any(address in ipaddress.ip_network(cidr) for cidr in block.get("except", []))
+        return address in ipaddress.ip_network(block["cidr"]) and not excluded
     if ns is None:
         return False
     if "namespaceSelector" in peer:
@@ -154,7 +157,7 @@ KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
 # A pod of the portal chart: its frontend's label and the chart's selector labels.
 PORTAL = ("tractus-x", {"app": PORTAL_DEPLOYMENT, **PORTAL_SELECTOR_LABELS})
 CENTRALIDP = ("tractus-x", {**CENTRALIDP_POD_LABELS, "app.kubernetes.io/component": "keycloak"})
-EDC = ("tractus-x", {"app.kubernetes.io/component": "edc"})
+EDC = ("tractus-x", edc.CONTROL_PLANE_LABELS)  # the platform's connector
 EDC_STANDALONE = ("edc-standalone", {"app.kubernetes.io/component": "edc"})
 TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
 PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
@@ -197,11 +200,11 @@ def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun
     assert not allowed(stack, "in", TRAEFIK, 9000, peer_ip=INTERNET_HOST)
 
 
-def test_edc_connectors_talk_across_their_namespaces_on_the_playbook_ports(stack: StackRun) -> None:
+def test_standalone_edc_connectors_talk_to_each_other_on_the_playbook_ports(stack: StackRun) -> None:
+    # The platform's own connector (tractus-x) has its exact flows: tests/test_edc.py.
     for port in (8080, 8181):
-        assert flows(stack, EDC, EDC_STANDALONE, port)
-        assert flows(stack, EDC_STANDALONE, EDC, port)
-    assert not flows(stack, EDC, EDC_STANDALONE, 5432)
+        assert flows(stack, EDC_STANDALONE, EDC_STANDALONE, port)
+    assert not flows(stack, EDC_STANDALONE, EDC_STANDALONE, 5432)
     assert not flows(stack, PORTAL, EDC_STANDALONE, 8080)
 
 
@@ -259,63 +262,6 @@ def test_network_policies_are_enforced_by_the_vpc_cni(stack: StackRun) -> None:
     # Without the CNI's policy agent the API accepts every NetworkPolicy and enforces none.
     (cni,) = [a for a in stack.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
     assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
-
-
-# --- EDC security and audit configuration -----------------------------------------------
-
-
-def configmap(run: StackRun, name: str) -> dict[str, Any]:
-    (found,) = [c for c in objects(run, "kubernetes:core/v1:ConfigMap") if c["metadata"]["name"] == name]
-    return found
-
-
-def properties(text: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in text.splitlines() if line)
-
-
-def test_edc_security_properties_hold_no_credential(stack: StackRun) -> None:
-    config = configmap(stack, "edc-security-config")
-    assert config["metadata"]["namespace"] == "tractus-x"
-    values = properties(config["data"]["security.properties"])
-    assert values["edc.oauth.token.url"] == "https://iam.tractus-x.org/token"
-    assert values["edc.dataplane.token.validation.endpoint"] == "https://iam.tractus-x.org/validate"
-    assert values["edc.web.https.port"] == "8443"
-    assert values["edc.web.https.keystore.path"] == "/etc/ssl/certs/keystore.p12"
-    assert values["edc.participant.id"] == "BPNL000000000001"
-    assert "edc.oauth.client.secret" not in values and "edc.web.https.keystore.password" not in values
-    for config in objects(stack, "kubernetes:core/v1:ConfigMap"):
-        assert "placeholder" not in json.dumps(config)
-
-
-def test_edc_credentials_are_a_secret_from_pulumi_secrets(stack: StackRun) -> None:
-    (secret,) = [
-        r
-        for r in stack.of_type("kubernetes:core/v1:Secret")
-        if r.inputs["metadata"]["name"] == "edc-security-credentials"
-    ]
-    assert is_secret(secret.inputs["stringData"])
-    data = plain(secret.inputs)["stringData"]
-    assert set(data) == {"EDC_OAUTH_CLIENT_SECRET", "EDC_WEB_HTTPS_KEYSTORE_PASSWORD"}
-
-
-def test_edc_audit_logging_follows_data_access_logging(stack: StackRun) -> None:
-    values = properties(configmap(stack, "edc-audit-config")["data"]["audit.properties"])
-    assert values == {
-        "edc.audit.enabled": "true",
-        "edc.audit.level": "INFO",
-        "edc.audit.data.access": "true",
-        "edc.audit.contract.negotiation": "true",
-        "edc.audit.policy.evaluation": "true",
-        "edc.audit.format": "json",
-        "edc.audit.destination": "file",
-        "edc.audit.file.path": "/var/log/edc/audit.log",
-    }
-
-
-def test_credential_properties_cannot_be_written_to_a_properties_file() -> None:
-    with pytest.raises(ValueError, match="belong in a Secret"):
-        edc_properties.properties_file({edc_properties.OAUTH_CLIENT_SECRET: "x"})
-    assert edc_properties.environment_variable("edc.web.https.keystore.password") == "EDC_WEB_HTTPS_KEYSTORE_PASSWORD"
 
 
 def test_network_policies_select_the_pods_the_platform_runs(stack: StackRun) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from components.settings import (
-    DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT,
     PORTAL_SERVICES,
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_VCPU,
@@ -33,9 +32,13 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "domain": "tractus-x.example.com",
         "nodeGroups": [group()],
         "edcParticipantId": "BPNL000000000001",
-        "edcOauthClientId": "tractusx-connector",
-        "edcOauthClientSecret": "client-secret",
-        "edcKeystorePassword": "keystore-password",
+        "edcParticipantDid": "did:web:wallet.example.com:BPNL000000000001",
+        "edcTrustedIssuers": ["did:web:issuer.example.com:BPNL00000000ISSU"],
+        "edcStsUrl": "https://wallet.example.com/api/sts",
+        "edcStsTokenUrl": "https://wallet.example.com/oauth/token",
+        "edcStsClientId": "BPNL000000000001-client",
+        "edcStsClientSecret": "client-secret",
+        "edcBdrsUrl": "https://bdrs.example.com/api/directory",
         "acmeEmail": "certificates@example.com",
         "alerting": {
             "emailTo": ["platform-team@example.com"],
@@ -227,33 +230,55 @@ def test_database_settings_are_read_from_the_stack() -> None:
     assert database.backup_retention_days == 35
 
 
-def test_scaled_workloads_default_to_the_playbook_names_and_follow_the_charts() -> None:
-    # Playbook "Horizontal Scaling" names the Deployment; the connector chart names it per release.
-    defaults = parse(raw()).scaled_workloads
-    assert defaults.edc_control_plane == DEFAULT_EDC_CONTROL_PLANE_DEPLOYMENT == "edc-control-plane"
-    chart = parse(raw(edcControlPlaneDeployment="edc-controlplane")).scaled_workloads
-    assert chart.edc_control_plane == "edc-controlplane"
-    # The portal's Deployment is the chart's own (components.portal_values), not a setting.
+def test_the_deployments_are_the_charts_not_settings() -> None:
+    # The connector's and the portal's Deployments are named by their charts' releases
+    # (components.edc, components.portal_values).
     assert "portalDeployment: unknown setting" in problems(portalDeployment="portal")
-    assert "edcControlPlaneDeployment: 'EDC_CP' is not a Kubernetes object name" in problems(
-        edcControlPlaneDeployment="EDC_CP"
-    )
 
 
-def test_edc_credentials_are_encrypted_and_the_identity_is_required() -> None:
-    settings = parse(raw())
-    assert settings.edc is not None
-    assert "client-secret" not in repr(settings.edc) and "keystore-password" not in repr(settings.edc)
-    assert settings.edc.oauth_token_url == "https://iam.tractus-x.org/token"
-    assert settings.edc.connector_name == "tractusx-connector-prod"
+def test_edc_identity_is_the_dcp_one_with_the_sts_secret_encrypted() -> None:
+    edc = parse(raw()).edc
+    assert "client-secret" not in repr(edc)
+    assert (edc.bpn, edc.did) == ("BPNL000000000001", "did:web:wallet.example.com:BPNL000000000001")
+    assert edc.trusted_issuers == ("did:web:issuer.example.com:BPNL00000000ISSU",)
+    assert (edc.connector_name, edc.participant_context_id) == ("tractusx-connector-prod",) * 2
+    assert (edc.token_signer_key, edc.token_verifier_key) == ("token-signer-private-key", "token-verifier-public-key")
     with pytest.raises(SettingsError) as error:
-        parse_settings(raw(), "prod", secret_keys={"edcKeystorePassword"})
-    assert "edcOauthClientSecret: is a credential stored in plain text" in str(error.value)
-    message = problems(edcParticipantId=None, edcKeystorePassword=None, edcOauthTokenUrl="http://iam.example.org/t")
+        parse_settings(raw(), "prod", secret_keys=set())
+    assert "edcStsClientSecret: is a credential stored in plain text" in str(error.value)
+    message = problems(
+        edcParticipantId=None,
+        edcParticipantDid="did:key:z6Mk",
+        edcTrustedIssuers=[],
+        edcStsClientSecret=None,
+        edcStsTokenUrl="http://wallet.example.com/t",
+        edcBdrsUrl=None,
+    )
     assert "edcParticipantId: is required" in message
-    assert "pulumi config set --secret tractusx-platform:edcKeystorePassword" in message
-    assert "edcOauthTokenUrl: 'http://iam.example.org/t' must be an https:// URL" in message
+    assert "edcParticipantDid: 'did:key:z6Mk' is not a did:web DID" in message
+    assert "edcTrustedIssuers: must name at least one issuer DID" in message
+    assert "pulumi config set --secret tractusx-platform:edcStsClientSecret" in message
+    assert "edcStsTokenUrl: 'http://wallet.example.com/t' must be an https:// URL" in message
+    assert "edcBdrsUrl: is required" in message
     assert "is not a legal-entity BPN" in problems(edcParticipantId="BPNS000000000001")
+    assert "edcTrustedIssuers: 'https://issuer' is not a did:web DID" in problems(edcTrustedIssuers=["https://issuer"])
+
+
+@pytest.mark.parametrize(
+    ("key", "replacement"),
+    [
+        ("edcOauthClientId", "edcStsClientId"),
+        ("edcOauthClientSecret", "edcStsClientSecret"),
+        ("edcOauthTokenUrl", "edcStsTokenUrl"),
+        ("edcTokenValidationUrl", "edcTrustedIssuers"),
+        ("edcKeystorePassword", "edcTokenSignerKey"),
+        ("edcControlPlaneDeployment", "edc-controlplane"),
+    ],
+)
+def test_a_playbook_era_edc_setting_names_what_replaced_it(key: str, replacement: str) -> None:
+    message = problems(**{key: "old"})
+    assert f"tractusx-platform:{key}: is no longer used; it was replaced by" in message
+    assert replacement in message
 
 
 def test_alerting_channels_are_required_in_production_and_named_when_missing() -> None:

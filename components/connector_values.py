@@ -1,0 +1,366 @@
+"""The tractusx-connector chart's Helm values: the one module that knows its value keys.
+
+A chart upgrade changes this module (and its tests) and nothing else. The values are a
+pure function of typed inputs; the connector component (components/edc.py) supplies them
+from the settings and the program's outputs.
+
+Keys checked against eclipse-tractusx/tractusx-edc `charts/tractusx-connector`: its
+values.yaml, `templates/deployment-controlplane.yaml`, `ingress-controlplane.yaml`,
+`service-controlplane.yaml` and `_helpers.tpl`, read on the main branch after 0.12 (chart
+0.13.0-SNAPSHOT, as mirrored in Federity-X/public-tractusx-edc) and in earlier releases
+(0.5 to 0.10) for the keys that did not change. No copy of the 0.12.1 tag itself was
+available to read; where a key differs between the versions read, the comment at the key
+says so. Render once with `helm template tractusx-connector --version 0.12.1` against these
+values before the first sync of a new chart version.
+
+What the templates do with the values, and what that means here:
+- Names: Deployments, Services and Ingresses are `<fullname>-controlplane` /
+  `<fullname>-dataplane`, and fullname is `<release>-tractusx-connector` unless the release
+  name contains the chart name. `fullnameOverride` is the release, so the Deployments are
+  `<release>-controlplane` and `<release>-dataplane`, the names KEDA and the alerts use.
+- Pods carry `app.kubernetes.io/name: tractusx-connector-<plane>` and
+  `app.kubernetes.io/instance: <release>-<plane>` (the selector labels) plus `podLabels`.
+- Credentials: the chart renders `postgresql.auth.password` into
+  `EDC_DATASOURCE_DEFAULT_PASSWORD` and `vault.hashicorp.token` into
+  `EDC_VAULT_HASHICORP_TOKEN` as plain `value`s, and both are `required`. The `envValueFrom`
+  entries are rendered after the chart's own env entries, and when a container lists a
+  variable twice the later entry is the one the container gets. So the plain values are
+  set to OVERRIDDEN (not a credential) and `envValueFrom` sets both variables again from
+  Kubernetes Secrets: no credential is in the values.
+- `EDC_RUNTIME_ID`: the chart sets it to `<fullname>-<plane>` for every replica. Upstream
+  EDC uses the runtime id as the lease holder of its state machines, so replicas with one
+  id take each other's leases (eclipse-tractusx/tractusx-edc#2132). `envValueFrom` sets it
+  again from the pod's name (downward API), distinct per pod.
+- Ingress: `controlplane.ingresses` / `dataplane.ingresses` are lists; only the
+  internet-facing entry is given (the chart's default second entry, management and control
+  on an "intranet" host, is thereby gone). `certManager.clusterIssuer` becomes the
+  `cert-manager.io/cluster-issuer` annotation; `tls.secretName` names the certificate's Secret.
+- Metrics: the image starts the JVM with the OpenTelemetry Java agent, configured from the
+  chart's `<plane>.opentelemetry` properties (mounted at /app/opentelemetry.properties); the
+  chart turns it off by default. It is turned on here with the Prometheus exporter on the
+  chart's metrics port (9090), which the chart's container and Service already expose.
+- Autoscaling: the chart's HPA template uses autoscaling/v2beta1 (removed in Kubernetes
+  1.25), so `autoscaling.enabled` stays false and KEDA scales the Deployments.
+- Update strategy: the chart sets none, so the Deployments roll out with Kubernetes' default
+  RollingUpdate of 25% unavailable / 25% surge, which is the playbook's "Application
+  Updates" patch. The chart has no key for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.applications import VAULT_KV_MOUNT, Chart
+
+# tractusx-connector 0.12.1 from the Tractus-X chart repository. The dev repository holds
+# every released chart version (the stable one only those of a Tractus-X release); the
+# version is pinned, so it resolves to the same chart either way.
+CHART = Chart(repository="https://eclipse-tractusx.github.io/charts/dev", name="tractusx-connector", version="0.12.1")
+APP_VERSION = "0.12.1"  # the chart's appVersion: the connector release
+# The chart's default images for a PostgreSQL + HashiCorp Vault connector, pinned to the
+# chart's appVersion explicitly (the init container below uses the same image).
+CONTROL_PLANE_IMAGE = "tractusx/edc-controlplane-postgresql-hashicorp-vault"
+DATA_PLANE_IMAGE = "tractusx/edc-dataplane-hashicorp-vault"
+
+CONTROL_PLANE = "controlplane"
+DATA_PLANE = "dataplane"
+PLANES = (CONTROL_PLANE, DATA_PLANE)
+
+# The endpoints the program relies on (NetworkPolicies, Ingress, ServiceMonitor), set
+# explicitly so a changed chart default cannot move them. Chart defaults of the versions
+# read, except the data plane's control port (8083 in 0.5-0.10, 8084 on main).
+CONTROL_PLANE_ENDPOINTS: Mapping[str, Mapping[str, Any]] = {
+    "default": {"port": 8080, "path": "/api"},  # health checks; never on an Ingress
+    "management": {"port": 8081, "path": "/management"},  # never on an Ingress
+    "control": {"port": 8083, "path": "/control"},  # data plane -> control plane; never on an Ingress
+    "protocol": {"port": 8084, "path": "/api/v1/dsp"},  # DSP: internet-facing
+    "metrics": {"port": 9090, "path": "/metrics"},
+}
+DATA_PLANE_ENDPOINTS: Mapping[str, Mapping[str, Any]] = {
+    "default": {"port": 8080, "path": "/api"},
+    "public": {"port": 8081, "path": "/api/public"},  # data pulled by partners: internet-facing
+    "control": {"port": 8084, "path": "/api/control"},  # control plane -> data plane (signaling)
+    "metrics": {"port": 9090, "path": "/metrics"},
+}
+PUBLIC_ENDPOINT = {CONTROL_PLANE: "protocol", DATA_PLANE: "public"}
+METRICS_PORT_NAME = "metrics"
+METRICS_PORT = 9090
+
+# What the chart's `required` plain values are set to; the real values come from Secrets
+# through envValueFrom (see the module docstring). Not a credential.
+OVERRIDDEN = "set-from-a-secret-by-envValueFrom"
+
+# The OpenTelemetry Java agent: metrics through its Prometheus exporter on the metrics
+# port; no traces or logs exported (the platform runs no collector). The experimental HTTP
+# server telemetry adds http_server_active_requests (requests in flight), which the
+# autoscaler uses as the playbook's queue depth.
+OPENTELEMETRY_PROPERTIES = "\n".join(
+    (
+        "otel.javaagent.enabled=true",
+        "otel.javaagent.debug=false",
+        "otel.metrics.exporter=prometheus",
+        "otel.exporter.prometheus.host=0.0.0.0",
+        f"otel.exporter.prometheus.port={METRICS_PORT}",
+        "otel.traces.exporter=none",
+        "otel.logs.exporter=none",
+        "otel.instrumentation.http.server.emit-experimental-telemetry=true",
+    )
+)
+
+# JVM heap from the container's memory limit: 75% of it, the rest for metaspace, threads,
+# direct buffers and the agent.
+MAX_RAM_PERCENTAGE = 75
+
+# The connector trusts Vault's private CA through a trust store built at start: an init
+# container (the connector's own image, which has keytool) copies the JDK's cacerts and adds
+# the CA from the Secret VAULT_CA_SECRET (key `ca.crt`, the CA of Vault's certificate,
+# copied into the connector's namespace by the secrets component), into an emptyDir the
+# JVM then uses (javax.net.ssl.trustStore). The JDK's cacerts keeps the public CAs, so
+# partners, the STS and the BDRS over public TLS still verify.
+VAULT_CA_SECRET = "vault-ca"
+VAULT_CA_KEY = "ca.crt"
+TRUSTSTORE_DIR = "/truststore"
+JDK_CACERTS = "/opt/java/openjdk/lib/security/cacerts"  # the chart's own custom-CA init uses this path
+USER_ID = 10001  # the chart's default user of both images
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A key of a Kubernetes Secret in the connector's namespace."""
+
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request: str
+    cpu_limit: str
+    memory: str  # request and limit: the JVM sizes its heap from the limit
+
+
+@dataclass(frozen=True)
+class ConnectorInputs:
+    release: str
+    namespace: str
+    # Identity (DCP)
+    bpn: str
+    did: str
+    participant_context_id: str
+    trusted_issuers: Sequence[str]
+    sts_url: str
+    sts_token_url: str
+    sts_client_id: str
+    sts_client_secret_alias: str  # a Vault alias, never the secret
+    bdrs_url: str
+    token_signer_alias: str
+    token_verifier_alias: str
+    # Internet-facing hosts
+    protocol_host: str
+    public_host: str
+    cluster_issuer: str
+    ingress_class: str
+    # Database (the platform's RDS)
+    jdbc_url: pulumi.Input[str]
+    database_user: str
+    database_password: SecretRef
+    # Vault
+    vault_url: str
+    vault_token: SecretRef
+    # Scale: replicas each Deployment starts with (KEDA owns them afterwards)
+    replicas: Mapping[str, int]
+    resources: Mapping[str, Resources]
+
+
+def deployment_name(release: str, plane: str) -> str:
+    """The chart's Deployment (and Service) name of a plane, with fullnameOverride = release."""
+    return f"{release}-{plane}"
+
+
+def selector_labels(release: str, plane: str) -> dict[str, str]:
+    """The labels the chart's Deployment selects its pods by."""
+    return {
+        "app.kubernetes.io/name": f"{CHART.name}-{plane}",
+        "app.kubernetes.io/instance": f"{release}-{plane}",
+    }
+
+
+def tls_secret(release: str, plane: str) -> str:
+    return f"{deployment_name(release, plane)}-tls"
+
+
+def connector_values(inputs: ConnectorInputs) -> dict[str, Any]:
+    """The chart's values for one connector."""
+    for plane in PLANES:
+        if plane not in inputs.replicas or plane not in inputs.resources:
+            raise ValueError(f"connector {inputs.release}: replicas and resources are needed for {plane}")
+    return {
+        # The chart's bundled PostgreSQL and Vault are for tests: the platform's RDS and
+        # Vault are used.
+        "install": {"postgresql": False, "vault": False},
+        "fullnameOverride": inputs.release,
+        "participant": {
+            "id": inputs.bpn,  # TRACTUSX_EDC_PARTICIPANT_BPN
+            # EDC_PARTICIPANT_CONTEXT_ID (main; a key 0.12.1 ignores if it predates it).
+            "contextId": inputs.participant_context_id,
+        },
+        "iatp": {
+            "id": inputs.did,  # EDC_PARTICIPANT_ID and EDC_IAM_ISSUER_ID
+            "trustedIssuers": list(inputs.trusted_issuers),  # EDC_IAM_TRUSTED-ISSUER_<n>-ISSUER_ID
+            "sts": {
+                # The wallet's STS URL: `iatp.sts.dim.url` up to 0.10 (DIM wallet), renamed
+                # `iatp.sts.div.url` on main. Both are set, as the 0.12.1 tag could not be
+                # read; the chart ignores the key it does not know.
+                "dim": {"url": inputs.sts_url},
+                "div": {"url": inputs.sts_url},
+                "oauth": {
+                    "token_url": inputs.sts_token_url,
+                    "client": {"id": inputs.sts_client_id, "secret_alias": inputs.sts_client_secret_alias},
+                },
+            },
+        },
+        CONTROL_PLANE: {
+            **_plane(inputs, CONTROL_PLANE, CONTROL_PLANE_IMAGE, CONTROL_PLANE_ENDPOINTS),
+            "bdrs": {"server": {"url": inputs.bdrs_url}},  # TX_EDC_IAM_IATP_BDRS_SERVER_URL
+        },
+        DATA_PLANE: {
+            **_plane(inputs, DATA_PLANE, DATA_PLANE_IMAGE, DATA_PLANE_ENDPOINTS),
+            # The keys the data plane signs and verifies its access tokens (EDRs) with,
+            # as Vault aliases.
+            "token": {
+                "signer": {"privatekey_alias": inputs.token_signer_alias},
+                "verifier": {"publickey_alias": inputs.token_verifier_alias},
+            },
+        },
+        "postgresql": {
+            # The default datasource (EDC_DATASOURCE_DEFAULT_*) of both planes.
+            "jdbcUrl": inputs.jdbc_url,
+            "auth": {"username": inputs.database_user, "password": OVERRIDDEN},
+        },
+        "vault": {
+            "hashicorp": {
+                "url": inputs.vault_url,
+                "token": OVERRIDDEN,
+                "healthCheck": {"enabled": True, "standbyOk": True},
+                # KV version 2 at the platform's mount; the connector's aliases are paths
+                # below it (EDC reads the property `content` of each).
+                "paths": {"secret": f"/v1/{VAULT_KV_MOUNT}", "health": "/v1/sys/health"},
+            }
+        },
+        "serviceAccount": {"create": True},
+        # The program makes the connector's NetworkPolicies (components/network_policies.py).
+        "networkPolicy": {"enabled": False},
+    }
+
+
+def _plane(
+    inputs: ConnectorInputs, plane: str, image: str, endpoints: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    resources = inputs.resources[plane]
+    host = inputs.protocol_host if plane == CONTROL_PLANE else inputs.public_host
+    return {
+        "image": {"repository": image, "tag": APP_VERSION, "pullPolicy": "IfNotPresent"},
+        "replicaCount": inputs.replicas[plane],
+        "autoscaling": {"enabled": False},
+        "endpoints": {name: dict(endpoint) for name, endpoint in endpoints.items()},
+        "logs": {"level": "INFO"},
+        "resources": {
+            "requests": {"cpu": resources.cpu_request, "memory": resources.memory},
+            "limits": {"cpu": resources.cpu_limit, "memory": resources.memory},
+        },
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": USER_ID,
+            "runAsGroup": USER_ID,
+            "fsGroup": USER_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "securityContext": _container_security(),
+        "opentelemetry": OPENTELEMETRY_PROPERTIES,
+        "env": {
+            "JAVA_TOOL_OPTIONS": (
+                f"-XX:MaxRAMPercentage={MAX_RAM_PERCENTAGE}.0 "
+                f"-Djavax.net.ssl.trustStore={TRUSTSTORE_DIR}/cacerts -Djavax.net.ssl.trustStoreType=PKCS12"
+            ),
+        },
+        "envValueFrom": {
+            "EDC_RUNTIME_ID": {"fieldRef": {"fieldPath": "metadata.name"}},
+            "EDC_DATASOURCE_DEFAULT_PASSWORD": _secret_key(inputs.database_password),
+            "EDC_VAULT_HASHICORP_TOKEN": _secret_key(inputs.vault_token),
+        },
+        "initContainers": [_truststore_init(image)],
+        "volumes": [
+            {
+                "name": "vault-ca",
+                "secret": {"secretName": VAULT_CA_SECRET, "items": [{"key": VAULT_CA_KEY, "path": "ca.crt"}]},
+            },
+            {"name": "truststore", "emptyDir": {"sizeLimit": "2Mi"}},
+        ],
+        "volumeMounts": [{"name": "truststore", "mountPath": TRUSTSTORE_DIR, "readOnly": True}],
+        # Replicas spread over the zones (the cluster's node groups span three).
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "labelSelector": {"matchLabels": selector_labels(inputs.release, plane)},
+                        },
+                    }
+                ]
+            }
+        },
+        "ingresses": [
+            {
+                "enabled": True,
+                "hostname": host,
+                "endpoints": [PUBLIC_ENDPOINT[plane]],
+                "className": inputs.ingress_class,
+                "annotations": {},
+                "tls": {"enabled": True, "secretName": tls_secret(inputs.release, plane)},
+                "certManager": {"clusterIssuer": inputs.cluster_issuer},
+            }
+        ],
+    }
+
+
+def _container_security() -> dict[str, Any]:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": USER_ID,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"], "add": []},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _secret_key(ref: SecretRef) -> dict[str, Any]:
+    return {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+
+
+def _truststore_init(image: str) -> dict[str, Any]:
+    """Builds the JVM's trust store: the JDK's public CAs plus Vault's CA."""
+    store = f"{TRUSTSTORE_DIR}/cacerts"
+    # `changeit` is the JDK's published default password of cacerts: it guards no secret
+    # (a trust store holds public certificates), keytool only needs it to write the copy.
+    script = (
+        f"cp {JDK_CACERTS} {store} && "
+        f"keytool -importcert -noprompt -alias vault-ca -file /vault-ca/ca.crt -keystore {store} -storepass changeit"
+    )
+    return {
+        "name": "vault-ca-truststore",
+        "image": f"{image}:{APP_VERSION}",
+        "command": ["/bin/sh", "-c", script],
+        "securityContext": _container_security(),
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "volumeMounts": [
+            {"name": "vault-ca", "mountPath": "/vault-ca", "readOnly": True},
+            {"name": "truststore", "mountPath": TRUSTSTORE_DIR},
+        ],
+    }

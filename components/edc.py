@@ -1,0 +1,208 @@
+"""The Tractus-X EDC connector: its Argo CD Application, secrets and monitoring.
+
+The connector is the tractusx-connector chart (components/connector_values.py), deployed by
+Argo CD under the root Application; this component describes that Application as a
+``ChildApplication`` and creates what the program itself owns around it: the
+ServiceMonitor that makes Prometheus scrape it as job ``tractus-x-edc`` (the playbook's
+``EDCConnectorDown`` selects that job). The autoscalers and disruption budgets are the
+autoscaling component's, the NetworkPolicies the security component's; both take the
+connector's names from here.
+
+Namespace: ``tractus-x``. The playbook runs the control plane there: its HPAs
+("Horizontal Scaling", "Custom Metrics Auto-scaling"), its rollout and its secret rotation
+("Application Updates", "Security Updates") all address ``-n tractus-x``, and KEDA watches
+that namespace (components/autoscaling.py). ``edc-standalone`` stays for connectors an
+operator runs beside it.
+
+Secrets: the program writes the connector's database password and its STS client secret
+into Vault (``VaultSeed``); External Secrets makes the Kubernetes Secrets the pods read
+(the database password, and the connector's own periodic Vault token), and the connector
+reads its STS client secret from Vault itself by alias, under a policy that covers only
+its path. No secret value is in the Application.
+
+Disaster recovery: on a pilot-light dr stack the database is a read-only replica, and the
+connector runs its schema migrations at start, so it cannot start there: the Application
+keeps both Deployments at 0 replicas and the autoscalers are paused at 0 until ``dr.active``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import connector_values as chart
+from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
+from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
+from components.database import EDC_DATABASE
+from components.namespaces import Namespaces
+from components.settings import EdcSettings
+
+RELEASE = "edc"
+NAMESPACE = EDC_DATABASE.namespace
+PROJECT = "tractus-x-edc"
+APPLICATION = "tractusx-connector"
+# Sync waves of the root Application: identity provider 0, connector 1, portal 2.
+SYNC_WAVE = 1
+CONTROL_PLANE_DEPLOYMENT = chart.deployment_name(RELEASE, chart.CONTROL_PLANE)
+DATA_PLANE_DEPLOYMENT = chart.deployment_name(RELEASE, chart.DATA_PLANE)
+DEPLOYMENTS = (CONTROL_PLANE_DEPLOYMENT, DATA_PLANE_DEPLOYMENT)
+CONTROL_PLANE_LABELS = chart.selector_labels(RELEASE, chart.CONTROL_PLANE)
+DATA_PLANE_LABELS = chart.selector_labels(RELEASE, chart.DATA_PLANE)
+# Playbook "Alert Configuration": EDCConnectorDown watches up{job="tractus-x-edc"}.
+JOB = "tractus-x-edc"
+SCRAPE_INTERVAL = "30s"
+
+# Vault (KV v2 paths without the mount). The connector's policy covers VAULT_PATH and
+# below: its STS client secret, its token keys, and whatever it stores at runtime. The
+# database password and the connector's token live outside it, so the connector cannot
+# change what External Secrets hands to its own pods.
+VAULT_URL = "https://vault.vault.svc:8200"
+VAULT_PATH = "tractus-x/edc"
+VAULT_TOKEN_PATH = "tractus-x/vault-tokens/edc"
+DATABASE_VAULT_PATH = "tractus-x/databases/edc"
+STS_CLIENT_SECRET_ALIAS = f"{VAULT_PATH}/sts-client-secret"
+# The hashicorp-vault extension of EDC reads a secret's value from the property `content`.
+EDC_VAULT_PROPERTY = "content"
+VAULT_TOKEN_SECRET = "edc-vault-token"
+
+# Playbook "Horizontal Scaling": the control plane starts with the HPA's minimum, 2; the
+# data plane with 2 as well (one per zone failure).
+REPLICAS = 2
+# Per pod: the chart's defaults (requests 500m / 1 GiB, CPU limit 1.5); the memory request
+# equals its limit so the JVM's heap (75% of the limit) is always backed.
+RESOURCES = chart.Resources(cpu_request="500m", cpu_limit="1500m", memory="1Gi")
+
+
+@dataclass(frozen=True)
+class ConnectorArgs:
+    settings: EdcSettings
+    domain: str
+    database_address: pulumi.Input[str]
+    database_port: pulumi.Input[int]
+    database_password: pulumi.Input[str]
+    # A pilot-light dr stack: the database is a read-only replica.
+    standby: bool
+    namespaces: Namespaces
+    provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = ()  # the monitoring stack (ServiceMonitor CRD)
+
+
+def hosts(domain: str) -> dict[str, str]:
+    """The internet-facing hosts: the DSP endpoint and the data plane's public API."""
+    return {chart.CONTROL_PLANE: f"edc.{domain}", chart.DATA_PLANE: f"edc-data.{domain}"}
+
+
+def jdbc_url(address: str, port: int) -> str:
+    # TLS is required by the database (rds.force_ssl). The JDBC driver verifies the server
+    # only with the RDS CA in the JVM's trust store, which the connector image lacks: the
+    # connection is encrypted, the server is not verified (README, "EDC connector").
+    return f"jdbc:postgresql://{address}:{port}/{EDC_DATABASE.name}?sslmode=require"
+
+
+def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
+    settings = args.settings
+    replicas = 0 if args.standby else REPLICAS
+    host = hosts(args.domain)
+    return chart.ConnectorInputs(
+        release=RELEASE,
+        namespace=NAMESPACE,
+        bpn=settings.bpn,
+        did=settings.did,
+        participant_context_id=settings.participant_context_id,
+        trusted_issuers=settings.trusted_issuers,
+        sts_url=settings.sts_url,
+        sts_token_url=settings.sts_token_url,
+        sts_client_id=settings.sts_client_id,
+        sts_client_secret_alias=STS_CLIENT_SECRET_ALIAS,
+        bdrs_url=settings.bdrs_url,
+        token_signer_alias=f"{VAULT_PATH}/{settings.token_signer_key}",
+        token_verifier_alias=f"{VAULT_PATH}/{settings.token_verifier_key}",
+        protocol_host=host[chart.CONTROL_PLANE],
+        public_host=host[chart.DATA_PLANE],
+        cluster_issuer=CERTIFICATE_ISSUER,
+        ingress_class=INGRESS_CLASS,
+        jdbc_url=pulumi.Output.all(args.database_address, args.database_port).apply(
+            lambda endpoint: jdbc_url(str(endpoint[0]), int(endpoint[1]))
+        ),
+        database_user=EDC_DATABASE.owner,
+        database_password=chart.SecretRef(EDC_DATABASE.secret_name, "password"),
+        vault_url=VAULT_URL,
+        vault_token=chart.SecretRef(VAULT_TOKEN_SECRET, "token"),
+        replicas={plane: replicas for plane in chart.PLANES},
+        resources={plane: RESOURCES for plane in chart.PLANES},
+    )
+
+
+def service_monitor_spec() -> dict[str, Any]:
+    """Both planes' metrics ports, scraped as job ``tractus-x-edc`` (the job label would
+    otherwise be the Service's name)."""
+    return {
+        "selector": {
+            "matchExpressions": [
+                {
+                    "key": "app.kubernetes.io/instance",
+                    "operator": "In",
+                    "values": [
+                        CONTROL_PLANE_LABELS["app.kubernetes.io/instance"],
+                        DATA_PLANE_LABELS["app.kubernetes.io/instance"],
+                    ],
+                }
+            ]
+        },
+        "namespaceSelector": {"matchNames": [NAMESPACE]},
+        "endpoints": [
+            {
+                "port": chart.METRICS_PORT_NAME,
+                "path": "/metrics",
+                "interval": SCRAPE_INTERVAL,
+                "relabelings": [{"action": "replace", "targetLabel": "job", "replacement": JOB}],
+            }
+        ],
+    }
+
+
+class Connector(pulumi.ComponentResource):
+    application: ChildApplication
+
+    def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tractusx:edc:Connector", name, None, opts)
+        settings = args.settings
+        self.application = ChildApplication(
+            name=APPLICATION,
+            project=PROJECT,
+            namespace=NAMESPACE,
+            chart=chart.CHART,
+            release=RELEASE,
+            values=chart.connector_values(inputs(args)),
+            sync_wave=SYNC_WAVE,
+            scaled_deployments=DEPLOYMENTS,
+            seeds=(
+                VaultSeed(DATABASE_VAULT_PATH, {"password": pulumi.Output.secret(args.database_password)}),
+                VaultSeed(STS_CLIENT_SECRET_ALIAS, {EDC_VAULT_PROPERTY: settings.sts_client_secret.output()}),
+            ),
+            secrets=(
+                SyncedSecret(EDC_DATABASE.secret_name, NAMESPACE, DATABASE_VAULT_PATH, {"password": "password"}),
+                SyncedSecret(VAULT_TOKEN_SECRET, NAMESPACE, VAULT_TOKEN_PATH, {"token": "token"}),
+            ),
+            vault_policies=(VaultPolicy(RELEASE, (VAULT_PATH,), VAULT_TOKEN_PATH),),
+            labels={"app.kubernetes.io/part-of": "tractus-x", "app.kubernetes.io/component": "edc"},
+        )
+        self.service_monitor = k8s.apiextensions.CustomResource(
+            f"{name}-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=RELEASE, namespace=NAMESPACE, labels={"app.kubernetes.io/part-of": "edc"}
+            ),
+            spec=service_monitor_spec(),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
+            ),
+        )
+        self.register_outputs({"deployments": list(DEPLOYMENTS), "hosts": hosts(args.domain)})

@@ -1,0 +1,300 @@
+"""The EDC connector: issue 7's connector wiring, under mocks, on both stacks.
+
+Playbook "EDC Connector Performance", "EDC Security Configuration", "Horizontal Scaling",
+"Alert Configuration" (EDCConnectorDown), "Network Policies"; the values are those of the
+tractusx-connector chart (components/connector_values.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import connector_values as chart
+from components import edc, edc_properties
+from components.database import EDC_DATABASE
+from components.settings import SECRET_KEYS
+from offline.checks import plain
+from offline.custom_resources import custom_resource_findings
+from offline.harness import ApplicationRun, StackRun, run_stack
+from tests.test_security import INTERNET_HOST, allowed, flows, objects, vpc_host
+
+SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def connector(run: StackRun) -> ApplicationRun:
+    return run.application_runs[edc.APPLICATION]
+
+
+def values(run: StackRun) -> dict[str, Any]:
+    return dict(connector(run).values)
+
+
+def owner_password(run: StackRun) -> str:
+    """The connector's database password: generated on prod, the replicated one on dr."""
+    return str(run.exports["databaseOwnerPasswords"][EDC_DATABASE.name])
+
+
+def test_the_connector_is_the_pinned_chart_in_its_project_and_wave(stack: StackRun) -> None:
+    app = connector(stack).application
+    assert (app.chart.name, app.chart.version) == ("tractusx-connector", "0.12.1")
+    assert app.chart.repository == "https://eclipse-tractusx.github.io/charts/dev"
+    assert (app.project, app.namespace, app.release, app.sync_wave) == ("tractus-x-edc", "tractus-x", "edc", 1)
+    v = values(stack)
+    # The chart's bundled PostgreSQL and Vault are off; its v2beta1 HPAs are off.
+    assert v["install"] == {"postgresql": False, "vault": False}
+    for plane in chart.PLANES:
+        assert v[plane]["autoscaling"] == {"enabled": False}
+        assert v[plane]["image"]["tag"] == "0.12.1"
+
+
+def test_autoscaler_targets_are_the_charts_deployment_names(stack: StackRun) -> None:
+    # The chart names its Deployments <fullname>-<plane>; fullnameOverride makes that <release>-<plane>.
+    assert values(stack)["fullnameOverride"] == edc.RELEASE
+    app = connector(stack).application
+    assert tuple(app.scaled_deployments) == ("edc-controlplane", "edc-dataplane")
+    targets = {r.inputs["spec"]["scaleTargetRef"]["name"] for r in stack.of_type(SCALED_OBJECT)}
+    assert set(app.scaled_deployments) <= targets
+
+
+def test_the_database_is_the_platforms_rds_with_the_password_from_a_secret(stack: StackRun) -> None:
+    v = values(stack)
+    address, port = stack.exports["databaseAddress"], stack.exports["databasePort"]
+    assert v["postgresql"]["jdbcUrl"] == f"jdbc:postgresql://{address}:{int(port)}/edc?sslmode=require"
+    assert v["postgresql"]["auth"] == {"username": "edc_owner", "password": chart.OVERRIDDEN}
+    for plane in chart.PLANES:
+        env = v[plane]["envValueFrom"]
+        assert env["EDC_DATASOURCE_DEFAULT_PASSWORD"] == {"secretKeyRef": {"name": "database-edc", "key": "password"}}
+    (synced,) = [s for s in connector(stack).application.secrets if s.name == "database-edc"]
+    assert (synced.namespace, synced.path, dict(synced.keys)) == (
+        "tractus-x",
+        edc.DATABASE_VAULT_PATH,
+        {"password": "password"},
+    )
+    # The seed is the password the init Job sets on the database (on dr: prod's, replicated).
+    value, secret = connector(stack).seeds[edc.DATABASE_VAULT_PATH]["password"]
+    assert secret and value == owner_password(stack)
+
+
+def test_vault_is_the_platforms_with_a_token_limited_to_the_connectors_path(stack: StackRun) -> None:
+    v = values(stack)
+    hashicorp = v["vault"]["hashicorp"]
+    assert hashicorp["url"] == "https://vault.vault.svc:8200"
+    assert hashicorp["token"] == chart.OVERRIDDEN
+    assert hashicorp["paths"]["secret"] == "/v1/secret"
+    for plane in chart.PLANES:
+        token = v[plane]["envValueFrom"]["EDC_VAULT_HASHICORP_TOKEN"]
+        assert token == {"secretKeyRef": {"name": "edc-vault-token", "key": "token"}}
+    app = connector(stack).application
+    (policy,) = app.vault_policies
+    assert (tuple(policy.paths), policy.token_path) == (("tractus-x/edc",), "tractus-x/vault-tokens/edc")
+    (token,) = [s for s in app.secrets if s.name == "edc-vault-token"]
+    assert token.path == policy.token_path
+    # The connector's aliases are inside its policy; the password External Secrets hands
+    # its pods and its own token are outside, so it cannot rewrite them.
+    sts = v["iatp"]["sts"]["oauth"]["client"]["secret_alias"]
+    aliases = [sts, v["dataplane"]["token"]["signer"]["privatekey_alias"]]
+    aliases.append(v["dataplane"]["token"]["verifier"]["publickey_alias"])
+    assert all(alias.startswith("tractus-x/edc/") for alias in aliases)
+    assert not edc.DATABASE_VAULT_PATH.startswith("tractus-x/edc/")
+    assert not policy.token_path.startswith("tractus-x/edc/")
+    # Vault's private CA is added to the JVM's trust store before the connector starts.
+    for plane in chart.PLANES:
+        (init,) = v[plane]["initContainers"]
+        assert "keytool -importcert" in init["command"][-1]
+        assert {
+            "name": "vault-ca",
+            "secret": {"secretName": "vault-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+        } in v[plane]["volumes"]
+        assert "-Djavax.net.ssl.trustStore=/truststore/cacerts" in v[plane]["env"]["JAVA_TOOL_OPTIONS"]
+
+
+def test_the_sts_client_secret_goes_to_vault_and_the_connector_gets_only_its_alias(stack: StackRun) -> None:
+    assert "edcStsClientSecret" in SECRET_KEYS
+    value, secret = connector(stack).seeds[edc.STS_CLIENT_SECRET_ALIAS][edc.EDC_VAULT_PROPERTY]
+    assert secret and value
+    assert values(stack)["iatp"]["sts"]["oauth"]["client"]["secret_alias"] == edc.STS_CLIENT_SECRET_ALIAS
+    assert value not in json.dumps(values(stack))
+
+
+def test_no_secret_value_is_in_the_values(stack: StackRun) -> None:
+    run = connector(stack)
+    assert not run.values_secret
+    text = json.dumps(run.values)
+    for seed in run.seeds.values():
+        for value, secret in seed.values():
+            assert secret and str(value) not in text
+    assert owner_password(stack) not in text
+
+
+# Playbook "EDC Security Configuration" (security.properties) and "Data Access Logging"
+# (audit.properties): every property they set.
+PLAYBOOK_PROPERTIES = (
+    "edc.oauth.token.url",
+    "edc.oauth.client.id",
+    "edc.oauth.client.secret",
+    "edc.web.https.port",
+    "edc.web.https.path",
+    "edc.web.https.keystore.path",
+    "edc.web.https.keystore.password",
+    "edc.dataplane.token.validation.endpoint",
+    "edc.participant.id",
+    "edc.connector.name",
+    "edc.audit.enabled",
+    "edc.audit.level",
+    "edc.audit.data.access",
+    "edc.audit.contract.negotiation",
+    "edc.audit.policy.evaluation",
+    "edc.audit.format",
+    "edc.audit.destination",
+    "edc.audit.file.path",
+)
+
+
+def test_every_playbook_property_is_remapped_or_says_why_not() -> None:
+    assert set(edc_properties.REMAPPED) == set(PLAYBOOK_PROPERTIES)
+    for old, remapped in edc_properties.REMAPPED.items():
+        assert remapped.note, old
+        assert remapped.new != old or old == "edc.participant.id"  # same name, now the DID
+    assert edc_properties.REMAPPED["edc.oauth.client.secret"].new == "edc.iam.sts.oauth.client.secret.alias"
+
+
+def test_the_identity_is_the_dcp_one_from_the_settings(stack: StackRun) -> None:
+    v = values(stack)
+    assert v["participant"]["id"] == "BPNL000000000001"
+    assert v["iatp"]["id"].startswith("did:web:")
+    assert v["iatp"]["trustedIssuers"] and all(i.startswith("did:web:") for i in v["iatp"]["trustedIssuers"])
+    assert v["controlplane"]["bdrs"]["server"]["url"].startswith("https://")
+    assert v["iatp"]["sts"]["oauth"]["token_url"].startswith("https://")
+
+
+def test_only_the_dsp_and_public_endpoints_are_on_the_internet_with_tls(stack: StackRun) -> None:
+    v = values(stack)
+    domain = stack.exports["domain"]
+    expected = {"controlplane": (f"edc.{domain}", ["protocol"]), "dataplane": (f"edc-data.{domain}", ["public"])}
+    for plane, (host, endpoints) in expected.items():
+        (ingress,) = v[plane]["ingresses"]  # the chart's default second (management) Ingress is gone
+        assert (ingress["hostname"], ingress["endpoints"]) == (host, endpoints)
+        assert ingress["enabled"] is True and ingress["className"] == "nginx"
+        assert ingress["certManager"] == {"clusterIssuer": "letsencrypt-prod"}
+        assert ingress["tls"] == {"enabled": True, "secretName": f"edc-{plane}-tls"}
+    exposed = {e for plane in chart.PLANES for i in v[plane]["ingresses"] for e in i["endpoints"]}
+    assert not exposed & {"management", "control", "default", "metrics", "proxy"}
+
+
+def test_metrics_are_exported_and_scraped_as_job_tractus_x_edc(stack: StackRun) -> None:
+    v = values(stack)
+    for plane in chart.PLANES:
+        otel = dict(line.split("=", 1) for line in v[plane]["opentelemetry"].splitlines())
+        assert otel["otel.javaagent.enabled"] == "true" and otel["otel.metrics.exporter"] == "prometheus"
+        assert int(otel["otel.exporter.prometheus.port"]) == v[plane]["endpoints"]["metrics"]["port"] == 9090
+    (monitor,) = [m for m in stack.of_type(SERVICE_MONITOR) if m.inputs["metadata"]["name"] == edc.RELEASE]
+    spec = plain(monitor.inputs)["spec"]
+    assert monitor.inputs["metadata"]["namespace"] == "tractus-x"
+    (selector,) = spec["selector"]["matchExpressions"]
+    assert set(selector["values"]) == {"edc-controlplane", "edc-dataplane"}
+    (endpoint,) = spec["endpoints"]
+    assert endpoint["port"] == "metrics"
+    # The alert EDCConnectorDown selects up{job="tractus-x-edc"}: the job label is set here.
+    assert {"action": "replace", "targetLabel": "job", "replacement": "tractus-x-edc"} in endpoint["relabelings"]
+    assert custom_resource_findings(plain(monitor.inputs)) == []
+    assert monitor.provider and "k8s" in monitor.provider
+
+
+def test_every_pod_gets_its_own_runtime_id(stack: StackRun) -> None:
+    # tractusx-edc#2132: the chart gives every replica one EDC_RUNTIME_ID, the lease holder.
+    for plane in chart.PLANES:
+        runtime_id = values(stack)[plane]["envValueFrom"]["EDC_RUNTIME_ID"]
+        assert runtime_id == {"fieldRef": {"fieldPath": "metadata.name"}}
+
+
+def test_the_jvm_heap_follows_the_container_limit_and_pods_are_hardened(stack: StackRun) -> None:
+    for plane in chart.PLANES:
+        v = values(stack)[plane]
+        assert "-XX:MaxRAMPercentage=75.0" in v["env"]["JAVA_TOOL_OPTIONS"]
+        resources = v["resources"]
+        assert resources["requests"]["memory"] == resources["limits"]["memory"] == "1Gi"
+        assert resources["limits"]["cpu"] and resources["requests"]["cpu"]
+        assert v["podSecurityContext"]["runAsNonRoot"] is True
+        for container in (v["securityContext"], v["initContainers"][0]["securityContext"]):
+            assert container["readOnlyRootFilesystem"] is True and container["allowPrivilegeEscalation"] is False
+            assert container["capabilities"]["drop"] == ["ALL"]
+
+
+def test_pilot_light_keeps_the_connector_at_zero_until_activation(prod: StackRun, dr: StackRun) -> None:
+    # The dr stack's database is a read-only replica; the connector migrates its schema at start.
+    for plane in chart.PLANES:
+        assert values(prod)[plane]["replicaCount"] == 2
+        assert values(dr)[plane]["replicaCount"] == 0
+    active = run_stack("dr", overrides={"dr.active": True}, references={"prod": prod})
+    for plane in chart.PLANES:
+        assert values(active)[plane]["replicaCount"] == 2
+
+
+# --- NetworkPolicies: exactly the connector's flows ---------------------------------------
+
+CONTROL = ("tractus-x", edc.CONTROL_PLANE_LABELS)
+DATA = ("tractus-x", edc.DATA_PLANE_LABELS)
+TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
+PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
+PORTAL = ("tractus-x", {"app": "portal"})
+VAULT = ("vault", {"app.kubernetes.io/name": "vault"})
+METADATA_HOST = "169.254.169.254"
+
+
+def test_partners_reach_only_the_dsp_and_public_endpoints(stack: StackRun) -> None:
+    assert flows(stack, TRAEFIK, CONTROL, 8084)  # DSP
+    assert flows(stack, TRAEFIK, DATA, 8081)  # public data API
+    for port in (8080, 8081, 8083, 9090):  # default, management, control, metrics
+        assert not flows(stack, TRAEFIK, CONTROL, port)
+    for port in (8080, 8084, 9090):
+        assert not flows(stack, TRAEFIK, DATA, port)
+    assert not flows(stack, PORTAL, CONTROL, 8081)  # the management API from nowhere
+
+
+def test_prometheus_scrapes_the_metrics_port(stack: StackRun) -> None:
+    for plane in (CONTROL, DATA):
+        assert flows(stack, PROMETHEUS, plane, 9090)
+
+
+def test_the_planes_talk_on_their_control_ports_only(stack: StackRun) -> None:
+    assert flows(stack, DATA, CONTROL, 8083)
+    assert flows(stack, CONTROL, DATA, 8084)
+    assert not flows(stack, DATA, CONTROL, 8081)
+    assert not flows(stack, CONTROL, DATA, 8081)
+
+
+def test_the_connector_reaches_its_database_vault_and_the_internet_but_not_the_vpc(stack: StackRun) -> None:
+    for plane in (CONTROL, DATA):
+        assert allowed(stack, "out", plane, 5432, peer_ip=vpc_host(stack))
+        assert allowed(stack, "out", plane, 8200, peer_ns="vault", peer_labels=VAULT[1])
+        assert allowed(stack, "out", plane, 443, peer_ip=INTERNET_HOST)  # partners, STS, BDRS, DID documents
+        assert not allowed(stack, "out", plane, 443, peer_ip=vpc_host(stack))
+        assert not allowed(stack, "out", plane, 443, peer_ip=METADATA_HOST)
+        assert not allowed(stack, "out", plane, 80, peer_ip=METADATA_HOST)
+        assert not allowed(stack, "out", plane, 80, peer_ip=INTERNET_HOST)
+        assert not allowed(stack, "out", plane, 8200, peer_ns="monitoring", peer_labels={})
+
+
+@pytest.mark.parametrize("plane", ["controlplane", "dataplane"])
+def test_the_policies_selecting_the_connector_are_these(stack: StackRun, plane: str) -> None:
+    labels = edc.CONTROL_PLANE_LABELS if plane == "controlplane" else edc.DATA_PLANE_LABELS
+    selecting = {
+        p["metadata"]["name"]
+        for p in objects(stack, NETWORK_POLICY)
+        if p["metadata"]["namespace"] == "tractus-x"
+        and all(labels.get(k) == v for k, v in (p["spec"]["podSelector"].get("matchLabels") or {}).items())
+    }
+    # The namespace's own (deny, DNS, scraping, database, Redis clients) and the plane's.
+    assert selecting == {
+        "default-deny-all",
+        "allow-dns",
+        "allow-prometheus-scrape",
+        "allow-database",
+        "allow-redis-clients",
+        f"allow-edc-{plane}",
+    }
