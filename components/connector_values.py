@@ -22,15 +22,19 @@ What the templates do with the values, and what that means here:
   `app.kubernetes.io/instance: <release>-<plane>` (the selector labels) plus `podLabels`.
 - Credentials: the chart renders `postgresql.auth.password` into
   `EDC_DATASOURCE_DEFAULT_PASSWORD` and `vault.hashicorp.token` into
-  `EDC_VAULT_HASHICORP_TOKEN` as plain `value`s, and both are `required`. The `envValueFrom`
-  entries are rendered after the chart's own env entries, and when a container lists a
-  variable twice the later entry is the one the container gets. So the plain values are
-  set to OVERRIDDEN (not a credential) and `envValueFrom` sets both variables again from
-  Kubernetes Secrets: no credential is in the values.
+  `EDC_VAULT_HASHICORP_TOKEN` as plain `value`s, and both are `required`. The values set
+  them to Kubernetes variable references, `$(EDC_DATABASE_PASSWORD)` and
+  `$(EDC_VAULT_TOKEN)`, and `<plane>.envSecretNames` loads those two variables from the
+  Secrets External Secrets makes (envFrom). The kubelet expands `$(VAR)` in an env value
+  from the variables defined before it, envFrom's first, so the connector gets the
+  Secrets' values and no credential is in the values. No variable is listed twice (Argo
+  CD's server-side apply refuses duplicate keys in a container's env).
 - `EDC_RUNTIME_ID`: the chart sets it to `<fullname>-<plane>` for every replica. Upstream
   EDC uses the runtime id as the lease holder of its state machines, so replicas with one
-  id take each other's leases (eclipse-tractusx/tractusx-edc#2132). `envValueFrom` sets it
-  again from the pod's name (downward API), distinct per pod.
+  id take each other's leases (eclipse-tractusx/tractusx-edc#2132). The pod's name comes
+  in as POD_NAME (`envValueFrom`, downward API), and `JAVA_TOOL_OPTIONS` (`env`, rendered
+  after `envValueFrom`) sets the system property `edc.runtime.id` from it; EDC's
+  configuration takes system properties over environment variables.
 - Ingress: `controlplane.ingresses` / `dataplane.ingresses` are lists; only the
   internet-facing entry is given (the chart's default second entry, management and control
   on an "intranet" host, is thereby gone). `certManager.clusterIssuer` becomes the
@@ -90,9 +94,17 @@ PUBLIC_ENDPOINT = {CONTROL_PLANE: "protocol", DATA_PLANE: "public"}
 METRICS_PORT_NAME = "metrics"
 METRICS_PORT = 9090
 
-# What the chart's `required` plain values are set to; the real values come from Secrets
-# through envValueFrom (see the module docstring). Not a credential.
-OVERRIDDEN = "set-from-a-secret-by-envValueFrom"
+# The variables the Secrets hand the pods (envFrom), and the chart's `required` plain
+# values as references to them (see the module docstring).
+DATABASE_PASSWORD_VARIABLE = "EDC_DATABASE_PASSWORD"
+VAULT_TOKEN_VARIABLE = "EDC_VAULT_TOKEN"
+POD_NAME_VARIABLE = "POD_NAME"
+
+
+def reference(variable: str) -> str:
+    """A Kubernetes env value that the kubelet replaces with ``variable``'s value."""
+    return f"$({variable})"
+
 
 # The OpenTelemetry Java agent: metrics through its Prometheus exporter on the metrics
 # port; no traces or logs exported (the platform runs no collector). The experimental HTTP
@@ -129,14 +141,6 @@ USER_ID = 10001  # the chart's default user of both images
 
 
 @dataclass(frozen=True)
-class SecretRef:
-    """A key of a Kubernetes Secret in the connector's namespace."""
-
-    name: str
-    key: str
-
-
-@dataclass(frozen=True)
 class Resources:
     cpu_request: str
     cpu_limit: str
@@ -167,10 +171,10 @@ class ConnectorInputs:
     # Database (the platform's RDS)
     jdbc_url: pulumi.Input[str]
     database_user: str
-    database_password: SecretRef
     # Vault
     vault_url: str
-    vault_token: SecretRef
+    # Secrets in the namespace that hold DATABASE_PASSWORD_VARIABLE and VAULT_TOKEN_VARIABLE
+    credential_secrets: Sequence[str]
     # Scale: replicas each Deployment starts with (KEDA owns them afterwards)
     replicas: Mapping[str, int]
     resources: Mapping[str, Resources]
@@ -239,12 +243,12 @@ def connector_values(inputs: ConnectorInputs) -> dict[str, Any]:
         "postgresql": {
             # The default datasource (EDC_DATASOURCE_DEFAULT_*) of both planes.
             "jdbcUrl": inputs.jdbc_url,
-            "auth": {"username": inputs.database_user, "password": OVERRIDDEN},
+            "auth": {"username": inputs.database_user, "password": reference(DATABASE_PASSWORD_VARIABLE)},
         },
         "vault": {
             "hashicorp": {
                 "url": inputs.vault_url,
-                "token": OVERRIDDEN,
+                "token": reference(VAULT_TOKEN_VARIABLE),
                 "healthCheck": {"enabled": True, "standbyOk": True},
                 # KV version 2 at the platform's mount; the connector's aliases are paths
                 # below it (EDC reads the property `content` of each).
@@ -284,14 +288,12 @@ def _plane(
         "env": {
             "JAVA_TOOL_OPTIONS": (
                 f"-XX:MaxRAMPercentage={MAX_RAM_PERCENTAGE}.0 "
-                f"-Djavax.net.ssl.trustStore={TRUSTSTORE_DIR}/cacerts -Djavax.net.ssl.trustStoreType=PKCS12"
+                f"-Djavax.net.ssl.trustStore={TRUSTSTORE_DIR}/cacerts -Djavax.net.ssl.trustStoreType=PKCS12 "
+                f"-Dedc.runtime.id={reference(POD_NAME_VARIABLE)}"
             ),
         },
-        "envValueFrom": {
-            "EDC_RUNTIME_ID": {"fieldRef": {"fieldPath": "metadata.name"}},
-            "EDC_DATASOURCE_DEFAULT_PASSWORD": _secret_key(inputs.database_password),
-            "EDC_VAULT_HASHICORP_TOKEN": _secret_key(inputs.vault_token),
-        },
+        "envValueFrom": {POD_NAME_VARIABLE: {"fieldRef": {"fieldPath": "metadata.name"}}},
+        "envSecretNames": list(inputs.credential_secrets),
         "initContainers": [_truststore_init(image)],
         "volumes": [
             {
@@ -338,10 +340,6 @@ def _container_security() -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"], "add": []},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-
-
-def _secret_key(ref: SecretRef) -> dict[str, Any]:
-    return {"secretKeyRef": {"name": ref.name, "key": ref.key}}
 
 
 def _truststore_init(image: str) -> dict[str, Any]:

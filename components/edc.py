@@ -129,9 +129,8 @@ def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
             lambda endpoint: jdbc_url(str(endpoint[0]), int(endpoint[1]))
         ),
         database_user=EDC_DATABASE.owner,
-        database_password=chart.SecretRef(EDC_DATABASE.secret_name, "password"),
         vault_url=VAULT_URL,
-        vault_token=chart.SecretRef(VAULT_TOKEN_SECRET, "token"),
+        credential_secrets=(EDC_DATABASE.secret_name, VAULT_TOKEN_SECRET),
         replicas={plane: replicas for plane in chart.PLANES},
         resources={plane: RESOURCES for plane in chart.PLANES},
     )
@@ -185,8 +184,14 @@ class Connector(pulumi.ComponentResource):
                 VaultSeed(STS_CLIENT_SECRET_ALIAS, {EDC_VAULT_PROPERTY: settings.sts_client_secret.output()}),
             ),
             secrets=(
-                SyncedSecret(EDC_DATABASE.secret_name, NAMESPACE, DATABASE_VAULT_PATH, {"password": "password"}),
-                SyncedSecret(VAULT_TOKEN_SECRET, NAMESPACE, VAULT_TOKEN_PATH, {"token": "token"}),
+                # Each key is the environment variable the connector's pods load (envFrom).
+                SyncedSecret(
+                    EDC_DATABASE.secret_name,
+                    NAMESPACE,
+                    DATABASE_VAULT_PATH,
+                    {chart.DATABASE_PASSWORD_VARIABLE: "password"},
+                ),
+                SyncedSecret(VAULT_TOKEN_SECRET, NAMESPACE, VAULT_TOKEN_PATH, {chart.VAULT_TOKEN_VARIABLE: "token"}),
             ),
             vault_policies=(VaultPolicy(RELEASE, (VAULT_PATH,), VAULT_TOKEN_PATH),),
             labels={"app.kubernetes.io/part-of": "tractus-x", "app.kubernetes.io/component": "edc"},

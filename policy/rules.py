@@ -425,6 +425,9 @@ _SECRET_OBJECT_PATHS = (
     ".backend.interfaces.secret",
     ".externalDatabase.secret",
 )
+# A value that is only a Kubernetes variable reference, `$(NAME)`, which the kubelet
+# replaces with the variable's value (from a Secret through envFrom), is no credential.
+_VARIABLE_REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")
 
 
 def _normalized(key: str) -> str:
@@ -461,6 +464,7 @@ def secret_looking_values(values: Any, path: str = "values") -> Iterator[str]:
                 and not locations
                 and is_credential_key(str(key))
                 and not (child.endswith(_SECRET_OBJECT_PATHS) and _SECRET_OBJECT_NAME.match(value))
+                and not _VARIABLE_REFERENCE.fullmatch(value)
             ):
                 yield f"{child} is a literal credential; reference an existing Secret instead"
             else:

@@ -19,6 +19,7 @@ from components.settings import SECRET_KEYS
 from offline.checks import plain
 from offline.custom_resources import custom_resource_findings
 from offline.harness import ApplicationRun, StackRun, run_stack
+from policy import rules
 from tests.test_security import INTERNET_HOST, allowed, flows, objects, vpc_host
 
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
@@ -65,15 +66,17 @@ def test_the_database_is_the_platforms_rds_with_the_password_from_a_secret(stack
     v = values(stack)
     address, port = stack.exports["databaseAddress"], stack.exports["databasePort"]
     assert v["postgresql"]["jdbcUrl"] == f"jdbc:postgresql://{address}:{int(port)}/edc?sslmode=require"
-    assert v["postgresql"]["auth"] == {"username": "edc_owner", "password": chart.OVERRIDDEN}
+    # The chart's required plain password is a reference the kubelet fills from the
+    # Secret database-edc (envFrom): no password in the values, no duplicate env entry.
+    assert v["postgresql"]["auth"] == {"username": "edc_owner", "password": "$(EDC_DATABASE_PASSWORD)"}
     for plane in chart.PLANES:
-        env = v[plane]["envValueFrom"]
-        assert env["EDC_DATASOURCE_DEFAULT_PASSWORD"] == {"secretKeyRef": {"name": "database-edc", "key": "password"}}
+        assert "database-edc" in v[plane]["envSecretNames"]
+        assert "EDC_DATASOURCE_DEFAULT_PASSWORD" not in v[plane]["envValueFrom"]
     (synced,) = [s for s in connector(stack).application.secrets if s.name == "database-edc"]
     assert (synced.namespace, synced.path, dict(synced.keys)) == (
         "tractus-x",
         edc.DATABASE_VAULT_PATH,
-        {"password": "password"},
+        {"EDC_DATABASE_PASSWORD": "password"},
     )
     # The seed is the password the init Job sets on the database (on dr: prod's, replicated).
     value, secret = connector(stack).seeds[edc.DATABASE_VAULT_PATH]["password"]
@@ -84,16 +87,15 @@ def test_vault_is_the_platforms_with_a_token_limited_to_the_connectors_path(stac
     v = values(stack)
     hashicorp = v["vault"]["hashicorp"]
     assert hashicorp["url"] == "https://vault.vault.svc:8200"
-    assert hashicorp["token"] == chart.OVERRIDDEN
+    assert hashicorp["token"] == "$(EDC_VAULT_TOKEN)"
     assert hashicorp["paths"]["secret"] == "/v1/secret"
     for plane in chart.PLANES:
-        token = v[plane]["envValueFrom"]["EDC_VAULT_HASHICORP_TOKEN"]
-        assert token == {"secretKeyRef": {"name": "edc-vault-token", "key": "token"}}
+        assert "edc-vault-token" in v[plane]["envSecretNames"]
     app = connector(stack).application
     (policy,) = app.vault_policies
     assert (tuple(policy.paths), policy.token_path) == (("tractus-x/edc",), "tractus-x/vault-tokens/edc")
     (token,) = [s for s in app.secrets if s.name == "edc-vault-token"]
-    assert token.path == policy.token_path
+    assert (token.path, dict(token.keys)) == (policy.token_path, {"EDC_VAULT_TOKEN": "token"})
     # The connector's aliases are inside its policy; the password External Secrets hands
     # its pods and its own token are outside, so it cannot rewrite them.
     sts = v["iatp"]["sts"]["oauth"]["client"]["secret_alias"]
@@ -207,9 +209,21 @@ def test_metrics_are_exported_and_scraped_as_job_tractus_x_edc(stack: StackRun) 
 
 def test_every_pod_gets_its_own_runtime_id(stack: StackRun) -> None:
     # tractusx-edc#2132: the chart gives every replica one EDC_RUNTIME_ID, the lease holder.
+    # The pod's name arrives as POD_NAME (rendered before `env`) and becomes edc.runtime.id.
     for plane in chart.PLANES:
-        runtime_id = values(stack)[plane]["envValueFrom"]["EDC_RUNTIME_ID"]
-        assert runtime_id == {"fieldRef": {"fieldPath": "metadata.name"}}
+        v = values(stack)[plane]
+        assert v["envValueFrom"]["POD_NAME"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+        assert "-Dedc.runtime.id=$(POD_NAME)" in v["env"]["JAVA_TOOL_OPTIONS"]
+        assert "EDC_RUNTIME_ID" not in v["envValueFrom"] and "EDC_RUNTIME_ID" not in v["env"]
+
+
+def test_the_policy_accepts_variable_references_but_not_literal_credentials() -> None:
+    release = "kubernetes:helm.sh/v3:Release"
+    accepted = {"postgresql": {"auth": {"password": "$(EDC_DATABASE_PASSWORD)"}}}
+    assert rules.no_secrets_in_values(rules.Resource(release, "edc", {"values": accepted})) == []
+    for literal in ("$(EDC_DATABASE_PASSWORD)x", "p$(A)", "hunter22"):
+        leaky = {"postgresql": {"auth": {"password": literal}}}
+        assert rules.no_secrets_in_values(rules.Resource(release, "edc", {"values": leaky}))
 
 
 def test_the_jvm_heap_follows_the_container_limit_and_pods_are_hardened(stack: StackRun) -> None:

@@ -184,7 +184,7 @@ def test_the_root_project_may_only_create_applications_in_argocd_from_argocd_app
     assert spec["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
     assert spec["clusterResourceWhitelist"] == []
     # One project per product of the platform's list, plus the root's.
-    assert set(project_specs(stack)) == {ROOT_PROJECT}
+    assert set(project_specs(stack)) == {ROOT_PROJECT, *(app.project for app in stack.applications)}
 
 
 def test_a_product_cannot_take_the_root_project_and_names_are_unique() -> None:
