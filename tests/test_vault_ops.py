@@ -265,6 +265,19 @@ def test_a_second_run_logs_in_through_kubernetes_auth_and_changes_nothing(
     assert list(world.vault.state["tokens"]) == [token]
 
 
+def test_a_pod_that_has_not_joined_yet_does_not_make_the_bootstrap_initialise_a_second_vault(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    world.vault.unjoined_polls = 2  # the Service first reaches a new pod that answers 501
+    world.vault.requests.clear()
+
+    output = bootstrap(world, capsys)
+
+    assert ("PUT", "sys/init") not in world.vault.requests
+    assert "vault bootstrap complete: 0 changes" in output
+
+
 def test_a_changed_seed_writes_exactly_one_new_version(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     bootstrap(world, capsys)
     world.write_seed("password", "rotated-password-5b1d22")

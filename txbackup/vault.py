@@ -262,6 +262,14 @@ class VaultClient:
                 raise BackupError(f"Vault at {self.address} is not {what} after {WAIT_SECONDS:.0f} s (last: {last})")
             time.sleep(POLL_SECONDS)
 
+    def stays_uninitialised(self, polls: int) -> bool:
+        """True when the next ``polls`` health answers, POLL_SECONDS apart, all say "not initialised"."""
+        for _ in range(polls):
+            time.sleep(POLL_SECONDS)
+            if self.health().initialized:
+                return False
+        return True
+
     def wait_until_answering(self) -> Health:
         """Waits until Vault answers its health endpoint, in whatever state."""
         return self._wait(lambda _health: True, "answering")

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 KUBERNETES_HOST = "https://kubernetes.default.svc"
 AUDIT_DEVICE = "file"
 RECOVERY_KEY_ATTEMPTS = 3
+# "Not initialised" must be the answer this many more times before the bootstrap runs init.
+UNINITIALISED_CONFIRMATIONS = 5
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$")
 _PATH = re.compile(r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?(/[a-z0-9]([a-z0-9_-]*[a-z0-9])?)*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -214,7 +216,7 @@ class Bootstrap:
             # Without it, no later run could log in once the root token is revoked.
             raise BackupError(f"the bootstrap spec has no role {self.auth_role!r} (VAULT_AUTH_ROLE) to log in with")
         health = self.vault.wait_until_answering()
-        if not health.initialized:
+        if not health.initialized and self._uninitialised_everywhere():
             self._initialise()
         else:
             if not health.active:
@@ -228,6 +230,12 @@ class Bootstrap:
         self._revoke(failing=False)
         log.info("vault bootstrap complete: %d changes", len(self.changes))
         return self.changes
+
+    def _uninitialised_everywhere(self) -> bool:
+        """Asks again before ``init``: the Service spreads requests over the raft pods, and a
+        pod that has just started (a replaced node, a lost volume) answers "not initialised"
+        until it joins. Initialising that pod would start a second, empty Vault."""
+        return self.vault.stays_uninitialised(UNINITIALISED_CONFIRMATIONS)
 
     def _revoke(self, *, failing: bool) -> None:
         try:

@@ -118,6 +118,7 @@ class FakeVault:
     state: dict[str, Any] = field(default_factory=_durable)
     sealed_polls: int = 2  # health polls that still answer 503 after init or a restore
     standby_polls: int = 0  # then this many 429 answers before 200
+    unjoined_polls: int = 0  # health answers 501 this many times, as a pod that has not joined yet
     snapshot_padding: int = 0  # random bytes appended to every snapshot (multipart uploads)
     snapshot_cut_at: int | None = None  # the connection drops after this many bytes of a snapshot
     snapshot_chunked: bool = True  # streamed like Vault's (chunked), or with a Content-Length
@@ -247,6 +248,9 @@ class FakeVault:
     def _health(self) -> Answer:
         state = self.state
         base = {"version": "1.21.1", "cluster_name": "vault-cluster-fake"}
+        if self.unjoined_polls > 0:
+            self.unjoined_polls -= 1
+            return 501, {**base, "initialized": False, "sealed": True, "standby": True}
         if not state["initialized"]:
             return 501, {**base, "initialized": False, "sealed": True, "standby": True}
         if self._sealed_left > 0:
