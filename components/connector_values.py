@@ -127,6 +127,12 @@ OPENTELEMETRY_PROPERTIES = "\n".join(
 # direct buffers and the agent.
 MAX_RAM_PERCENTAGE = 75
 
+# The database's certificate is verified against the RDS CA bundle, which the platform's
+# backup image ships: an init container copies it into the emptyDir at RDS_CA_FILE, and
+# the JDBC driver reads it from there (sslrootcert; it loads every certificate of a PEM
+# bundle).
+RDS_CA_FILE = "/truststore/rds-ca.pem"
+
 # The connector trusts Vault's private CA through a trust store built at start: an init
 # container (the connector's own image, which has keytool) copies the JDK's cacerts and adds
 # the CA from the Secret VAULT_CA_SECRET (key `ca.crt`, the CA of Vault's certificate,
@@ -171,6 +177,9 @@ class ConnectorInputs:
     # Database (the platform's RDS)
     jdbc_url: pulumi.Input[str]
     database_user: str
+    # An image with the RDS CA bundle (the backup image, by digest) and the bundle's path in it
+    rds_ca_image: pulumi.Input[str]
+    rds_ca_bundle: str
     # Vault
     vault_url: str
     # Secrets in the namespace that hold DATABASE_PASSWORD_VARIABLE and VAULT_TOKEN_VARIABLE
@@ -294,7 +303,7 @@ def _plane(
         },
         "envValueFrom": {POD_NAME_VARIABLE: {"fieldRef": {"fieldPath": "metadata.name"}}},
         "envSecretNames": list(inputs.credential_secrets),
-        "initContainers": [_truststore_init(image)],
+        "initContainers": [_rds_ca_init(inputs), _truststore_init(image)],
         "volumes": [
             {
                 "name": "vault-ca",
@@ -339,6 +348,19 @@ def _container_security() -> dict[str, Any]:
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"], "add": []},
         "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _rds_ca_init(inputs: ConnectorInputs) -> dict[str, Any]:
+    """Copies the RDS CA bundle for the JDBC driver's verify-full."""
+    copy = f"import shutil; shutil.copyfile({inputs.rds_ca_bundle!r}, {RDS_CA_FILE!r})"
+    return {
+        "name": "rds-ca",
+        "image": inputs.rds_ca_image,
+        "command": ["python3", "-c", copy],
+        "securityContext": _container_security(),
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        "volumeMounts": [{"name": "truststore", "mountPath": TRUSTSTORE_DIR}],
     }
 
 

@@ -84,6 +84,9 @@ class ConnectorArgs:
     database_address: pulumi.Input[str]
     database_port: pulumi.Input[int]
     database_password: pulumi.Input[str]
+    # An image that ships the RDS CA bundle at ca_bundle_path (the backup image).
+    ca_bundle_image: pulumi.Input[str]
+    ca_bundle_path: str
     # A pilot-light dr stack: the database is a read-only replica.
     standby: bool
     namespaces: Namespaces
@@ -97,10 +100,8 @@ def hosts(domain: str) -> dict[str, str]:
 
 
 def jdbc_url(address: str, port: int) -> str:
-    # TLS is required by the database (rds.force_ssl). The JDBC driver verifies the server
-    # only with the RDS CA in the JVM's trust store, which the connector image lacks: the
-    # connection is encrypted, the server is not verified (README, "EDC connector").
-    return f"jdbc:postgresql://{address}:{port}/{EDC_DATABASE.name}?sslmode=require"
+    # TLS, verified against the RDS CA bundle (host name included), as the database init Job does.
+    return f"jdbc:postgresql://{address}:{port}/{EDC_DATABASE.name}?sslmode=verify-full&sslrootcert={chart.RDS_CA_FILE}"
 
 
 def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
@@ -129,6 +130,8 @@ def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
             lambda endpoint: jdbc_url(str(endpoint[0]), int(endpoint[1]))
         ),
         database_user=EDC_DATABASE.owner,
+        rds_ca_image=args.ca_bundle_image,
+        rds_ca_bundle=args.ca_bundle_path,
         vault_url=VAULT_URL,
         credential_secrets=(EDC_DATABASE.secret_name, VAULT_TOKEN_SECRET),
         replicas={plane: replicas for plane in chart.PLANES},

@@ -65,7 +65,14 @@ def test_autoscaler_targets_are_the_charts_deployment_names(stack: StackRun) -> 
 def test_the_database_is_the_platforms_rds_with_the_password_from_a_secret(stack: StackRun) -> None:
     v = values(stack)
     address, port = stack.exports["databaseAddress"], stack.exports["databasePort"]
-    assert v["postgresql"]["jdbcUrl"] == f"jdbc:postgresql://{address}:{int(port)}/edc?sslmode=require"
+    assert v["postgresql"]["jdbcUrl"] == (
+        f"jdbc:postgresql://{address}:{int(port)}/edc?sslmode=verify-full&sslrootcert=/truststore/rds-ca.pem"
+    )
+    # The RDS CA bundle comes from the platform's backup image (by digest), as for the init Job.
+    for plane in chart.PLANES:
+        rds_ca = v[plane]["initContainers"][0]
+        assert rds_ca["name"] == "rds-ca" and rds_ca["image"] == stack.exports["backupImage"]
+        assert "/etc/ssl/certs/rds-global-bundle.pem" in rds_ca["command"][-1]
     # The chart's required plain password is a reference the kubelet fills from the
     # Secret database-edc (envFrom): no password in the values, no duplicate env entry.
     assert v["postgresql"]["auth"] == {"username": "edc_owner", "password": "$(EDC_DATABASE_PASSWORD)"}
@@ -106,7 +113,7 @@ def test_vault_is_the_platforms_with_a_token_limited_to_the_connectors_path(stac
     assert not policy.token_path.startswith("tractus-x/edc/")
     # Vault's private CA is added to the JVM's trust store before the connector starts.
     for plane in chart.PLANES:
-        (init,) = v[plane]["initContainers"]
+        init = v[plane]["initContainers"][-1]
         assert "keytool -importcert" in init["command"][-1]
         assert {
             "name": "vault-ca",
@@ -234,7 +241,7 @@ def test_the_jvm_heap_follows_the_container_limit_and_pods_are_hardened(stack: S
         assert resources["requests"]["memory"] == resources["limits"]["memory"] == "1Gi"
         assert resources["limits"]["cpu"] and resources["requests"]["cpu"]
         assert v["podSecurityContext"]["runAsNonRoot"] is True
-        for container in (v["securityContext"], v["initContainers"][0]["securityContext"]):
+        for container in (v["securityContext"], *(init["securityContext"] for init in v["initContainers"])):
             assert container["readOnlyRootFilesystem"] is True and container["allowPrivilegeEscalation"] is False
             assert container["capabilities"]["drop"] == ["ALL"]
 
