@@ -477,3 +477,31 @@ def test_the_real_children_have_exactly_their_projects_and_their_values_are_writ
         write_plan(run, tmp_path / name)
         for child_name in children:
             assert (tmp_path / name / run.stack / "applications" / f"{child_name}.yaml").is_file()
+
+
+def test_every_real_child_syncs_as_the_platform_requires(stack: StackRun) -> None:
+    """The children the platform's products hand over (the connector on every stack):
+    automated sync with retries, no CreateNamespace, a wave, the finalizer, KEDA-owned
+    replicas ignored, and a project that allows exactly its repository and namespace."""
+    children = child_applications(stack)
+    assert children, "the connector's Application is under the root on every stack"
+    projects = {name: spec["spec"] for name, spec in project_specs(stack).items()}
+    for name, child in children.items():
+        spec = child["spec"]
+        assert spec["syncPolicy"] == plain(gitops.sync_policy()), name
+        assert not any("CreateNamespace" in option for option in spec["syncPolicy"]["syncOptions"])
+        assert int(child["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) >= 0
+        assert child["metadata"]["finalizers"] == [RESOURCES_FINALIZER]
+        assert spec["destination"]["server"] == IN_CLUSTER
+        project = projects[spec["project"]]
+        mine = [c["spec"] for c in children.values() if c["spec"]["project"] == spec["project"]]
+        assert project["sourceRepos"] == sorted({c["source"]["repoURL"] for c in mine})
+        assert project["destinations"] == [
+            {"server": IN_CLUSTER, "namespace": ns} for ns in sorted({c["destination"]["namespace"] for c in mine})
+        ]
+        for ignored in spec.get("ignoreDifferences", []):
+            if ignored["kind"] == "Deployment":
+                assert ignored["jsonPointers"] == ["/spec/replicas"] and ignored["group"] == "apps"
+    connector = children["tractusx-connector"]["spec"]
+    scaled = {i["name"] for i in connector["ignoreDifferences"] if i["kind"] == "Deployment"}
+    assert scaled == {"edc-controlplane", "edc-dataplane"}, "KEDA owns both planes' replicas"
