@@ -40,6 +40,10 @@ PROTOCOL_PORT = "web.http.protocol.port"
 PROTOCOL_PATH = "web.http.protocol.path"
 TOKEN_SIGNER_ALIAS = "edc.transfer.proxy.token.signer.privatekey.alias"
 TOKEN_VERIFIER_ALIAS = "edc.transfer.proxy.token.verifier.publickey.alias"
+# The event subscriber extension (tractusx-edc "Event Subscriber Extension"; off by default).
+EVENTS_SUBSCRIBER_ACTIVE = "tx.edc.otel.events.subscriber.active"
+EVENTS_ENDPOINT = "tx.edc.otel.events.endpoint"
+SERVICE_NAME = "tx.edc.otel.service.name"
 
 REMAPPED: Mapping[str, Remapped] = {
     # security.properties (playbook ConfigMap edc-security-config)
@@ -80,11 +84,13 @@ REMAPPED: Mapping[str, Remapped] = {
     # audit.properties (playbook ConfigMap edc-audit-config, "Data Access Logging")
     **{
         prop: Remapped(
+            EVENTS_SUBSCRIBER_ACTIVE,
             None,
-            None,
-            "Tractus-X EDC has no audit-log file: contract negotiations, policy evaluations and transfers are "
-            "logged to the console (collected from the pods' logs) and every DSP and data request is measured "
-            "by the OpenTelemetry agent (job tractus-x-edc in Prometheus)",
+            "Tractus-X EDC has no audit-log file. Its event subscriber extension sends every domain event "
+            f"(contract negotiations, transfers, policy decisions) to an OpenTelemetry collector ({EVENTS_ENDPOINT}, "
+            f"the collector's OTLP/HTTP logs endpoint; {SERVICE_NAME}); it is off here, as the platform runs no "
+            "OpenTelemetry collector: the events are in the console log (collected from the pods' logs) and every "
+            "DSP and data request is measured by the OpenTelemetry agent (job tractus-x-edc in Prometheus)",
         )
         for prop in (
             "edc.audit.enabled",

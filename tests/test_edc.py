@@ -170,6 +170,8 @@ def test_every_playbook_property_is_remapped_or_says_why_not() -> None:
         assert remapped.note, old
         assert remapped.new != old or old == "edc.participant.id"  # same name, now the DID
     assert edc_properties.REMAPPED["edc.oauth.client.secret"].new == "edc.iam.sts.oauth.client.secret.alias"
+    # "Data Access Logging": the event subscriber extension is the audit trail's successor.
+    assert edc_properties.REMAPPED["edc.audit.enabled"].new == "tx.edc.otel.events.subscriber.active"
 
 
 def test_the_identity_is_the_dcp_one_from_the_settings(stack: StackRun) -> None:
