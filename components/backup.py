@@ -33,8 +33,11 @@ from components.schedules import (
     CONFIG_BACKUP,
     DATABASE_BACKUP,
     RESTORE_TEST,
+    VAULT_BACKUP,
+    VAULT_RESTORE,
     ScheduledJob,
 )
+from components.vault_spec import BACKUP_CA_SECRET, CA_KEY, CA_MOUNT, RESTORE_POLICY, SNAPSHOT_POLICY, vault_client_env
 
 # Playbook "Backup Strategy" > "Database Backups": RETENTION_DAYS=30.
 RETENTION_DAYS = 30
@@ -43,7 +46,7 @@ RETENTION_DAYS = 30
 NONCURRENT_VERSION_DAYS = 7
 # Uploads interrupted mid-way leave parts that cost storage and are never a backup.
 ABORT_INCOMPLETE_UPLOAD_DAYS = 1
-PREFIXES = ("database", "config", "certificates")
+PREFIXES = ("database", "config", "certificates", "vault")
 
 USER_ID = 10001  # the backup image's user and group (the contract with the programs)
 # The KMS encryption context key under which the programs bind an envelope's data key
@@ -77,6 +80,11 @@ class JobSpec:
     requests: Mapping[str, str]
     limits: Mapping[str, str]
     tmp_size: str
+    # Logs in to Vault (Kubernetes auth) with this role; trusts Vault's CA from BACKUP_CA_SECRET.
+    vault_role: str | None = None
+    args: tuple[str, ...] = ()  # after the command
+    # Never runs on schedule: started by hand from the CronJob (the dr stack's Vault restore).
+    always_suspended: bool = False
 
 
 # The configuration backup reads every resource of every API group (Secrets, CRDs,
@@ -141,6 +149,42 @@ JOBS = (
         limits={"cpu": "2", "memory": "1Gi"},
         tmp_size="2Gi",
     ),
+    # A raft snapshot is Vault's storage as is: every secret in it stays encrypted by
+    # Vault's barrier key, which only the unseal key (KMS) opens, so it is uploaded
+    # without a second envelope; S3 encrypts the object with the backup key.
+    JobSpec(
+        VAULT_BACKUP,
+        "vault-snapshot",
+        "vault",
+        writes=True,
+        envelope_encryption=False,
+        database=False,
+        kubernetes_rules=(),
+        deadline_seconds=1800,
+        requests={"cpu": "100m", "memory": "128Mi"},
+        limits={"cpu": "500m", "memory": "256Mi"},
+        tmp_size="1Gi",
+        vault_role=SNAPSHOT_POLICY,
+    ),
+)
+
+# On the dr stack only: restores the primary's latest snapshot (replicated into this
+# stack's bucket) into this stack's Vault during activation; read-only on ``vault/``.
+VAULT_RESTORE_JOB = JobSpec(
+    VAULT_RESTORE,
+    "vault-restore",
+    "vault",
+    writes=False,
+    envelope_encryption=False,
+    database=False,
+    kubernetes_rules=(),
+    deadline_seconds=1800,
+    requests={"cpu": "100m", "memory": "128Mi"},
+    limits={"cpu": "500m", "memory": "256Mi"},
+    tmp_size="1Gi",
+    vault_role=RESTORE_POLICY,
+    args=("--backup-id", "latest"),
+    always_suspended=True,
 )
 
 
@@ -294,6 +338,8 @@ class BackupArgs:
     # the primary's replicated backups decrypt here without a call to the primary's region.
     # None on the primary, whose backup key is itself multi-Region for that replica.
     primary_key_arn: pulumi.Input[str] | None = None
+    # The dr stack's suspended Vault restore job (VAULT_RESTORE_JOB).
+    vault_restore: bool = False
 
 
 class Backup(pulumi.ComponentResource):
@@ -324,7 +370,8 @@ class Backup(pulumi.ComponentResource):
         self.envelope_key_arn = self._envelope_key_arn(name)
         self.log_bucket = self._log_bucket(log_bucket_name)
         self.bucket = self._backup_bucket(bucket_name)
-        self.cron_jobs = {job.schedule.name: self._cron_job(job) for job in JOBS}
+        jobs = (*JOBS, VAULT_RESTORE_JOB) if args.vault_restore else JOBS
+        self.cron_jobs = {job.schedule.name: self._cron_job(job) for job in jobs}
         self.register_outputs(
             {
                 "bucket_name": self.bucket.bucket,
@@ -510,7 +557,7 @@ class Backup(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=BACKUP_NAMESPACE, labels=labels),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=job.schedule.schedule,
-                suspend=args.suspended,
+                suspend=args.suspended or job.always_suspended,
                 time_zone="Etc/UTC",
                 concurrency_policy="Forbid",
                 starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
@@ -568,6 +615,8 @@ class Backup(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.ctx.region),
             k8s.core.v1.EnvVarArgs(name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"),
         ]
+        if job.vault_role is not None:
+            env += [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in vault_client_env(job.vault_role).items()]
         if job.database:
             env += [
                 k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in args.databases)),
@@ -598,7 +647,7 @@ class Backup(pulumi.ComponentResource):
                 k8s.core.v1.ContainerArgs(
                     name=job.command,
                     image=self._args.image,
-                    command=["python3", "-m", "txbackup", job.command],
+                    command=["python3", "-m", "txbackup", job.command, *job.args],
                     env=self._env(job),
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests=dict(job.requests), limits=dict(job.limits)
@@ -608,12 +657,38 @@ class Backup(pulumi.ComponentResource):
                         read_only_root_filesystem=True,
                         capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                     ),
-                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                        *self._vault_ca_mounts(job),
+                    ],
                 )
             ],
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=job.tmp_size)
-                )
+                ),
+                *self._vault_ca_volumes(job),
             ],
         )
+
+    @staticmethod
+    def _vault_ca_mounts(job: JobSpec) -> list[k8s.core.v1.VolumeMountArgs]:
+        if job.vault_role is None:
+            return []
+        return [k8s.core.v1.VolumeMountArgs(name="vault-ca", mount_path=CA_MOUNT, read_only=True)]
+
+    @staticmethod
+    def _vault_ca_volumes(job: JobSpec) -> list[k8s.core.v1.VolumeArgs]:
+        """Vault's CA certificate (copied into this namespace by the secrets component)."""
+        if job.vault_role is None:
+            return []
+        return [
+            k8s.core.v1.VolumeArgs(
+                name="vault-ca",
+                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                    secret_name=BACKUP_CA_SECRET,
+                    items=[k8s.core.v1.KeyToPathArgs(key=CA_KEY, path=CA_KEY)],
+                    default_mode=0o444,
+                ),
+            )
+        ]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.backup import JOBS, RETENTION_DAYS, job_policy
+from components.backup import JOBS, RETENTION_DAYS, VAULT_RESTORE_JOB, job_policy
 from components.backup_image import IGNORE_FILE, IMAGE_SOURCES, KEEP_IMAGES, PROJECT_DIR, source_tag
-from components.schedules import SCHEDULED_JOBS
+from components.schedules import SCHEDULED_JOBS, VAULT_RESTORE
 from offline.checks import plain, s3_buckets_private_encrypted_tls_only
 from offline.harness import StackRun
 from tests.conftest import policy
@@ -233,7 +233,9 @@ def test_only_the_config_and_certificate_backups_read_the_kubernetes_api(stack: 
 
 def test_cron_jobs_run_on_the_shared_schedules_and_keep_failures_visible(stack: StackRun) -> None:
     jobs = cron_jobs(stack)
-    assert set(jobs) == {scheduled.name for scheduled in SCHEDULED_JOBS}
+    # Plus, on the dr stack, the Vault restore, which never runs on schedule.
+    on_demand = {VAULT_RESTORE.name} if stack.stack == "dr" else set()
+    assert set(jobs) == {scheduled.name for scheduled in SCHEDULED_JOBS} | on_demand
     for scheduled in SCHEDULED_JOBS:
         spec = jobs[scheduled.name]["spec"]
         assert jobs[scheduled.name]["metadata"]["namespace"] == "backup"
@@ -267,10 +269,19 @@ def test_cron_job_pods_are_locked_down_and_run_the_image_by_digest(stack: StackR
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert container["image"] == stack.exports["backupImage"]
         assert "@sha256:" in container["image"]
-        command = name.removeprefix("backup-")
-        assert container["command"] == ["python3", "-m", "txbackup", command]
-        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
-        (tmp,) = pod["volumes"]
+        job = next(job for job in (*JOBS, VAULT_RESTORE_JOB) if job.schedule.name == name)
+        assert container["command"] == ["python3", "-m", "txbackup", job.command, *job.args]
+        tmp_mount = {"name": "tmp", "mountPath": "/tmp"}
+        if job.vault_role is None:
+            assert container["volumeMounts"] == [tmp_mount]
+            (tmp,) = pod["volumes"]
+        else:
+            # Vault's CA certificate, read-only, from the copy in this namespace.
+            ca_mount = {"name": "vault-ca", "mountPath": "/etc/vault-tls", "readOnly": True}
+            assert container["volumeMounts"] == [tmp_mount, ca_mount]
+            tmp, ca = pod["volumes"]
+            assert ca["secret"]["secretName"] == "vault-ca"
+            assert ca["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
         assert "emptyDir" in tmp
 
 
