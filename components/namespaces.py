@@ -31,6 +31,10 @@ class NamespaceSpec:
 # cainjector and its ACME solver pods), Traefik (non-root 65532, read-only root,
 # unprivileged ports 8000/8443), KEDA (non-root, RuntimeDefault seccomp, no capabilities)
 # and the backup jobs all run under `restricted`. Only the node exporter cannot.
+# Vault (non-root uid 100, all capabilities dropped, RuntimeDefault seccomp, read-only
+# root with /tmp as emptyDir, disable_mlock so it needs no IPC_LOCK) and External Secrets
+# (non-root 1000, read-only root, no capabilities, RuntimeDefault: the chart's defaults)
+# run under `restricted` too.
 PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
     NamespaceSpec("tractus-x", "Tractus-X applications (portal, identity provider, Redis)"),
     NamespaceSpec("edc-standalone", "EDC connectors (control and data plane)"),
@@ -44,6 +48,8 @@ PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
     # HAProxy containers (whose pods run as UID 1000 and 99); volumes are emptyDir,
     # ConfigMaps, Secrets and projected tokens only: `restricted` holds.
     NamespaceSpec("argocd", "Argo CD (application controller, API and repo servers, ApplicationSet, Redis HA)"),
+    NamespaceSpec("vault", "HashiCorp Vault (HA raft) and its bootstrap Job"),
+    NamespaceSpec("external-secrets", "External Secrets Operator: Vault paths become Kubernetes Secrets"),
     NamespaceSpec(
         "monitoring",
         "Prometheus, Alertmanager, Grafana, kube-state-metrics, node exporter, blackbox exporter",

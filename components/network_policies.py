@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import certificates, edc, gitops, ingress, monitoring, redis
+from components import certificates, edc, gitops, ingress, monitoring, redis, vault_spec
 from components import connector_values as connector
 from components.autoscaling import KEDA_NAMESPACE
 from components.schedules import BACKUP_NAMESPACE
@@ -73,8 +73,16 @@ THANOS_QUERY_LABELS = monitoring.THANOS_QUERY_LABELS
 THANOS_QUERY_PORT = monitoring.THANOS_QUERY_HTTP_PORT
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 # Vault (namespace vault, Service vault.vault.svc:8200), which the connector talks to itself.
-VAULT_NAMESPACE = "vault"
 VAULT_PORT = 8200
+
+# Vault: its API (8200) and the raft/request-forwarding cluster port (8201); the
+# External Secrets webhook listens on 10250 (the chart's webhook.port).
+VAULT_NAMESPACE = vault_spec.NAMESPACE
+ESO_NAMESPACE = vault_spec.ESO_NAMESPACE
+VAULT_API_PORT = VAULT_PORT
+VAULT_CLUSTER_PORT = 8201
+VAULT_SERVER_LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
+ESO_WEBHOOK_PORT = 10250
 
 DEFAULT_DENY = "default-deny-all"
 
@@ -440,10 +448,76 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
     ]
 
 
+def _vault_api(namespace: str) -> Policy:
+    return Policy(
+        "allow-vault",
+        namespace,
+        "Vault's API in namespace vault",
+        egress=(Rule((_in(VAULT_NAMESPACE, VAULT_SERVER_LABELS),), (VAULT_API_PORT,)),),
+    )
+
+
+def _vault(vpc_cidr: str) -> list[Policy]:
+    """Vault serves its API to the namespaces that use it; the pods form a raft cluster;
+    auto-unseal calls AWS KMS (no VPC endpoint: its public regional endpoint over HTTPS,
+    the metadata address excluded) and Kubernetes auth calls the API server (TokenReview)."""
+    namespace = VAULT_NAMESPACE
+    clients = tuple(_in(ns) for ns in (ESO_NAMESPACE, BACKUP_NAMESPACE, "tractus-x", EDC_NAMESPACE))
+    servers = (Peer(pods=VAULT_SERVER_LABELS),)
+    return [
+        Policy(
+            "allow-vault-clients",
+            namespace,
+            "External Secrets, the backup jobs and the connectors (tractus-x, edc-standalone) use Vault's API; "
+            "the bootstrap Job and the other Vault pods (request forwarding) in this namespace too",
+            pods=VAULT_SERVER_LABELS,
+            ingress=(Rule((*clients, Peer(pods={})), (VAULT_API_PORT,)),),
+        ),
+        Policy(
+            "allow-raft",
+            namespace,
+            "raft replication and request forwarding among the Vault pods; retry_join through the API port",
+            pods=VAULT_SERVER_LABELS,
+            ingress=(Rule(servers, (VAULT_CLUSTER_PORT,)),),
+            egress=(Rule(servers, (VAULT_API_PORT, VAULT_CLUSTER_PORT)),),
+        ),
+        Policy(
+            "allow-kms",
+            namespace,
+            "AWS KMS (auto-unseal) and STS (IRSA) over HTTPS",
+            pods=VAULT_SERVER_LABELS,
+            egress=(Rule((Peer(cidr=ANYWHERE, except_cidrs=(METADATA_CIDR,)),), (HTTPS_PORT,)),),
+        ),
+        Policy(
+            "allow-bootstrap",
+            namespace,
+            "the bootstrap Job initialises and configures Vault",
+            pods={"app.kubernetes.io/name": vault_spec.BOOTSTRAP},
+            egress=(Rule(servers, (VAULT_API_PORT,)),),
+        ),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
+def _external_secrets(vpc_cidr: str) -> list[Policy]:
+    namespace = ESO_NAMESPACE
+    return [
+        _vault_api(namespace),
+        Policy(
+            "allow-webhook",
+            namespace,
+            "the API server calls the validating webhook from the control plane's ENIs in the VPC",
+            ingress=(Rule((Peer(cidr=vpc_cidr),), (ESO_WEBHOOK_PORT,)),),
+        ),
+        _kubernetes_api(namespace, vpc_cidr),
+    ]
+
+
 def _backup(vpc_cidr: str) -> list[Policy]:
     namespace = BACKUP_NAMESPACE
     return [
         _database(namespace, vpc_cidr),
+        _vault_api(namespace),
         Policy(
             "allow-aws-apis",
             namespace,
@@ -506,6 +580,8 @@ _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
     INGRESS_NAMESPACE: _traefik,
     KEDA_NAMESPACE: _keda,
     MONITORING_NAMESPACE: _monitoring,
+    VAULT_NAMESPACE: _vault,
+    ESO_NAMESPACE: _external_secrets,
 }
 
 
