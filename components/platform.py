@@ -30,8 +30,10 @@ from components.portal import Portal, PortalArgs, SmtpRelay
 from components.primary_stack import PrimaryStack
 from components.redis import Redis, RedisArgs
 from components.replication import RULE_ID, BackupReplication, BackupReplicationArgs, BucketEnd
+from components.secrets import Secrets, SecretsArgs
 from components.security import Security, SecurityArgs
 from components.settings import Settings
+from components.vault_spec import VAULT_ADDR
 
 
 class Platform(pulumi.ComponentResource):
@@ -191,6 +193,8 @@ class Platform(pulumi.ComponentResource):
                 # whose backups already replicate here: its jobs wait for activation.
                 suspended=settings.is_pilot_light,
                 primary_key_arn=self.primary.require("backupKmsKeyArn") if self.primary is not None else None,
+                # dr activation restores the primary's Vault from its latest snapshot.
+                vault_restore=self.primary is not None,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -218,6 +222,8 @@ class Platform(pulumi.ComponentResource):
         self.portal = self._portal(name, settings)
         if self.portal is not None:
             self.applications.extend(self.portal.applications)
+        # After every product added its ChildApplications: their seeds, Secrets, policies.
+        self.secrets = self._secrets(name, settings, ctx)
         self.failover = self._failover(name, settings)
         self.gitops = self._gitops(name)
         self.exports = self._exports(settings)
@@ -266,7 +272,8 @@ class Platform(pulumi.ComponentResource):
 
     def _gitops(self, name: str) -> GitOps:
         """Argo CD after the node groups and the monitoring CRDs; the root Application
-        with every product's ChildApplication."""
+        with every product's ChildApplication, after Vault, its bootstrap and External
+        Secrets (the applications' Secrets exist before Argo CD syncs them)."""
         return GitOps(
             f"{name}-gitops",
             GitOpsArgs(
@@ -274,6 +281,28 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 applications=tuple(self.applications),
                 release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
+                depends_on=self.secrets.ready,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _secrets(self, name: str, settings: Settings, ctx: AwsContext) -> Secrets:
+        """Vault and External Secrets, after cert-manager (Vault's TLS) and monitoring
+        (ServiceMonitor CRD); the applications' seeds, Secrets and policies."""
+        return Secrets(
+            f"{name}-secrets",
+            SecretsArgs(
+                name_prefix=settings.name_prefix,
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                applications=self.applications,
+                image=self.backup_image.ref,
+                ctx=ctx,
+                tags=settings.resource_tags,
+                depends_on=[self.monitoring.stack, self.certificates.release, *self.cluster.node_groups],
+                primary_unseal_key_arn=(
+                    self.primary.require("vaultUnsealKeyArn") if self.primary is not None else None
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -426,6 +455,10 @@ class Platform(pulumi.ComponentResource):
             # Playbook "Application Updates": `argocd app sync <rootApplication>` in this namespace.
             "argocdNamespace": self.gitops.namespace,
             "rootApplication": ROOT_APPLICATION,
+            # Vault's auto-unseal key (prod: multi-Region primary; dr: its replica), which
+            # the dr stack replicates, and the address every Vault client uses.
+            "vaultUnsealKeyArn": self.secrets.unseal_key_arn,
+            "vaultAddress": VAULT_ADDR,
         }
         if self.portal is not None:
             # The dr stack's portal uses these (its Vault and database are the primary's).

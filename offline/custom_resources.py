@@ -276,7 +276,43 @@ _CERTIFICATE = {
             "required": ["issuerRef", "secretName"],
             "properties": {
                 "secretName": {"type": "string"},
+                "commonName": {"type": "string"},
+                "isCA": {"type": "boolean"},
+                "duration": {"type": "string"},
+                "renewBefore": {"type": "string"},
                 "dnsNames": {"type": "array", "items": {"type": "string"}},
+                "ipAddresses": {"type": "array", "items": {"type": "string"}},
+                "usages": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "enum": [
+                            "signing",
+                            "digital signature",
+                            "content commitment",
+                            "key encipherment",
+                            "key agreement",
+                            "data encipherment",
+                            "cert sign",
+                            "crl sign",
+                            "encipher only",
+                            "decipher only",
+                            "any",
+                            "server auth",
+                            "client auth",
+                            "code signing",
+                            "email protection",
+                            "s/mime",
+                            "ipsec end system",
+                            "ipsec tunnel",
+                            "ipsec user",
+                            "timestamping",
+                            "ocsp signing",
+                            "microsoft sgc",
+                            "netscape sgc",
+                        ],
+                    },
+                },
                 "issuerRef": {
                     "type": "object",
                     "required": ["name"],
@@ -529,6 +565,188 @@ _MIDDLEWARE = {
     },
 }
 
+# cert-manager Issuer (namespaced): the self-signed issuer and the CA issuer of Vault's
+# private CA; an Issuer has exactly one of acme, ca, selfSigned, vault, venafi.
+_ISSUER = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {
+                "selfSigned": {"type": "object", "properties": {"crlDistributionPoints": {"type": "array"}}},
+                "ca": {
+                    "type": "object",
+                    "required": ["secretName"],
+                    "properties": {
+                        "secretName": {"type": "string"},
+                        "crlDistributionPoints": {"type": "array"},
+                        "ocspServers": {"type": "array"},
+                    },
+                },
+                "acme": {"type": "object"},
+                "vault": {"type": "object"},
+                "venafi": {"type": "object"},
+            },
+        }
+    },
+}
+
+# External Secrets Operator, API external-secrets.io/v1, from the CRDs its chart 2.11.0
+# installs (config/crds/bases/external-secrets.io_{externalsecrets,clustersecretstores,
+# secretstores}.yaml): only the fields and enums the platform uses are spelled out.
+_ESO_CA_PROVIDER = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Secret", "ConfigMap"]},
+        "name": {"type": "string"},
+        "key": {"type": "string"},
+        "namespace": {"type": "string"},
+    },
+}
+_ESO_VAULT_PROVIDER = {
+    "type": "object",
+    "required": ["server"],
+    "properties": {
+        "server": {"type": "string"},
+        "path": {"type": "string"},
+        "version": {"type": "string", "enum": ["v1", "v2"]},
+        "caProvider": _ESO_CA_PROVIDER,
+        "auth": {
+            "type": "object",
+            "properties": {
+                "kubernetes": {
+                    "type": "object",
+                    "required": ["mountPath", "role"],
+                    "properties": {
+                        "mountPath": {"type": "string"},
+                        "role": {"type": "string"},
+                        "serviceAccountRef": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "namespace": {"type": "string"},
+                                "audiences": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    },
+                }
+            },
+        },
+    },
+}
+_ESO_KUBERNETES_PROVIDER = {
+    "type": "object",
+    "required": ["auth"],
+    "properties": {
+        "remoteNamespace": {"type": "string"},
+        "server": {
+            "type": "object",
+            "properties": {"url": {"type": "string"}, "caProvider": _ESO_CA_PROVIDER},
+        },
+        "auth": {
+            "type": "object",
+            "properties": {
+                "serviceAccount": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "audiences": {"type": "array"}},
+                }
+            },
+        },
+    },
+}
+_SECRET_STORE = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["provider"],
+            "properties": {
+                "provider": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "properties": {"vault": _ESO_VAULT_PROVIDER, "kubernetes": _ESO_KUBERNETES_PROVIDER},
+                },
+                "refreshInterval": {"type": "integer"},
+            },
+        }
+    },
+}
+_NAME = {
+    "type": "string",
+    "maxLength": 253,
+    "minLength": 1,
+    "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+}
+_EXTERNAL_SECRET = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "refreshInterval": {"type": "string"},
+                "refreshPolicy": {"type": "string", "enum": ["CreatedOnce", "Periodic", "OnChange"]},
+                "secretStoreRef": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["SecretStore", "ClusterSecretStore"]},
+                        "name": _NAME,
+                    },
+                },
+                "target": {
+                    "type": "object",
+                    "properties": {
+                        "name": _NAME,
+                        "creationPolicy": {
+                            "type": "string",
+                            "enum": ["Owner", "Orphan", "Merge", "None", "CreateOrMerge"],
+                        },
+                        "deletionPolicy": {"type": "string", "enum": ["Delete", "Merge", "Retain"]},
+                        "immutable": {"type": "boolean"},
+                    },
+                },
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["remoteRef", "secretKey"],
+                        "properties": {
+                            "secretKey": {
+                                "type": "string",
+                                "maxLength": 253,
+                                "minLength": 1,
+                                "pattern": "^[-._a-zA-Z0-9]+$",
+                            },
+                            "remoteRef": {
+                                "type": "object",
+                                "required": ["key"],
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "property": {"type": "string"},
+                                    "version": {"type": "string"},
+                                    "conversionStrategy": {"type": "string", "enum": ["Default", "Unicode"]},
+                                    "decodingStrategy": {
+                                        "type": "string",
+                                        "enum": ["Auto", "Base64", "Base64URL", "None"],
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
 # (apiVersion, kind) -> schema. Components that create a custom resource add its kind here.
 CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("keda.sh/v1alpha1", "ScaledObject"): CustomResourceSchema(
@@ -570,6 +788,22 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], CustomResourceSchema] = {
     ("traefik.io/v1alpha1", "Middleware"): CustomResourceSchema(
         source="traefik-helm-chart crds/traefik.io_middlewares.yaml, Traefik chart 39.0.9",
         schema=_MIDDLEWARE,
+    ),
+    ("cert-manager.io/v1", "Issuer"): CustomResourceSchema(
+        source="cert-manager crd-issuers.yaml, cert-manager chart v1.21.2",
+        schema=_ISSUER,
+    ),
+    ("external-secrets.io/v1", "ClusterSecretStore"): CustomResourceSchema(
+        source="external-secrets external-secrets.io_clustersecretstores.yaml, external-secrets chart 2.11.0",
+        schema=_SECRET_STORE,
+    ),
+    ("external-secrets.io/v1", "SecretStore"): CustomResourceSchema(
+        source="external-secrets external-secrets.io_secretstores.yaml, external-secrets chart 2.11.0",
+        schema=_SECRET_STORE,
+    ),
+    ("external-secrets.io/v1", "ExternalSecret"): CustomResourceSchema(
+        source="external-secrets external-secrets.io_externalsecrets.yaml, external-secrets chart 2.11.0",
+        schema=_EXTERNAL_SECRET,
     ),
 }
 

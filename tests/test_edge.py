@@ -47,7 +47,7 @@ def test_lets_encrypt_issuers_solve_http01_through_the_nginx_class(stack: StackR
 
 
 def test_platform_certificate_covers_the_domain_and_its_api(stack: StackRun) -> None:
-    (certificate,) = custom(stack, "Certificate")
+    (certificate,) = [c for c in custom(stack, "Certificate") if c.inputs["metadata"]["name"] == "tractus-x-tls"]
     domain = stack.exports["domain"]
     assert certificate.inputs["metadata"] == {"name": "tractus-x-tls", "namespace": "tractus-x"}
     spec = certificate.inputs["spec"]
