@@ -274,8 +274,10 @@ def test_cluster_secret_store_reads_vault_over_tls_with_kubernetes_auth(stack: S
 # --- an application's secrets ----------------------------------------------------------------
 
 
-def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(with_app: dict[str, StackRun]) -> None:
-    for run in with_app.values():
+def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(
+    with_app: dict[str, StackRun], runs: dict[str, StackRun]
+) -> None:
+    for stack, run in with_app.items():
         found = objects(run, EXTERNAL_SECRET)
         assert found[("edc-standalone", "test-connector-db")]["spec"] == {
             "refreshInterval": "1h",
@@ -288,18 +290,20 @@ def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(with_app
         token = found[("edc-standalone", "test-connector-vault")]
         assert token["spec"]["data"][0]["remoteRef"] == {"key": "tractus-x/test/vault-token", "property": "token"}
         assert token["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
-        # The platform's own ExternalSecret (Vault's CA for the backup jobs) and the app's two.
-        assert set(found) == {
-            ("backup", "vault-ca"),
+        # The app's two beside what the stack has without it (the platform's own copy of
+        # Vault's CA for the backup jobs, the products' Secrets).
+        assert set(found) == set(objects(runs[stack], EXTERNAL_SECRET)) | {
             ("edc-standalone", "test-connector-db"),
             ("edc-standalone", "test-connector-vault"),
         }
+        assert ("backup", "vault-ca") in found
 
 
 def test_seed_values_are_secrets_only_in_namespace_vault(with_app: dict[str, StackRun]) -> None:
     for run in with_app.values():
         seeds = [r for r in run.of_type(SECRET) if plain(r.inputs)["metadata"]["name"].startswith("vault-seed-")]
-        (seed,) = seeds
+        assert {plain(r.inputs)["metadata"]["namespace"] for r in seeds} == {"vault"}
+        (seed,) = [r for r in seeds if plain(r.inputs)["metadata"]["name"] == "vault-seed-tractus-x-test-database"]
         metadata = plain(seed.inputs)["metadata"]
         assert metadata["namespace"] == "vault"
         assert metadata["name"] == "vault-seed-tractus-x-test-database"
@@ -315,17 +319,28 @@ def test_seed_values_are_secrets_only_in_namespace_vault(with_app: dict[str, Sta
         assert run_checks(run) == []
 
 
-def test_bootstrap_spec_scopes_every_policy_exactly(with_app: dict[str, StackRun]) -> None:
+def synced_paths(run: StackRun) -> set[str]:
+    """The Vault paths of every ExternalSecret that reads the ClusterSecretStore vault."""
+    return {
+        item["remoteRef"]["key"]
+        for es in objects(run, EXTERNAL_SECRET).values()
+        if es["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault"}
+        for item in es["spec"]["data"]
+    }
+
+
+def test_bootstrap_spec_scopes_every_policy_exactly(with_app: dict[str, StackRun], runs: dict[str, StackRun]) -> None:
     spec = bootstrap_spec(with_app["prod"])
+    baseline = bootstrap_spec(runs["prod"])
     assert spec["kv_mount"] == "secret" and spec["kubernetes_auth_mount"] == "kubernetes"
     assert spec["recovery"] == {"shares": 5, "threshold": 3, "secret": "vault-recovery-keys"}
     policies = spec["policies"]
-    assert set(policies) == {"external-secrets", "vault-bootstrap", "vault-snapshot", "test-connector"}
+    assert set(policies) == set(baseline["policies"]) | {"test-connector"}
+    assert {"external-secrets", "vault-bootstrap", "vault-snapshot"} <= set(policies)
     # External Secrets reads exactly the synced paths: no wildcard, no write, no list.
-    assert policies["external-secrets"] == (
-        'path "secret/data/tractus-x/test/database" {\n  capabilities = ["read"]\n}\n\n'
-        'path "secret/data/tractus-x/test/vault-token" {\n  capabilities = ["read"]\n}\n'
-    )
+    synced = synced_paths(with_app["prod"])
+    assert {"tractus-x/test/database", "tractus-x/test/vault-token"} <= synced
+    assert hcl_paths(policies["external-secrets"]) == {f"secret/data/{path}": '"read"' for path in synced}
     crudl = '["create", "read", "update", "delete", "list"]'
     assert policies["test-connector"] == (
         f'path "secret/data/tractus-x/test/connector/*" {{\n  capabilities = {crudl}\n}}\n\n'
@@ -335,34 +350,42 @@ def test_bootstrap_spec_scopes_every_policy_exactly(with_app: dict[str, StackRun
     assert policies["vault-snapshot"] == 'path "sys/storage/raft/snapshot" {\n  capabilities = ["read"]\n}\n'
     # The bootstrap's later runs: exactly the paths txbackup's tests show it needs.
     assert hcl_paths(policies["vault-bootstrap"]) == test_vault_ops.BOOTSTRAP_POLICY
-    assert spec["roles"] == {
-        "external-secrets": {
-            "service_accounts": ["external-secrets"],
-            "namespaces": ["external-secrets"],
-            "policies": ["external-secrets"],
-            "ttl": "1h",
-        },
-        "vault-bootstrap": {
-            "service_accounts": ["vault-bootstrap"],
-            "namespaces": ["vault"],
-            "policies": ["vault-bootstrap"],
-            "ttl": "1h",
-        },
-        "vault-snapshot": {
-            "service_accounts": ["backup-vault"],
-            "namespaces": ["backup"],
-            "policies": ["vault-snapshot"],
-            "ttl": "1h",
-        },
-    }
+    assert (
+        spec["roles"]
+        == baseline["roles"]
+        == {
+            "external-secrets": {
+                "service_accounts": ["external-secrets"],
+                "namespaces": ["external-secrets"],
+                "policies": ["external-secrets"],
+                "ttl": "1h",
+            },
+            "vault-bootstrap": {
+                "service_accounts": ["vault-bootstrap"],
+                "namespaces": ["vault"],
+                "policies": ["vault-bootstrap"],
+                "ttl": "1h",
+            },
+            "vault-snapshot": {
+                "service_accounts": ["backup-vault"],
+                "namespaces": ["backup"],
+                "policies": ["vault-snapshot"],
+                "ttl": "1h",
+            },
+        }
+    )
     assert spec["seeds"] == [
+        *baseline["seeds"],
         {
             "secret": "vault-seed-tractus-x-test-database",
             "path": "tractus-x/test/database",
             "keys": ["password", "username"],
-        }
+        },
     ]
-    assert spec["tokens"] == [{"policy": "test-connector", "period": "768h", "path": "tractus-x/test/vault-token"}]
+    assert spec["tokens"] == [
+        *baseline["tokens"],
+        {"policy": "test-connector", "period": "768h", "path": "tractus-x/test/vault-token"},
+    ]
 
 
 def test_only_the_dr_stack_may_restore_a_snapshot(with_app: dict[str, StackRun]) -> None:
