@@ -8,8 +8,8 @@ the repository the charts' own READMEs install from):
 - ``centralidp`` 4.2.1 (eclipse-tractusx/portal-iam, charts/centralidp): Keycloak (the
   chart wraps Bitnami's keycloak chart 25.2.0 under the ``keycloak`` key, image
   ``bitnamilegacy/keycloak:26.3.3``) and the CX-Central realm seeding Job. The Bitnami
-  dependency is upstream's choice and the only packaging of the central IdP; 4.2.1 is
-  the release that moved its images to ``bitnamilegacy`` after the Bitnami catalog move.
+  dependency is upstream's choice and the only packaging of the central IdP; 4.2.1's
+  values reference the ``bitnamilegacy`` images (the catalog Bitnami moved in 2025).
 
 Value keys were read from the charts' values.yaml and templates: the portal's
 ``portalAddress``, ``portalBackendAddress``, ``centralidp.address``, ``sharedidpAddress``,
@@ -25,7 +25,14 @@ Value keys were read from the charts' values.yaml and templates: the portal's
 ``externalDatabase.{host,port,database,secret,portalUser,provisioningUser}``,
 ``replicaCount``; centralidp's ``keycloak.{auth,production,httpRelativePath,replicaCount,
 ingress,postgresql.enabled,externalDatabase}`` and ``realmSeeding.{clients,serviceAccounts,
-sharedidp,bpn,sslRequired}``.
+sharedidp,bpn,sslRequired}``; under ``keycloak`` the Bitnami chart's parameters table
+(bitnami/charts keycloak README): ``auth.passwordSecretKey``, ``proxyHeaders``,
+``extraEnvVars``, ``resources``, ``ingress.{pathType,tls}``, ``networkPolicy.enabled``
+(the chart's own policy, on by default, allows any source and any egress: the platform's
+NetworkPolicies govern instead) and ``externalDatabase.existingSecretPasswordKey``.
+The Bitnami defaults already run Keycloak as a non-root user with a read-only root
+filesystem, no privilege escalation, all capabilities dropped and RuntimeDefault seccomp,
+with a PodDisruptionBudget.
 
 Secrets. Both charts render their own Secrets and fill every value they are not given
 with ``randAlphaNum`` at each render (their ``lookup`` of the existing Secret finds
@@ -365,6 +372,7 @@ def centralidp_values(
             },
             # RDS refuses unencrypted connections (rds.force_ssl).
             "extraEnvVars": [{"name": "KEYCLOAK_JDBC_PARAMS", "value": "sslmode=require"}],
+            "networkPolicy": {"enabled": False},
         },
         "realmSeeding": {
             "enabled": True,

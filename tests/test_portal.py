@@ -118,6 +118,8 @@ def test_values_point_at_the_platforms_rds_with_tls_and_no_bundled_database(port
     )
     assert {"name": "KEYCLOAK_JDBC_PARAMS", "value": "sslmode=require"} in keycloak["extraEnvVars"]
     assert keycloak["production"] is True and keycloak["proxyHeaders"] == "xforwarded"
+    # The Bitnami chart's own NetworkPolicy admits any source: the platform's govern.
+    assert keycloak["networkPolicy"] == {"enabled": False}
 
 
 def test_every_ingress_uses_class_nginx_the_production_issuer_and_tls(portal_stack: StackRun) -> None:
