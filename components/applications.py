@@ -80,9 +80,9 @@ class SyncedSecret:
     keys: Mapping[str, str]
     # The chart renders a Secret of this name itself, filling every value it is not given
     # with a random one at each render (Helm's randAlphaNum; `lookup` finds nothing under
-    # Argo CD), and its workloads read that name. External Secrets then merges the Vault
-    # values into the chart's Secret (ExternalSecret target creationPolicy Merge) instead
-    # of owning a Secret of its own, and Argo CD leaves the Secret's data to it
+    # Argo CD), and its workloads read that name. External Secrets then creates the Secret
+    # with the Vault values or merges them into the chart's (ExternalSecret target
+    # creationPolicy CreateOrMerge) instead of owning it, and Argo CD leaves its data to it
     # (ignoreDifferences on /data with the RespectIgnoreDifferences sync option), so a
     # sync neither fights External Secrets nor rotates the values.
     chart_renders: bool = False

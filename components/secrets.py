@@ -350,8 +350,16 @@ def external_secret_spec(secret: SyncedSecret) -> dict[str, Any]:
         "refreshInterval": REFRESH_INTERVAL,
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": CLUSTER_SECRET_STORE},
         # Owner: the Secret is External Secrets' (and goes with the ExternalSecret);
+        # CreateOrMerge: the chart renders the Secret too (SyncedSecret.chart_renders).
+        # External Secrets creates it with the Vault values before Argo CD's first sync,
+        # whose RespectIgnoreDifferences then keeps that live data, and writes the Vault
+        # values into it again whenever they differ (ESO 2.8+, "ownership deletion policy");
         # Retain: a path missing in Vault keeps the last good Secret instead of deleting it.
-        "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+        "target": {
+            "name": secret.name,
+            "creationPolicy": "CreateOrMerge" if secret.chart_renders else "Owner",
+            "deletionPolicy": "Retain",
+        },
         "data": [
             {"secretKey": key, "remoteRef": {"key": secret.path, "property": prop}}
             for key, prop in sorted(secret.keys.items())

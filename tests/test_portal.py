@@ -293,3 +293,18 @@ def test_the_secret_policy_reads_the_portal_charts_secret_name_keys_as_reference
     ):
         found = rules.no_secrets_in_values(rules.Resource(RELEASE, "portal", {"values": values}))
         assert any("is a literal credential" in finding for finding in found), values
+
+
+def test_external_secrets_merges_into_the_secrets_the_charts_render(portal_stack: StackRun) -> None:
+    external = {
+        r.inputs["metadata"]["name"]: plain(r.inputs)["spec"]
+        for r in portal_stack.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if r.inputs["metadata"]["namespace"] == "tractus-x"
+    }
+    for app in apps(portal_stack).values():
+        for secret in app.secrets:
+            target = external[secret.name]["target"]
+            assert target["name"] == secret.name
+            # The chart renders these too: External Secrets creates or merges, never owns them.
+            assert target["creationPolicy"] == ("CreateOrMerge" if secret.chart_renders else "Owner"), secret.name
+            assert target["deletionPolicy"] == "Retain"
