@@ -321,7 +321,13 @@ def external_secrets_values() -> dict[str, Any]:
         # not monitoring.
         "serviceMonitor": {"enabled": True, "renderMode": "failIfMissing"},
         "webhook": component("external-secrets-webhook"),
-        "certController": component("external-secrets-cert-controller"),
+        # The cert controller runs without leader election unless told (its
+        # --enable-leader-election defaults to false, cmd/controller/certcontroller.go):
+        # two replicas would otherwise both rotate the webhook's certificate.
+        "certController": {
+            **component("external-secrets-cert-controller"),
+            "extraArgs": {"enable-leader-election": True},
+        },
     }
 
 

@@ -250,6 +250,8 @@ def test_external_secrets_runs_two_replicas_with_metrics_and_installs_its_crds(s
         assert component["resources"]["limits"]
         assert component["securityContext"]["readOnlyRootFilesystem"] is True
         assert component["metrics"]["service"]["enabled"] is True
+    # Two cert controllers elect one, so only one rotates the webhook's certificate.
+    assert values["certController"]["extraArgs"] == {"enable-leader-election": True}
 
 
 def test_cluster_secret_store_reads_vault_over_tls_with_kubernetes_auth(stack: StackRun) -> None:
