@@ -505,3 +505,20 @@ def test_every_real_child_syncs_as_the_platform_requires(stack: StackRun) -> Non
     connector = children["tractusx-connector"]["spec"]
     scaled = {i["name"] for i in connector["ignoreDifferences"] if i["kind"] == "Deployment"}
     assert scaled == {"edc-controlplane", "edc-dataplane"}, "KEDA owns both planes' replicas"
+
+
+def test_root_application_waits_for_vault_its_bootstrap_and_external_secrets(stack: StackRun) -> None:
+    """The products' Secrets exist before Argo CD syncs the products: the root Application
+    depends on the ClusterSecretStore, the Vault bootstrap Job and every ExternalSecret of
+    the products' namespaces."""
+    dependencies = set(root(stack).dependencies)
+    store = [r for r in stack.resources if r.type.endswith(":ClusterSecretStore")]
+    namespaces = {child["spec"]["destination"]["namespace"] for child in child_applications(stack).values()}
+    external_secrets = [
+        r
+        for r in stack.resources
+        if r.type.endswith(":ExternalSecret") and r.inputs["metadata"].get("namespace") in namespaces
+    ]
+    jobs = [r for r in stack.of_type("kubernetes:batch/v1:Job") if r.component == "secrets"]
+    assert len(store) == 1 and external_secrets and jobs
+    assert {r.urn for r in (*store, *external_secrets, *jobs)} <= dependencies
