@@ -22,6 +22,7 @@ import pytest
 
 import txbackup.manifest
 from tests.support import kube_api
+from tests.support.clock import distinct_seconds
 from tests.support.postgres_server import (
     DATABASES,
     PostgresServer,
@@ -55,15 +56,6 @@ def aws() -> Iterator[AwsApi]:
         yield api
 
 
-_LAST_TIME = [datetime.datetime.now(datetime.UTC)]
-
-
-def _clock() -> datetime.datetime:
-    """Now, but always at least a second after the previous call: backup ids are per second."""
-    _LAST_TIME[0] = max(datetime.datetime.now(datetime.UTC), _LAST_TIME[0] + datetime.timedelta(seconds=1))
-    return _LAST_TIME[0]
-
-
 @pytest.fixture
 def job_env(monkeypatch: pytest.MonkeyPatch, pg: PostgresServer, aws: AwsApi) -> dict[str, str]:
     """The environment of the CronJobs; each backup gets a later id than the one before."""
@@ -71,7 +63,7 @@ def job_env(monkeypatch: pytest.MonkeyPatch, pg: PostgresServer, aws: AwsApi) ->
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(store, "PART_SIZE", TEST_PART_SIZE)
-    monkeypatch.setattr(txbackup.manifest, "utc_now", _clock)
+    monkeypatch.setattr(txbackup.manifest, "utc_now", distinct_seconds)
     return env
 
 

@@ -22,6 +22,7 @@ import pytest
 
 import txbackup.manifest
 from tests.support import kube_api, vault_server
+from tests.support.clock import distinct_seconds
 from tests.support.s3_server import AwsApi, aws_api
 from txbackup import kube, store, vault
 from txbackup.cli import main
@@ -142,15 +143,6 @@ class World:
         return self.vault.kv_versions("secret", TOKEN_PATH)[-1]["token"]
 
 
-_LAST_TIME = [datetime.datetime.now(datetime.UTC)]
-
-
-def _clock() -> datetime.datetime:
-    """Now, but at least a second after the previous call: backup ids are per second."""
-    _LAST_TIME[0] = max(datetime.datetime.now(datetime.UTC), _LAST_TIME[0] + datetime.timedelta(seconds=1))
-    return _LAST_TIME[0]
-
-
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Iterator[World]:
     fake = vault_server.FakeVault(
@@ -168,7 +160,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Itera
     monkeypatch.setattr(vault, "POLL_SECONDS", 0.01)
     monkeypatch.setattr(vault, "WAIT_SECONDS", 5.0)
     monkeypatch.setattr(store, "PART_SIZE", TEST_PART_SIZE)
-    monkeypatch.setattr(txbackup.manifest, "utc_now", _clock)
+    monkeypatch.setattr(txbackup.manifest, "utc_now", distinct_seconds)
     with vault_server.serve(fake, tmp_path / "vault") as running, kube_api.serve(api, tmp_path / "kube") as cluster:
         env = {
             **aws.env(),
