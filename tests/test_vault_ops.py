@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 import txbackup.manifest
+from offline.checks import plain
+from offline.harness import StackRun
 from tests.support import kube_api, vault_server
 from tests.support.clock import distinct_seconds
 from tests.support.s3_server import AwsApi, aws_api
@@ -29,6 +31,7 @@ from txbackup.cli import main
 
 NAMESPACE = "vault"
 RECOVERY_SECRET = "vault-recovery-keys"
+BOOTSTRAP = "vault-bootstrap"
 SEED_SECRET = "vault-seed-edc-connector-database"
 SEED_PATH = "tractus-x/edc/connector/database"
 TOKEN_PATH = "tractus-x/edc/connector/vault-token"
@@ -454,3 +457,36 @@ def test_the_bootstrap_fails_with_one_line_when_its_policy_does_not_let_it_check
     assert code == 1
     assert output.strip().splitlines()[-1].endswith("Vault POST /v1/auth/token/lookup: HTTP 403 permission denied")
     assert world.vault.denied == [("POST", "auth/token/lookup")]
+
+
+def test_the_platform_spec_of_each_stack_bootstraps_vault_and_its_policies_grant_every_job_what_it_asks(
+    world: World, stack: StackRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The spec.json the secrets component puts into the ConfigMap, with every seed mounted.
+    manifests = [plain(r.inputs) for r in stack.of_type("kubernetes:core/v1:ConfigMap")]
+    (config_map,) = [
+        m for m in manifests if (m["metadata"].get("namespace"), m["metadata"]["name"]) == (NAMESPACE, BOOTSTRAP)
+    ]
+    spec = json.loads(config_map["data"]["spec.json"])
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    for seed in spec["seeds"]:
+        directory = tmp_path / "seeds" / seed["secret"]
+        directory.mkdir(parents=True, exist_ok=True)
+        for key in seed["keys"]:
+            (directory / key).write_text(f"value-of-{seed['path']}-{key}")
+
+    bootstrap(world, capsys)
+    world.vault.requests.clear()
+    assert "vault bootstrap complete: 0 changes" in bootstrap(world, capsys)
+    assert world.vault.writes() == []
+    assert {name for name in world.vault.state["roles"]} == set(spec["roles"])
+    assert len(world.vault.kv_versions("secret", spec["tokens"][0]["path"])) == 1
+
+    world.as_job("vault-snapshot")
+    code, output = run(world, capsys, "vault-snapshot")
+    assert code == 0, output
+    if "vault-restore" in spec["roles"]:  # the dr stack's restore job
+        world.as_job("vault-restore")
+        code, output = run(world, capsys, "vault-restore", "--backup-id", "latest")
+        assert code == 0, output
+    assert world.vault.denied == []
