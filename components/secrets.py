@@ -507,8 +507,8 @@ class Secrets(pulumi.ComponentResource):
         self.external_secret_objects = [
             self._external_secret(secret, store) for app in args.applications for secret in app.secrets
         ]
-        self.backup_ca = self._backup_ca()
-        self.ready = [store, self.bootstrap_job, *self.external_secret_objects]
+        self.ca_copies = self._ca_copies()
+        self.ready = [store, self.bootstrap_job, *self.external_secret_objects, *self.ca_copies]
         self.register_outputs({"unseal_key_arn": self.unseal_key_arn, "vault_address": VAULT_ADDR})
 
     def _k8s(  # noqa: PLR0917 - one custom resource: its role, type, metadata, spec, dependencies
@@ -590,23 +590,35 @@ class Secrets(pulumi.ComponentResource):
             depends_on=[ca_issuer],
         )
 
-    def _backup_ca(self) -> k8s.apiextensions.CustomResource:
-        """Vault's CA certificate as Secret ``vault-ca`` in namespace backup, for the
-        snapshot and restore jobs (a pod mounts Secrets of its own namespace only).
+    def _ca_namespaces(self) -> list[str]:
+        """Where pods talk to Vault themselves: the backup jobs, and every application
+        with a Vault policy (the connector), each in its own namespace."""
+        talking = {app.namespace for app in self._args.applications if app.vault_policies}
+        return [BACKUP_NAMESPACE, *sorted(talking - {BACKUP_NAMESPACE})]
+
+    def _ca_copies(self) -> list[k8s.apiextensions.CustomResource]:
+        """Vault's CA certificate as Secret ``vault-ca`` (key ``ca.crt``) in each namespace
+        of ``_ca_namespaces`` (a pod mounts Secrets of its own namespace only).
 
         External Secrets copies key ``ca.crt`` of ``vault-server-tls`` with its Kubernetes
-        provider, as the account ``vault-ca-reader``, which may read that one Secret of
-        namespace vault and nothing else; the copy follows cert-manager's renewals hourly.
+        provider, as the account ``vault-ca-reader`` of that namespace, which may read that
+        one Secret of namespace vault and nothing else; the copy follows cert-manager's
+        renewals hourly.
         """
         provider = self._provider
-        backup = self._args.namespaces.namespace(BACKUP_NAMESPACE)
         labels = {"app.kubernetes.io/name": CA_READER, "app.kubernetes.io/part-of": "tractusx-platform"}
-        account = k8s.core.v1.ServiceAccount(
-            f"{self._name}-ca-reader-sa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_READER, namespace=BACKUP_NAMESPACE, labels=labels),
-            automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[backup]),
-        )
+        targets = self._ca_namespaces()
+        accounts = [
+            k8s.core.v1.ServiceAccount(
+                f"{self._name}-ca-reader-sa{_suffix(namespace)}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_READER, namespace=namespace, labels=labels),
+                automount_service_account_token=False,
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[self._args.namespaces.namespace(namespace)]
+                ),
+            )
+            for namespace in targets
+        ]
         role = k8s.rbac.v1.Role(
             f"{self._name}-ca-reader-role",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_READER, namespace=NAMESPACE, labels=labels),
@@ -623,27 +635,35 @@ class Secrets(pulumi.ComponentResource):
             f"{self._name}-ca-reader-binding",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_READER, namespace=NAMESPACE, labels=labels),
             role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=CA_READER),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=CA_READER, namespace=BACKUP_NAMESPACE)],
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[role, account]),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=CA_READER, namespace=namespace)
+                for namespace in targets
+            ],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[role, *accounts]),
         )
-        store = self._k8s(
-            "ca-source-store",
-            ESO_API_VERSION,
-            "SecretStore",
-            k8s.meta.v1.ObjectMetaArgs(name=CA_SOURCE_STORE, namespace=BACKUP_NAMESPACE, labels=labels),
-            ca_source_store_spec(),
-            depends_on=[self.external_secrets, binding],
-        )
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-backup-ca",
-            api_version=ESO_API_VERSION,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=BACKUP_CA_SECRET, namespace=BACKUP_NAMESPACE, labels=labels, annotations=WAIT_FOR_READY
-            ),
-            spec=backup_ca_spec(),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[store, self.vault]),
-        )
+        copies = []
+        for namespace in targets:
+            store = self._k8s(
+                f"ca-source-store{_suffix(namespace)}",
+                ESO_API_VERSION,
+                "SecretStore",
+                k8s.meta.v1.ObjectMetaArgs(name=CA_SOURCE_STORE, namespace=namespace, labels=labels),
+                ca_source_store_spec(),
+                depends_on=[self.external_secrets, binding],
+            )
+            copies.append(
+                k8s.apiextensions.CustomResource(
+                    f"{self._name}-{'backup' if namespace == BACKUP_NAMESPACE else namespace}-ca",
+                    api_version=ESO_API_VERSION,
+                    kind="ExternalSecret",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=BACKUP_CA_SECRET, namespace=namespace, labels=labels, annotations=WAIT_FOR_READY
+                    ),
+                    spec=backup_ca_spec(),
+                    opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[store, self.vault]),
+                )
+            )
+        return copies
 
     # --- bootstrap ---------------------------------------------------------------------
 
@@ -840,3 +860,8 @@ class Secrets(pulumi.ComponentResource):
                 depends_on=[store, self._args.namespaces.namespace(secret.namespace)],
             ),
         )
+
+
+def _suffix(namespace: str) -> str:
+    """Resource-name suffix of a CA copy: none for namespace backup, whose copy came first."""
+    return "" if namespace == BACKUP_NAMESPACE else f"-{namespace}"

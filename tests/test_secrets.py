@@ -292,11 +292,13 @@ def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(
         token = found[("edc-standalone", "test-connector-vault")]
         assert token["spec"]["data"][0]["remoteRef"] == {"key": "tractus-x/test/vault-token", "property": "token"}
         assert token["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
-        # The app's two beside what the stack has without it (the platform's own copy of
-        # Vault's CA for the backup jobs, the products' Secrets).
+        # The app's two beside what the stack has without it (the copies of Vault's CA,
+        # the products' Secrets), and a copy of Vault's CA in its namespace, as it talks to
+        # Vault itself (it has a Vault policy).
         assert set(found) == set(objects(runs[stack], EXTERNAL_SECRET)) | {
             ("edc-standalone", "test-connector-db"),
             ("edc-standalone", "test-connector-vault"),
+            ("edc-standalone", "vault-ca"),
         }
         assert ("backup", "vault-ca") in found
 
@@ -525,18 +527,46 @@ def test_the_restore_job_exists_on_dr_only_always_suspended_and_read_only(dr: St
     assert objects_statement["Resource"] == f"{dr.exports['backupBucketArn']}/vault/*"
 
 
-def test_vaults_ca_reaches_the_backup_namespace_through_a_reader_of_one_secret(stack: StackRun) -> None:
-    copy = objects(stack, EXTERNAL_SECRET)[("backup", "vault-ca")]
-    assert copy["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": "vault-tls"}
-    assert copy["spec"]["data"] == [
-        {"secretKey": "ca.crt", "remoteRef": {"key": "vault-server-tls", "property": "ca.crt"}}
-    ]
-    (store,) = objects(stack, "kubernetes:external-secrets.io/v1:SecretStore").values()
-    assert store["spec"]["provider"]["kubernetes"]["remoteNamespace"] == "vault"
+def test_vaults_ca_reaches_every_namespace_whose_pods_talk_to_vault_through_a_reader_of_one_secret(
+    stack: StackRun,
+) -> None:
+    """The backup jobs (namespace backup) and the connector (tractus-x, it has a Vault
+    policy) mount Secret vault-ca of their own namespace; nothing else gets a copy."""
+    copies = {key: obj for key, obj in objects(stack, EXTERNAL_SECRET).items() if key[1] == "vault-ca"}
+    assert set(copies) == {("backup", "vault-ca"), ("tractus-x", "vault-ca")}
+    stores = objects(stack, "kubernetes:external-secrets.io/v1:SecretStore")
+    assert set(stores) == {("backup", "vault-tls"), ("tractus-x", "vault-tls")}
+    for (namespace, _), copy in copies.items():
+        assert copy["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": "vault-tls"}
+        assert copy["spec"]["data"] == [
+            {"secretKey": "ca.crt", "remoteRef": {"key": "vault-server-tls", "property": "ca.crt"}}
+        ]
+        store = stores[(namespace, "vault-tls")]
+        assert store["spec"]["provider"]["kubernetes"]["remoteNamespace"] == "vault"
+        assert store["spec"]["provider"]["kubernetes"]["auth"] == {"serviceAccount": {"name": "vault-ca-reader"}}
     role = objects(stack, "kubernetes:rbac.authorization.k8s.io/v1:Role")[("vault", "vault-ca-reader")]
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["vault-server-tls"], "verbs": ["get"]}
     ]
+    binding = objects(stack, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")[("vault", "vault-ca-reader")]
+    assert sorted((s["namespace"], s["name"]) for s in binding["subjects"]) == [
+        ("backup", "vault-ca-reader"),
+        ("tractus-x", "vault-ca-reader"),
+    ]
+
+
+def test_the_connectors_vault_ca_volumes_name_a_secret_the_secrets_component_makes_in_its_namespace(
+    stack: StackRun,
+) -> None:
+    """Every Secret volume in the connector's values that holds Vault's CA is a copy
+    External Secrets makes in the connector's namespace (else its pods never start)."""
+    copies = {key for key, obj in objects(stack, EXTERNAL_SECRET).items() if key[1] == "vault-ca"}
+    values = stack.application_values["tractusx-connector"]
+    for plane in ("controlplane", "dataplane"):
+        volumes = [v for v in values[plane]["volumes"] if "secret" in v and v["name"] == "vault-ca"]
+        assert volumes, f"the connector's {plane} mounts no Vault CA"
+        for volume in volumes:
+            assert ("tractus-x", volume["secret"]["secretName"]) in copies
 
 
 # --- network ---------------------------------------------------------------------------------
