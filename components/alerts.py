@@ -554,6 +554,41 @@ def application_alerts() -> tuple[Alert, ...]:
     )
 
 
+# Vault (components/secrets.py): three raft voters, so two must answer for a quorum; a
+# sealed server serves nothing. Both stop External Secrets' refreshes and the connector's
+# own Vault reads, so both page.
+VAULT_SERVERS = 3
+VAULT_QUORUM = VAULT_SERVERS // 2 + 1
+VAULT_FOR = "5m"
+
+
+def vault_alerts() -> tuple[Alert, ...]:
+    """Vault's own telemetry (``vault_core_unsealed``, 1 when unsealed) and its scrape
+    targets (``up`` in namespace vault, the ServiceMonitor of the Vault chart)."""
+    return (
+        Alert(
+            "VaultSealed",
+            'max by (namespace, pod) (vault_core_unsealed{namespace="vault"}) == 0',
+            VAULT_FOR,
+            CRITICAL,
+            "Vault server {{ $labels.pod }} is sealed",
+            "Vault server {{ $labels.pod }} has been sealed for 5 minutes. It unseals itself with the KMS key "
+            "(awskms seal): check the key and the server's IRSA role (kms:Decrypt) and the server's log",
+            "vault-sealed",
+        ),
+        Alert(
+            "VaultQuorumLost",
+            f'(count(up{{namespace="vault"}} == 1) or vector(0)) < {VAULT_QUORUM}',
+            VAULT_FOR,
+            CRITICAL,
+            "Vault has no raft quorum",
+            f"Fewer than {VAULT_QUORUM} of the {VAULT_SERVERS} Vault servers have answered for 5 minutes: raft "
+            "has no quorum, so External Secrets cannot refresh and the connector cannot read its keys",
+            "vault-quorum-lost",
+        ),
+    )
+
+
 def slo_record_name(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window}"
 
@@ -617,6 +652,7 @@ def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
         RuleGroup("database.alerts", database_alerts(params)),
         RuleGroup("autoscaling.alerts", autoscaling_alerts()),
         RuleGroup("applications.alerts", application_alerts()),
+        RuleGroup("vault.alerts", vault_alerts()),
         RuleGroup("slo.rules", slo_rules()),
     )
 

@@ -75,6 +75,8 @@ ARGOCD_APP = {
     "health_status": "Healthy",
     "sync_status": "Synced",
 }
+# A Vault server as the chart's ServiceMonitor scrapes it.
+VAULT_TARGET = {"namespace": "vault", "job": "vault-internal", "service": "vault-internal"}
 IDLE = " ".join(["NaN"] * 12)  # promtool expands no NaN series ("NaNx12" is refused)
 REPLICATION = {
     "dimension_SourceBucket": "tx-prod-backups",
@@ -690,6 +692,60 @@ CASES: dict[str, list[Case]] = {
             "ArgoCDApplicationOutOfSync",
             "70m",
             {series("argocd_app_info", ARGOCD_APP): "1x80"},
+        ),
+    ],
+    "VaultSealed": [
+        Case(
+            "a server sealed for 10 minutes pages",
+            "VaultSealed",
+            "10m",
+            {
+                series("vault_core_unsealed", {**VAULT_TARGET, "pod": "vault-0"}): "1x12",
+                series("vault_core_unsealed", {**VAULT_TARGET, "pod": "vault-1"}): "0x12",
+            },
+            [firing(namespace="vault", pod="vault-1", severity="critical")],
+        ),
+        Case(
+            "sealed for 3 minutes (a restart unsealing through KMS): for (5m) has not elapsed",
+            "VaultSealed",
+            "3m",
+            {series("vault_core_unsealed", {**VAULT_TARGET, "pod": "vault-1"}): "0x12"},
+        ),
+        Case(
+            "all servers unsealed stay silent",
+            "VaultSealed",
+            "10m",
+            {series("vault_core_unsealed", {**VAULT_TARGET, "pod": f"vault-{i}"}): "1x12" for i in range(3)},
+        ),
+    ],
+    "VaultQuorumLost": [
+        Case(
+            "two of three servers down for 10 minutes pages",
+            "VaultQuorumLost",
+            "10m",
+            {
+                series("up", {**VAULT_TARGET, "pod": "vault-0"}): "1x12",
+                series("up", {**VAULT_TARGET, "pod": "vault-1"}): "0x12",
+                series("up", {**VAULT_TARGET, "pod": "vault-2"}): "0x12",
+            },
+            [firing(severity="critical")],
+        ),
+        Case(
+            "every target gone (the StatefulSet deleted) pages too",
+            "VaultQuorumLost",
+            "10m",
+            {series("up", {"namespace": "monitoring", "job": "prometheus"}): "1x12"},
+            [firing(severity="critical")],
+        ),
+        Case(
+            "one server down (a rolling restart) keeps the quorum: silent",
+            "VaultQuorumLost",
+            "10m",
+            {
+                series("up", {**VAULT_TARGET, "pod": "vault-0"}): "1x12",
+                series("up", {**VAULT_TARGET, "pod": "vault-1"}): "1x12",
+                series("up", {**VAULT_TARGET, "pod": "vault-2"}): "0x12",
+            },
         ),
     ],
     "SLOErrorBudgetBurn": [
