@@ -334,6 +334,8 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
                 depends_on=[self.ingress.release, self.certificates],
+                ca_bundle_image=self.backup_image.ref,
+                ca_bundle_path=RDS_CA_BUNDLE,
                 primary_generated=self.primary.require("portalGeneratedSecrets") if self.primary is not None else None,
                 running=_portal_runs(settings),
             ),

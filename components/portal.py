@@ -65,6 +65,10 @@ class PortalArgs:
     namespaces: Namespaces
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]  # the ingress controller (its CRDs)
+    # An image that ships the RDS CA bundle at ca_bundle_path (the backup image): Keycloak
+    # verifies the database's certificate against it.
+    ca_bundle_image: pulumi.Input[str]
+    ca_bundle_path: str
     # On a dr stack: the primary's generated values (its portalGeneratedSecrets export).
     primary_generated: pulumi.Input[Mapping[str, str]] | None = None
     # False while the database is a read-only replica (pilot light).
@@ -147,10 +151,12 @@ class Portal(pulumi.ComponentResource):
             _synced(pv.CENTRALIDP_SERVICE_ACCOUNTS_SECRET, seeds[3], chart_renders=False),
         ]
         settings = args.settings
-        values = self._database(CENTRALIDP_DATABASE).apply(
-            lambda database: pv.centralidp_values(
+        ca_path = args.ca_bundle_path
+        values = pulumi.Output.all(self._database(CENTRALIDP_DATABASE), args.ca_bundle_image).apply(
+            lambda found: pv.centralidp_values(
                 self.hosts,
-                database,
+                found[0],
+                pv.CaBundle(image=found[1], path=ca_path),
                 sharedidp=settings.services["sharedidp"],
                 operator_bpn=settings.operator_bpn,
                 replicas=pv.CENTRALIDP_REPLICAS,

@@ -27,7 +27,8 @@ Value keys were read from the charts' values.yaml and templates: the portal's
 ingress,postgresql.enabled,externalDatabase}`` and ``realmSeeding.{clients,serviceAccounts,
 sharedidp,bpn,sslRequired}``; under ``keycloak`` the Bitnami chart's parameters table
 (bitnami/charts keycloak README): ``auth.passwordSecretKey``, ``proxyHeaders``,
-``extraEnvVars``, ``resources``, ``ingress.{pathType,tls}``, ``networkPolicy.enabled``
+``extraEnvVars``, ``initContainers``, ``extraVolumes``, ``extraVolumeMounts``,
+``resources``, ``ingress.{pathType,tls}``, ``networkPolicy.enabled``
 (the chart's own policy, on by default, allows any source and any egress: the platform's
 NetworkPolicies govern instead) and ``externalDatabase.existingSecretPasswordKey``.
 The Bitnami defaults already run Keycloak as a non-root user with a read-only root
@@ -105,6 +106,21 @@ KEYCLOAK_PORT = 8080  # Bitnami keycloak containerPorts.http
 # Keycloak's embedded Infinispan cluster (JGroups) between the replicas.
 KEYCLOAK_CLUSTER_PORT = 7800
 CENTRALIDP_REPLICAS = 2
+
+# Database TLS. RDS forces TLS (rds.force_ssl). Keycloak verifies the server: Bitnami's
+# keycloak chart has `initContainers`, `extraVolumes` and `extraVolumeMounts` (its
+# statefulset template renders them into the pod), so an init container copies the RDS
+# CA bundle from the platform's backup image (components/backup_image.py) into an
+# emptyDir at RDS_CA_FILE, and the Bitnami image appends KEYCLOAK_JDBC_PARAMS to its JDBC
+# URL (pgjdbc reads every certificate of the PEM bundle given as sslrootcert). The portal
+# cannot: its chart has no key to mount a file into the backend pods (portal_values),
+# so its Npgsql connections encrypt (Require) without verifying the server.
+RDS_CA_VOLUME = "rds-ca"
+RDS_CA_DIR = "/rds-ca"
+RDS_CA_FILE = f"{RDS_CA_DIR}/rds-ca.pem"
+KEYCLOAK_JDBC_PARAMS = f"sslmode=verify-full&sslrootcert={RDS_CA_FILE}"
+KEYCLOAK_USER_ID = 1001  # the Bitnami keycloak image's user (containerSecurityContext.runAsUser)
+PORTAL_SSL_MODE = "Require"
 
 # The chart's Secret names, set explicitly so the mapping to Vault is in one place.
 PORTAL_KEYCLOAK_SECRET = "portal-backend-keycloak"
@@ -195,11 +211,41 @@ class Database:
 
 
 @dataclass(frozen=True)
+class CaBundle:
+    """An image that ships the RDS CA bundle, and the bundle's path in it."""
+
+    image: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Mail:
     host: str
     port: str
     user: str
     sender: str
+
+
+def _rds_ca_init(ca: CaBundle) -> dict[str, Any]:
+    """Copies the RDS CA bundle into the emptyDir Keycloak reads it from, as the
+    Bitnami image's user and as locked down as the chart's own containers."""
+    copy = f"import shutil; shutil.copyfile({ca.path!r}, {RDS_CA_FILE!r})"
+    return {
+        "name": "rds-ca",
+        "image": ca.image,
+        "command": ["python3", "-c", copy],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": KEYCLOAK_USER_ID,
+            "runAsGroup": KEYCLOAK_USER_ID,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "resources": _resources("10m", "32Mi", "100m"),
+        "volumeMounts": [{"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR}],
+    }
 
 
 def _tls_annotations(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -292,8 +338,13 @@ def portal_values(
                 ],
             },
             # RDS refuses unencrypted connections (rds.force_ssl); Npgsql's Require
-            # encrypts. The images carry no RDS CA, so the server is not verified.
-            "dbConnection": {"sslMode": "Require"},
+            # encrypts but does not verify the server. VerifyFull needs the RDS CA in
+            # the pods (`Root Certificate=<file>`), and the chart has no key to put a
+            # file there: every backend Deployment, Job and CronJob template renders a
+            # fixed pod spec (its one volume the `tmp` emptyDir at /mnt/tmp, no
+            # initContainers, extraVolumes or extra env), and the images carry no RDS CA.
+            # So the portal stays at Require (PORTAL_SSL_MODE).
+            "dbConnection": {"sslMode": PORTAL_SSL_MODE},
             "keycloak": {
                 "secret": PORTAL_KEYCLOAK_SECRET,
                 "central": {"clientId": PORTAL_CENTRAL_CLIENT},
@@ -334,7 +385,7 @@ def portal_values(
 
 
 def centralidp_values(
-    hosts: Hosts, database: Database, sharedidp: str, operator_bpn: str, replicas: int
+    hosts: Hosts, database: Database, ca: CaBundle, *, sharedidp: str, operator_bpn: str, replicas: int
 ) -> dict[str, Any]:
     """The centralidp chart's values: Keycloak on RDS behind the ingress, the realm seeded
     for the portal's hosts, every Secret named."""
@@ -370,8 +421,13 @@ def centralidp_values(
                 "existingSecret": CENTRALIDP_DATABASE_SECRET,
                 "existingSecretPasswordKey": "password",
             },
-            # RDS refuses unencrypted connections (rds.force_ssl).
-            "extraEnvVars": [{"name": "KEYCLOAK_JDBC_PARAMS", "value": "sslmode=require"}],
+            # RDS refuses unencrypted connections (rds.force_ssl); the JDBC driver
+            # verifies the server's certificate and name against the RDS CA bundle,
+            # which an init container copies into the emptyDir at RDS_CA_FILE.
+            "extraEnvVars": [{"name": "KEYCLOAK_JDBC_PARAMS", "value": KEYCLOAK_JDBC_PARAMS}],
+            "initContainers": [_rds_ca_init(ca)],
+            "extraVolumes": [{"name": RDS_CA_VOLUME, "emptyDir": {"sizeLimit": "2Mi"}}],
+            "extraVolumeMounts": [{"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True}],
             "networkPolicy": {"enabled": False},
         },
         "realmSeeding": {

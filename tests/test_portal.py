@@ -108,7 +108,8 @@ def test_values_point_at_the_platforms_rds_with_tls_and_no_bundled_database(port
     assert str(database["host"]).startswith(address) and database["host"].endswith(".rds.amazonaws.com")
     assert (database["port"], database["database"]) == (5432, "portal")
     assert database["portalUser"] == database["provisioningUser"] == "portal_owner"
-    assert portal["backend"]["dbConnection"]["sslMode"] == "Require"  # RDS forces TLS
+    # RDS forces TLS; the portal chart cannot mount the RDS CA (test below).
+    assert portal["backend"]["dbConnection"]["sslMode"] == "Require"
     keycloak = portal_stack.application_values["centralidp"]["keycloak"]
     assert keycloak["postgresql"] == {"enabled": False}
     assert keycloak["externalDatabase"]["host"] == database["host"]
@@ -116,10 +117,52 @@ def test_values_point_at_the_platforms_rds_with_tls_and_no_bundled_database(port
         "centralidp",
         "centralidp_owner",
     )
-    assert {"name": "KEYCLOAK_JDBC_PARAMS", "value": "sslmode=require"} in keycloak["extraEnvVars"]
     assert keycloak["production"] is True and keycloak["proxyHeaders"] == "xforwarded"
     # The Bitnami chart's own NetworkPolicy admits any source: the platform's govern.
     assert keycloak["networkPolicy"] == {"enabled": False}
+
+
+def test_keycloak_verifies_the_database_certificate_against_the_rds_ca(portal_stack: StackRun) -> None:
+    """Keycloak's JDBC connection is verify-full against the RDS CA bundle, which an init
+    container copies from the backup image into an emptyDir mounted at the same path."""
+    keycloak = portal_stack.application_values["centralidp"]["keycloak"]
+    env = {e["name"]: e["value"] for e in keycloak["extraEnvVars"]}
+    assert env["KEYCLOAK_JDBC_PARAMS"] == "sslmode=verify-full&sslrootcert=/rds-ca/rds-ca.pem"
+    assert "sslmode=require" not in json.dumps(keycloak)
+    (volume,) = [v for v in keycloak["extraVolumes"] if v["name"] == pv.RDS_CA_VOLUME]
+    assert set(volume) == {"name", "emptyDir"}
+    (mount,) = [m for m in keycloak["extraVolumeMounts"] if m["name"] == pv.RDS_CA_VOLUME]
+    assert mount == {"name": "rds-ca", "mountPath": "/rds-ca", "readOnly": True}
+    assert pv.RDS_CA_FILE.startswith(mount["mountPath"] + "/")
+    (init,) = keycloak["initContainers"]
+    (backup_image,) = {
+        c["image"]
+        for job in portal_stack.of_type(CRON_JOB)
+        if job.inputs["metadata"]["name"] == "backup-database"
+        for c in plain(job.inputs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    }
+    assert init["image"] == backup_image  # the image that ships the RDS CA bundle
+    assert init["command"][:2] == ["python3", "-c"]
+    assert "'/etc/ssl/certs/rds-global-bundle.pem'" in init["command"][2]
+    assert f"{pv.RDS_CA_FILE!r}" in init["command"][2]
+    assert init["volumeMounts"] == [{"name": "rds-ca", "mountPath": "/rds-ca"}]
+    security = init["securityContext"]
+    assert security["runAsNonRoot"] is True and security["runAsUser"] == pv.KEYCLOAK_USER_ID
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert set(init["resources"]["limits"]) == {"cpu", "memory"}
+
+
+def test_the_portal_backend_stays_at_require_as_its_chart_cannot_mount_the_rds_ca(portal_stack: StackRun) -> None:
+    """portal 2.5.0's backend pod specs are fixed (no initContainers, extraVolumes or extra
+    env): Npgsql's VerifyFull would have no Root Certificate file, so the portal encrypts
+    without verifying, and no value pretends otherwise."""
+    portal = portal_stack.application_values["portal"]
+    assert portal["backend"]["dbConnection"] == {"sslMode": "Require"}
+    rendered = json.dumps(portal)
+    for invented in ("initContainers", "extraVolumes", "extraVolumeMounts", "VerifyFull", "Root Certificate"):
+        assert invented not in rendered
 
 
 def test_every_ingress_uses_class_nginx_the_production_issuer_and_tls(portal_stack: StackRun) -> None:
