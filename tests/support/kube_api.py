@@ -144,13 +144,8 @@ class RunningApi:
 @contextmanager
 def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
     """Serves ``api`` over TLS; ``directory`` gets the ServiceAccount files (token, ca.crt)."""
-    cert_pem, key_pem = certificate(
-        "kubernetes", datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
-    )
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ca.crt").write_bytes(cert_pem)
     (directory / "token").write_text(api.token)
-    (directory / "tls.key").write_bytes(key_pem)
 
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, method: str) -> None:
@@ -178,14 +173,29 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serve_tls(Handler, "kubernetes", directory) as port:
+        yield RunningApi("127.0.0.1", port, directory)
+
+
+@contextmanager
+def serve_tls(handler: type[BaseHTTPRequestHandler], name: str, directory: Path) -> Iterator[int]:
+    """Serves ``handler`` over TLS on a free port of 127.0.0.1 (yielded) with a
+    self-signed certificate for ``name``, written to ``directory/ca.crt`` (the CA a client
+    trusts) and ``directory/tls.key``."""
+    cert_pem, key_pem = certificate(
+        name, datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ca.crt").write_bytes(cert_pem)
+    (directory / "tls.key").write_bytes(key_pem)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / "ca.crt", directory / "tls.key")
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningApi("127.0.0.1", int(server.server_address[1]), directory)
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()

@@ -27,22 +27,20 @@ its file.
 from __future__ import annotations
 
 import base64
-import datetime
 import gzip
 import json
 import re
 import secrets
-import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.support.kube_api import certificate
+from tests.support.kube_api import serve_tls
 
 SNAPSHOT_MAGIC = b"FAKE-RAFT-SNAPSHOT\n"
 Answer = tuple[int, Any]
@@ -405,12 +403,6 @@ class RunningVault:
 @contextmanager
 def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
     """Serves ``vault`` over TLS with a certificate for 127.0.0.1; its CA is ``directory/ca.crt``."""
-    cert_pem, key_pem = certificate(
-        "vault", datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1), ["localhost"], ["127.0.0.1"]
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ca.crt").write_bytes(cert_pem)
-    (directory / "tls.key").write_bytes(key_pem)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -473,14 +465,5 @@ def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(directory / "ca.crt", directory / "tls.key")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield RunningVault(f"https://127.0.0.1:{server.server_address[1]}", directory / "ca.crt")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_tls(Handler, "vault", directory) as port:
+        yield RunningVault(f"https://127.0.0.1:{port}", directory / "ca.crt")
