@@ -22,6 +22,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws_context import AwsContext
+from components.backup_image import RDS_CA_BUNDLE, program_pod
 from components.cluster import Cluster
 from components.database import MASTER_ENV, MASTER_SECRET, DatabaseSpec, secret_env
 from components.iam import policy_document
@@ -48,7 +49,6 @@ NONCURRENT_VERSION_DAYS = 7
 ABORT_INCOMPLETE_UPLOAD_DAYS = 1
 PREFIXES = ("database", "config", "certificates", "vault")
 
-USER_ID = 10001  # the backup image's user and group (the contract with the programs)
 # The KMS encryption context key under which the programs bind an envelope's data key
 # to ``<prefix>/<backup id>`` (txbackup.config.encryption_context).
 ENVELOPE_CONTEXT_KEY = "tractusx-backup"
@@ -622,53 +622,27 @@ class Backup(pulumi.ComponentResource):
                 k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in args.databases)),
                 *[secret_env(name, MASTER_SECRET, key) for name, key in MASTER_ENV.items()],
                 k8s.core.v1.EnvVarArgs(name="PGSSLMODE", value="verify-full"),
-                k8s.core.v1.EnvVarArgs(name="PGSSLROOTCERT", value="/etc/ssl/certs/rds-global-bundle.pem"),
+                k8s.core.v1.EnvVarArgs(name="PGSSLROOTCERT", value=RDS_CA_BUNDLE),
                 k8s.core.v1.EnvVarArgs(name="PGDATABASE", value="postgres"),
             ]
         return env
 
     def _pod_spec(self, job: JobSpec, job_name: str) -> k8s.core.v1.PodSpecArgs:
-        return k8s.core.v1.PodSpecArgs(
-            service_account_name=job_name,
-            # Kept on for every job: the EKS pod identity webhook's IRSA token injection
-            # is not documented to work without it. The database and restore-test
-            # accounts are bound to no Kubernetes role, so their token opens nothing.
-            automount_service_account_token=True,
-            restart_policy="Never",
-            enable_service_links=False,
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=USER_ID,
-                run_as_group=USER_ID,
-                fs_group=USER_ID,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-            containers=[
-                k8s.core.v1.ContainerArgs(
-                    name=job.command,
-                    image=self._args.image,
-                    command=["python3", "-m", "txbackup", job.command, *job.args],
-                    env=self._env(job),
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests=dict(job.requests), limits=dict(job.limits)
-                    ),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False,
-                        read_only_root_filesystem=True,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                    ),
-                    volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                        *self._vault_ca_mounts(job),
-                    ],
-                )
-            ],
+        return program_pod(
+            image=self._args.image,
+            service_account=job_name,
+            container=job.command,
+            args=[job.command, *job.args],
+            env=self._env(job),
+            requests=job.requests,
+            limits=job.limits,
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=job.tmp_size)
                 ),
                 *self._vault_ca_volumes(job),
             ],
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"), *self._vault_ca_mounts(job)],
         )
 
     @staticmethod

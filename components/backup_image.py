@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
+import pulumi_kubernetes as k8s
 
 from components.aws_context import AwsContext
 from components.keys import customer_key
@@ -41,6 +42,8 @@ PLATFORM = docker_build.Platform.LINUX_AMD64
 KEEP_IMAGES = 20
 # Where the image ships the Amazon RDS CA bundle (the contract with the programs).
 RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
+# The image's user and group (images/backup/Dockerfile `USER 10001:10001`).
+USER_ID = 10001
 
 
 def source_tag(root: Path = PROJECT_DIR) -> str:
@@ -131,3 +134,52 @@ class BackupImage(pulumi.ComponentResource):
         )
         self.ref = pulumi.Output.concat(self.repository.repository_url, "@", self.image.digest)
         self.register_outputs({"repository_url": self.repository.repository_url, "ref": self.ref})
+
+
+def program_pod(
+    *,
+    image: pulumi.Input[str],
+    service_account: str,
+    container: str,
+    args: Sequence[str],
+    env: Sequence[k8s.core.v1.EnvVarArgs],
+    requests: Mapping[str, str],
+    limits: Mapping[str, str],
+    volumes: Sequence[k8s.core.v1.VolumeArgs],
+    volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs],
+) -> k8s.core.v1.PodSpecArgs:
+    """A Job's pod running ``python3 -m txbackup <args>`` from this image: as the image's
+    non-root user, read-only root filesystem, no capabilities, seccomp RuntimeDefault.
+
+    The ServiceAccount token stays mounted: it is the programs' Kubernetes API and Vault
+    login, and the EKS pod identity webhook's IRSA token injection is not documented to
+    work without it (an account bound to no role opens nothing with it)."""
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=service_account,
+        automount_service_account_token=True,
+        restart_policy="Never",
+        enable_service_links=False,
+        security_context=k8s.core.v1.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=USER_ID,
+            run_as_group=USER_ID,
+            fs_group=USER_ID,
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        containers=[
+            k8s.core.v1.ContainerArgs(
+                name=container,
+                image=image,
+                command=["python3", "-m", "txbackup", *args],
+                env=list(env),
+                resources=k8s.core.v1.ResourceRequirementsArgs(requests=dict(requests), limits=dict(limits)),
+                security_context=k8s.core.v1.SecurityContextArgs(
+                    allow_privilege_escalation=False,
+                    read_only_root_filesystem=True,
+                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                ),
+                volume_mounts=list(volume_mounts),
+            )
+        ],
+        volumes=list(volumes),
+    )

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components.applications import VAULT_KV_MOUNT, ChildApplication, SyncedSecret
 from components.aws_context import AwsContext
+from components.backup_image import program_pod
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.iam import policy_document
@@ -114,7 +115,6 @@ SERVER_IP_ADDRESSES = ("127.0.0.1",)
 
 BOOTSTRAP_SPEC_DIR = "/etc/vault-bootstrap"
 SEED_DIR = "/var/run/vault-seeds"
-BOOTSTRAP_USER_ID = 10001  # the backup image's user (components/backup.py USER_ID)
 BOOTSTRAP_DEADLINE_SECONDS = 900
 SEED_LABEL = {"app.kubernetes.io/part-of": "vault-bootstrap"}
 # Pulumi waits until External Secrets reports the ExternalSecret Ready (pulumi-kubernetes
@@ -807,37 +807,16 @@ class Secrets(pulumi.ComponentResource):
                 for i, name in enumerate(names)
             ],
         ]
-        return k8s.core.v1.PodSpecArgs(
-            service_account_name=BOOTSTRAP,
-            # Its projected token is its Vault login (Kubernetes auth) and its API access.
-            automount_service_account_token=True,
-            restart_policy="Never",
-            enable_service_links=False,
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=BOOTSTRAP_USER_ID,
-                run_as_group=BOOTSTRAP_USER_ID,
-                fs_group=BOOTSTRAP_USER_ID,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-            containers=[
-                k8s.core.v1.ContainerArgs(
-                    name=BOOTSTRAP,
-                    image=self._args.image,
-                    command=["python3", "-m", "txbackup", BOOTSTRAP],
-                    env=env,
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "256Mi"}
-                    ),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False,
-                        read_only_root_filesystem=True,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                    ),
-                    volume_mounts=mounts,
-                )
-            ],
+        return program_pod(
+            image=self._args.image,
+            service_account=BOOTSTRAP,
+            container=BOOTSTRAP,
+            args=[BOOTSTRAP],
+            env=env,
+            requests={"cpu": "100m", "memory": "128Mi"},
+            limits={"cpu": "500m", "memory": "256Mi"},
             volumes=volumes,
+            volume_mounts=mounts,
         )
 
     def _external_secret(
