@@ -20,6 +20,8 @@ from typing import Any
 
 import pulumi
 
+from components.charts import Chart
+
 VAULT_KV_MOUNT = "secret"
 
 _VAULT_PATH = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
@@ -35,21 +37,6 @@ def _check_path(path: str, what: str) -> None:
 def _check_name(name: str, what: str) -> None:
     if not _K8S_NAME.match(name):
         raise ValueError(f"{what}: {name!r} is not a Kubernetes object name (DNS-1123 label)")
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A Helm chart at an exact version in an HTTPS chart repository."""
-
-    repository: str
-    name: str
-    version: str
-
-    def __post_init__(self) -> None:
-        if not self.repository.startswith("https://"):
-            raise ValueError(f"chart {self.name}: repository {self.repository!r} is not an https:// URL")
-        if not re.match(r"^\d+\.\d+\.\d+$", self.version):
-            raise ValueError(f"chart {self.name}: version {self.version!r} is not an exact version")
 
 
 @dataclass(frozen=True)

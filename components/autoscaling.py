@@ -24,38 +24,31 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import edc
+from components import charts, edc
 from components.helm import chart_release
 from components.namespaces import Namespaces
 
 WORKLOAD_NAMESPACE = edc.NAMESPACE
 
 
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    repository: str
-    version: str
-    namespace: str
-
-
 # metrics-server chart 3.13.1 ships metrics-server 0.8.1 (its CHANGELOG). Like the other
 # resource-metrics add-ons it runs in kube-system.
-METRICS_SERVER = Chart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1", "kube-system")
+METRICS_SERVER = charts.METRICS_SERVER
+METRICS_SERVER_NAMESPACE = "kube-system"
 METRICS_SERVER_IMAGE_TAG = "v0.8.1"  # the chart's appVersion, pinned explicitly
 # metrics-server value keys checked against the chart's values.yaml
 # (kubernetes-sigs/metrics-server, charts/metrics-server): image.{repository,tag}, replicas,
 # podDisruptionBudget.{enabled,maxUnavailable}, securityContext (the container's),
 # resources, topologySpreadConstraints.
 # KEDA 2.20.2 (chart released 2026-07-31, kedacore/charts#895).
-KEDA = Chart("keda", "https://kedacore.github.io/charts", "2.20.2", "keda")
+KEDA = charts.KEDA
 KEDA_IMAGE_TAG = "2.20.2"  # the chart's appVersion, pinned explicitly
 # KEDA value keys checked against the chart's values.yaml (kedacore/charts, keda): the
 # per-component maps spell the metrics server "metricServer" (podDisruptionBudget,
 # resources, podSecurityContext, securityContext, prometheus, permissions) but
 # "metricsServer" in topologySpreadConstraints and as the replicaCount block;
 # image.<component>.registry is the split registry of the 2.20 chart values.
-KEDA_NAMESPACE = KEDA.namespace
+KEDA_NAMESPACE = "keda"
 REPLICAS = 2  # every autoscaling controller survives a node drain
 
 
@@ -292,8 +285,12 @@ class Autoscaling(pulumi.ComponentResource):
         super().__init__("tractusx:autoscaling:Autoscaling", name, None, opts)
         self._name = name
         self._args = args
-        self.metrics_server = self._release(METRICS_SERVER, metrics_server_values(), list(args.depends_on))
-        self.keda = self._release(KEDA, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)])
+        self.metrics_server = self._release(
+            METRICS_SERVER, METRICS_SERVER_NAMESPACE, metrics_server_values(), list(args.depends_on)
+        )
+        self.keda = self._release(
+            KEDA, KEDA_NAMESPACE, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)]
+        )
         standby = args.connector_standby
         self._scaled(
             "edc-control-plane", EDC_CONTROL_PLANE, edc.CONTROL_PLANE_DEPLOYMENT, edc.CONTROL_PLANE_LABELS, standby
@@ -304,15 +301,13 @@ class Autoscaling(pulumi.ComponentResource):
         self.register_outputs({"metrics_server": self.metrics_server.name, "keda": self.keda.name})
 
     def _release(
-        self, chart: Chart, values: Mapping[str, Any], depends_on: list[pulumi.Resource]
+        self, chart: charts.Chart, namespace: str, values: Mapping[str, Any], depends_on: list[pulumi.Resource]
     ) -> k8s.helm.v3.Release:
         return chart_release(
             f"{self._name}-{chart.name}",
             release=chart.name,
-            chart=chart.name,
-            version=chart.version,
-            repository=chart.repository,
-            namespace=chart.namespace,
+            chart=chart,
+            namespace=namespace,
             values=values,
             parent=self,
             provider=self._args.provider,

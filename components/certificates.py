@@ -16,13 +16,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "cert-manager"
-CHART_REPOSITORY = "https://charts.jetstack.io"
-CHART_VERSION = "v1.21.2"  # cert-manager v1.21.2 (charts.jetstack.io/charts/cert-manager-v1.21.2.tgz)
 # Value keys checked against the chart's values.yaml (cert-manager/cert-manager,
 # deploy/charts/cert-manager): replicaCount, podDisruptionBudget.{enabled,maxUnavailable},
 # containerSecurityContext and resources, each also under webhook and cainjector;
@@ -105,9 +104,7 @@ class Certificates(pulumi.ComponentResource):
         self.release = chart_release(
             f"{name}-release",
             release=RELEASE_NAME,
-            chart="cert-manager",
-            version=CHART_VERSION,
-            repository=CHART_REPOSITORY,
+            chart=charts.CERT_MANAGER,
             namespace=NAMESPACE,
             values=chart_values(),
             parent=self,

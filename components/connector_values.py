@@ -58,12 +58,13 @@ from typing import Any
 
 import pulumi
 
-from components.applications import VAULT_KV_MOUNT, Chart
+from components import charts
+from components.applications import VAULT_KV_MOUNT
 
 # tractusx-connector 0.12.1 from the Tractus-X chart repository. The dev repository holds
 # every released chart version (the stable one only those of a Tractus-X release); the
 # version is pinned, so it resolves to the same chart either way.
-CHART = Chart(repository="https://eclipse-tractusx.github.io/charts/dev", name="tractusx-connector", version="0.12.1")
+CHART = charts.TRACTUSX_CONNECTOR
 APP_VERSION = "0.12.1"  # the chart's appVersion: the connector release
 # The chart's default images for a PostgreSQL + HashiCorp Vault connector, pinned to the
 # chart's appVersion explicitly (the init container below uses the same image).

@@ -24,13 +24,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.applications import Chart, ChildApplication
+from components import charts
+from components.applications import ChildApplication
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "argocd"
-ARGO_HELM = "https://argoproj.github.io/argo-helm"
 # argo-cd 10.9.5 ships Argo CD v3.5.3 (argo-helm tag argo-cd-10.9.5, 2026-09-30, in the
 # repository index with appVersion v3.5.3, the newest Argo CD release). Value keys checked
 # against the chart's README ("High Availability" and the generated parameter table) and
@@ -48,11 +48,10 @@ ARGO_HELM = "https://argoproj.github.io/argo-helm"
 # {redis,sentinel,haproxy,init,haproxy.init,splitBrainDetection}.resources and
 # haproxy.metrics.{enabled,serviceMonitor.enabled} against DandyDeveloper/charts
 # charts/redis-ha/values.yaml.
-CHART_VERSION = "10.9.5"
 RELEASE = "argocd"
 # argocd-apps 2.x takes ``applications`` as a map keyed by Application name (1.x took a
 # list of objects with a ``name``): templates/applications.yaml and values.yaml of 2.0.7.
-APPS_CHART = Chart(repository=ARGO_HELM, name="argocd-apps", version="2.0.7")
+APPS_CHART = charts.ARGOCD_APPS
 
 ROOT_APPLICATION = "tractus-x-umbrella"
 ROOT_PROJECT = "tractus-x-umbrella"
@@ -319,9 +318,7 @@ class GitOps(pulumi.ComponentResource):
         self.release = chart_release(
             f"{name}-argocd",
             release=RELEASE,
-            chart="argo-cd",
-            version=CHART_VERSION,
-            repository=ARGO_HELM,
+            chart=charts.ARGO_CD,
             namespace=NAMESPACE,
             values=chart_values(),
             parent=self,

@@ -8,14 +8,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.charts import Chart
+
 
 def chart_release(
     resource_name: str,
     *,
     release: str,
-    chart: str,
-    version: str,
-    repository: str,
+    chart: Chart,
     namespace: str,
     values: Mapping[str, Any],
     parent: pulumi.Resource,
@@ -33,9 +33,9 @@ def chart_release(
     return k8s.helm.v3.Release(
         resource_name,
         name=release,
-        chart=chart,
-        version=version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+        chart=chart.name,
+        version=chart.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
         namespace=namespace,
         create_namespace=False,
         values=dict(values),

@@ -18,12 +18,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "traefik"
-CHART_REPOSITORY = "https://traefik.github.io/charts"
 # Chart 39.0.9 ships Traefik v3.6.15, the v3.6 line with the Ingress NGINX provider
 # (stable since v3.6.2). Chart 40 renamed the provider key to kubernetesIngressNGINX
 # (traefik/traefik-helm-chart#1714, a breaking change of the 40.x line); the 39.x values
@@ -32,7 +32,6 @@ CHART_REPOSITORY = "https://traefik.github.io/charts"
 # annotations,spec}, logs.{general,access}, metrics.prometheus.serviceMonitor.enabled,
 # additionalArguments, resources) were checked against the chart's values.yaml and
 # VALUES.md; serviceMonitor.enabled exists since chart 30 (traefik-helm-chart#1114).
-CHART_VERSION = "39.0.9"
 RELEASE_NAME = "traefik"
 REPLICAS = 3  # one per availability zone
 INGRESS_CLASS = "nginx"
@@ -122,9 +121,7 @@ class Ingress(pulumi.ComponentResource):
         self.release = chart_release(
             f"{name}-release",
             release=RELEASE_NAME,
-            chart="traefik",
-            version=CHART_VERSION,
-            repository=CHART_REPOSITORY,
+            chart=charts.TRAEFIK,
             namespace=NAMESPACE,
             values=chart_values(),
             parent=self,

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components import alerting, alerts
+from components import alerting, alerts, charts
 from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.helm import chart_release
@@ -27,7 +27,6 @@ from components.passwords import generated_password
 from components.settings import AlertingSettings
 
 NAMESPACE = "monitoring"
-COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
 # kube-prometheus-stack 88.6.2 ships prometheus-operator v0.93.1. Keys checked against the
 # chart's values.yaml and templates/alertmanager/alertmanager.yaml: crds.enabled,
 # prometheus.podDisruptionBudget, prometheus.prometheusSpec.{replicas,shards,retention,
@@ -35,11 +34,9 @@ COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
 # podAntiAffinity,podAntiAffinityTopologyKey}, alertmanager.alertmanagerSpec.{configSecret,
 # useExistingSecret,secrets,storage,resources,podAntiAffinity*}, the grafana subchart's
 # admin.{existingSecret,userKey,passwordKey} and sidecar.dashboards, kube*.enabled.
-STACK_CHART_VERSION = "88.6.2"  # kube-prometheus-stack
 # prometheus-blackbox-exporter 11.18.0 ships blackbox_exporter v0.28.0; keys checked
 # against its values.yaml: replicas, podDisruptionBudget (rendered as the PDB spec),
 # topologySpreadConstraints, securityContext (the container's), resources.
-BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
 # prometheus-community publishes YACE as prometheus-yet-another-cloudwatch-exporter from
 # chart 0.39.0 on (the chart's README, "Migrate from nerdswords/helm-charts (before version
 # 0.39.0)"); 0.38.0 and older exist only as nerdswords' yet-another-cloudwatch-exporter.
@@ -47,7 +44,6 @@ BLACKBOX_CHART_VERSION = "11.18.0"  # prometheus-blackbox-exporter
 # yace_values were checked against the chart's newest values.yaml and templates that could
 # be read (prometheus-community/helm-charts commit 15209eb: service.enabled, serviceAccount,
 # config, serviceMonitor, podSecurityContext, securityContext, resources).
-YACE_CHART_VERSION = "0.50.0"  # prometheus-yet-another-cloudwatch-exporter
 STACK_RELEASE = "kube-prometheus-stack"
 BLACKBOX_RELEASE = "prometheus-blackbox-exporter"
 YACE_RELEASE = "cloudwatch-exporter"
@@ -549,7 +545,7 @@ class Monitoring(pulumi.ComponentResource):
         secrets = [self._grafana_admin(k8s_opts), *self._alertmanager_secrets(k8s_opts)]
         self.stack = self._release(
             "stack",
-            (STACK_RELEASE, "kube-prometheus-stack", STACK_CHART_VERSION),
+            (STACK_RELEASE, charts.KUBE_PROMETHEUS_STACK),
             stack_values(args),
             [namespace, *secrets, *args.depends_on],
         )
@@ -564,7 +560,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         blackbox = self._release(
             "blackbox",
-            (BLACKBOX_RELEASE, "prometheus-blackbox-exporter", BLACKBOX_CHART_VERSION),
+            (BLACKBOX_RELEASE, charts.BLACKBOX_EXPORTER),
             blackbox_values(),
             [namespace],
         )
@@ -594,7 +590,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self._release(
             "cloudwatch",
-            (YACE_RELEASE, "prometheus-yet-another-cloudwatch-exporter", YACE_CHART_VERSION),
+            (YACE_RELEASE, charts.CLOUDWATCH_EXPORTER),
             yace_values(args.ctx.region, args.environment, role.arn, args.replication),
             [namespace, self.stack],
         )
@@ -611,16 +607,14 @@ class Monitoring(pulumi.ComponentResource):
         self.register_outputs({"release": self.stack.name, "rules": self.rules.urn})
 
     def _release(
-        self, role: str, chart: tuple[str, str, str], values: Any, depends_on: Sequence[pulumi.Resource]
+        self, role: str, chart: tuple[str, charts.Chart], values: Any, depends_on: Sequence[pulumi.Resource]
     ) -> k8s.helm.v3.Release:
-        """``chart`` is (release name, chart, chart version)."""
-        release, chart_name, version = chart
+        """``chart`` is (release name, chart)."""
+        release, pinned = chart
         return chart_release(
             f"{self._name}-{role}",
             release=release,
-            chart=chart_name,
-            version=version,
-            repository=COMMUNITY_CHARTS,
+            chart=pinned,
             namespace=NAMESPACE,
             values=values,
             parent=self,

@@ -17,12 +17,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import charts
 from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.iam import policy_document
 
-CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 # Chart 9.59.0 ships cluster-autoscaler 1.35.0; the image tag is set per Kubernetes minor.
 # Value keys checked against the chart's values.yaml and templates/deployment.yaml
 # (kubernetes/autoscaler, charts/cluster-autoscaler): cloudProvider, awsRegion,
@@ -30,7 +30,6 @@ CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 # podDisruptionBudget.maxUnavailable, priorityClassName, rbac.serviceAccount.{create,name,
 # annotations}, extraArgs (rendered as --key=value), resources, securityContext (pod),
 # containerSecurityContext, topologySpreadConstraints.
-CHART_VERSION = "9.59.0"
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 # The autoscaler's minor version must match the cluster's Kubernetes minor version. Each
 # tag is an upstream release (kubernetes/autoscaler cluster-autoscaler-1.34.5, -1.35.2,
@@ -157,9 +156,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
         self.release = chart_release(
             f"{name}-release",
             release=RELEASE_NAME,
-            chart="cluster-autoscaler",
-            version=CHART_VERSION,
-            repository=CHART_REPOSITORY,
+            chart=charts.CLUSTER_AUTOSCALER,
             namespace=NAMESPACE,
             values=chart_values(args.cluster_name, args.ctx.region, args.kubernetes_version, role.arn),
             parent=self,

@@ -64,11 +64,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.applications import Chart
+from components import charts
 
-CHART_REPOSITORY = "https://eclipse-tractusx.github.io/charts/dev"
-PORTAL_CHART = Chart(CHART_REPOSITORY, "portal", "2.5.0")
-CENTRALIDP_CHART = Chart(CHART_REPOSITORY, "centralidp", "4.2.1")
+PORTAL_CHART = charts.PORTAL
+CENTRALIDP_CHART = charts.CENTRALIDP
 
 NAMESPACE = "tractus-x"
 PROJECT = "tractus-x-portal"

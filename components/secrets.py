@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import charts
 from components.applications import VAULT_KV_MOUNT, ChildApplication, SyncedSecret
 from components.aws_context import AwsContext
 from components.backup_image import program_pod
@@ -58,8 +59,6 @@ from components.vault_spec import (
 # dataStorage,auditStorage,serviceAccount,statefulSet.securityContext,authDelegator,
 # ha.{enabled,replicas,raft.{enabled,setNodeId,config},disruptionBudget}},
 # serverTelemetry.serviceMonitor.{enabled,interval,scrapeTimeout,tlsConfig}.
-VAULT_CHART_REPOSITORY = "https://helm.releases.hashicorp.com"
-VAULT_CHART_VERSION = "0.34.1"
 VAULT_IMAGE = "hashicorp/vault"
 VAULT_IMAGE_TAG = "2.0.4"
 VAULT_RELEASE = "vault"
@@ -86,8 +85,6 @@ AUDIT_SIZE = "20Gi"
 # serviceAccount.name, resources, securityContext, podDisruptionBudget,
 # topologySpreadConstraints, serviceMonitor.{enabled,renderMode}, metrics.service.enabled,
 # and webhook.* / certController.* likewise. It serves external-secrets.io/v1.
-ESO_CHART_REPOSITORY = "https://charts.external-secrets.io"
-ESO_CHART_VERSION = "2.11.0"
 ESO_RELEASE = "external-secrets"
 ESO_REPLICAS = 2
 ESO_WEBHOOK_PORT = 10250  # the chart's webhook.port
@@ -474,9 +471,7 @@ class Secrets(pulumi.ComponentResource):
         self.vault = chart_release(
             f"{name}-vault-release",
             release=VAULT_RELEASE,
-            chart="vault",
-            version=VAULT_CHART_VERSION,
-            repository=VAULT_CHART_REPOSITORY,
+            chart=charts.VAULT,
             namespace=NAMESPACE,
             values=vault_values(config, role.arn),
             parent=self,
@@ -486,9 +481,7 @@ class Secrets(pulumi.ComponentResource):
         self.external_secrets = chart_release(
             f"{name}-external-secrets-release",
             release=ESO_RELEASE,
-            chart="external-secrets",
-            version=ESO_CHART_VERSION,
-            repository=ESO_CHART_REPOSITORY,
+            chart=charts.EXTERNAL_SECRETS,
             namespace=ESO_NAMESPACE,
             values=external_secrets_values(),
             parent=self,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.applications import Chart, ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
+from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
+from components.charts import Chart
 
 CHART = Chart(repository="https://eclipse-tractusx.github.io/charts/dev", name="tractusx-connector", version="0.12.1")
 

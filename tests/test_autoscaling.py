@@ -8,9 +8,7 @@ import pytest
 
 from components import edc, monitoring
 from components.autoscaling import (
-    KEDA,
     KEDA_IMAGE_TAG,
-    METRICS_SERVER,
     METRICS_SERVER_IMAGE_TAG,
     PAUSED_REPLICAS_ANNOTATION,
 )
@@ -158,10 +156,16 @@ def test_the_connector_autoscalers_hold_it_at_zero_on_a_pilot_light_dr_stack(pro
 
 def test_metrics_server_and_keda_are_pinned_highly_available_and_hardened(stack: StackRun) -> None:
     releases = {r.inputs["chart"]: plain(r.inputs) for r in stack.of_type(RELEASE)}
-    for chart in (METRICS_SERVER, KEDA):
-        release = releases[chart.name]
-        assert (release["version"], release["namespace"]) == (chart.version, chart.namespace)
-        assert release["repositoryOpts"]["repo"] == chart.repository
+    for chart, version, namespace, repository in (
+        ("metrics-server", "3.13.1", "kube-system", "https://kubernetes-sigs.github.io/metrics-server/"),
+        ("keda", "2.20.2", "keda", "https://kedacore.github.io/charts"),
+    ):
+        release = releases[chart]
+        assert (release["version"], release["namespace"], release["repositoryOpts"]["repo"]) == (
+            version,
+            namespace,
+            repository,
+        )
     metrics = releases["metrics-server"]["values"]
     assert metrics["image"]["tag"] == METRICS_SERVER_IMAGE_TAG == "v0.8.1"
     assert metrics["replicas"] == 2 and metrics["podDisruptionBudget"]["enabled"] is True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from components import certificates, ingress
 from offline.checks import plain
 from offline.harness import RegisteredResource, StackRun
 
@@ -23,7 +22,7 @@ def custom(run: StackRun, kind: str) -> list[RegisteredResource]:
 def test_cert_manager_is_pinned_installs_its_crds_and_reports_metrics(stack: StackRun) -> None:
     cert_manager = release(stack, "cert-manager")
     values = plain(cert_manager.inputs["values"])
-    assert cert_manager.inputs["version"] == certificates.CHART_VERSION
+    assert cert_manager.inputs["version"] == "v1.21.1"
     assert cert_manager.inputs["namespace"] == "cert-manager"
     assert values["crds"] == {"enabled": True, "keep": True}
     assert values["replicaCount"] >= 2 and values["podDisruptionBudget"]["enabled"] is True
@@ -59,7 +58,7 @@ def test_platform_certificate_covers_the_domain_and_its_api(stack: StackRun) -> 
 def test_traefik_serves_the_nginx_class_and_gateway_api(stack: StackRun) -> None:
     traefik = release(stack, "traefik")
     values = plain(traefik.inputs["values"])
-    assert traefik.inputs["version"] == ingress.CHART_VERSION
+    assert traefik.inputs["version"] == "39.0.9"
     assert values["providers"]["kubernetesIngressNginx"] == {"enabled": True}
     assert values["providers"]["kubernetesGateway"] == {"enabled": True}
     (ingress_class,) = stack.of_type("kubernetes:networking.k8s.io/v1:IngressClass")

@@ -13,7 +13,8 @@ import pytest
 
 from components import platform as platform_module
 from components import secrets, vault_spec
-from components.applications import Chart, ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
+from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
+from components.charts import Chart
 from offline.checks import is_secret, plain, run_checks
 from offline.harness import RegisteredResource, StackRun, run_stacks
 from tests import test_vault_ops
