@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= all
+# A local Helm chart repository (a folder with index.yaml) to take the pinned charts from
+# where the public chart repositories cannot be reached; by default the one beside the
+# checkout, where there is one (CI has it). Empty: fetch from the charts' own repositories.
+CHART_REPO ?= $(wildcard $(abspath ../shared/charts))
+export TRACTUSX_CHART_REPO := $(if $(CHART_REPO),$(abspath $(CHART_REPO)))
 
-.PHONY: plan test lint typecheck unit system-packages benchmark clean
+.PHONY: plan test lint typecheck unit system-packages helm benchmark clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	touch $@
 
 ## plan: what STACK (prod, dr or all) would create, with every check; no cloud needed.
-plan: $(VENV)/.installed
+plan: $(VENV)/.installed helm
 	-tools/install-system-packages
 	$(PY) -m offline.plan --stack $(STACK) --out build/plan
 
@@ -27,12 +32,16 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed system-packages
+unit: $(VENV)/.installed system-packages helm
 	$(VENV)/bin/pytest
 
 ## system-packages: the Debian packages in system-packages.txt that the tests run for real.
 system-packages:
 	tools/install-system-packages
+
+## helm: the official helm binary, when none is on PATH (tools/install-helm).
+helm: $(VENV)/.installed
+	tools/install-helm
 
 ## benchmark: the streaming backup and restore against pg_dump and the playbook's tar.gz upload
 ## on a generated database of >= 1 GB (several minutes; not part of the tests).

@@ -2,11 +2,11 @@
 
     python -m offline.plan [--stack prod|dr|all] [--out build/plan]
 
-Writes every Kubernetes object as YAML, every Helm release (chart, version, values) as
-YAML, the root Argo CD Application and each of its children's Helm values as YAML
-(``applications/``) and every other resource's inputs as JSON under ``<out>/<stack>/``, prints a summary
-(component, resource type, count) and exits non-zero when settings are invalid or a
-check fails.
+Writes under ``<out>/<stack>/``: every Kubernetes object of the program as YAML, every
+Helm release (chart, version, values) as YAML, the Helm values of every Argo CD
+Application (``applications/``), what every chart really renders (``rendered/``) and
+every other resource's inputs as JSON; prints a summary (component, resource type,
+count) and exits non-zero when settings are invalid or a check fails.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import yaml
 
 from components.settings import SettingsError
 from offline import observability
-from offline.applications import render_children
-from offline.checks import is_kubernetes_object, masked, root_applications, run_checks
+from offline.checks import is_kubernetes_object, masked
 from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
+from offline.render import ARGO_CD, StackRendering, write_rendered
+from offline.rendered_checks import check_stack
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -41,7 +42,7 @@ def _kubernetes_path(resource: RegisteredResource) -> Path:
     return Path("kubernetes") / _file_name(namespace) / f"{kind}-{_file_name(metadata.get('name', resource.name))}.yaml"
 
 
-def write_plan(run: StackRun, out: Path) -> None:
+def write_plan(run: StackRun, rendering: StackRendering, out: Path) -> None:
     target = out / run.stack
     shutil.rmtree(target, ignore_errors=True)
     for resource in run.resources:
@@ -66,24 +67,24 @@ def write_plan(run: StackRun, out: Path) -> None:
             )
         (target / path).parent.mkdir(parents=True, exist_ok=True)
         (target / path).write_text(text + "\n")
-    write_applications(run, target / "applications")
+    write_applications(rendering, target / "applications")
+    write_rendered(rendering, target / "rendered")
     exports = {key: "[secret]" if key in run.secret_exports else value for key, value in run.exports.items()}
     (target / "exports.json").write_text(json.dumps(exports, indent=2, sort_keys=True) + "\n")
     # The alert rules and Alertmanager configuration as promtool and amtool read them.
     observability.write_files(run, target)
 
 
-def write_applications(run: StackRun, target: Path) -> None:
-    """The root Application's manifest (``<root>.yaml``) and each child's Helm values
-    (``<child>.yaml``), as the chart of each child would receive them."""
-    for root in root_applications(run):
-        manifest = masked(root.inputs)
+def write_applications(rendering: StackRendering, target: Path) -> None:
+    """The Helm values of every Argo CD Application (``<application>.yaml``), the root's
+    and those of the children the root really renders, as each chart receives them."""
+    for chart in rendering.charts:
+        if chart.source.deployer != ARGO_CD:
+            continue
         target.mkdir(parents=True, exist_ok=True)
-        name = manifest["metadata"]["name"]
-        (target / f"{_file_name(name)}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-        for child, application in render_children(manifest).items():
-            values = application["spec"]["source"]["helm"].get("valuesObject") or {}
-            (target / f"{_file_name(child)}.yaml").write_text(yaml.safe_dump(values, sort_keys=True))
+        (target / f"{_file_name(chart.source.name)}.yaml").write_text(
+            yaml.safe_dump(masked(chart.source.values), sort_keys=True)
+        )
 
 
 def summary(run: StackRun) -> str:
@@ -115,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.stack not in ("all", stack):
             continue
-        write_plan(runs[stack], args.out)
+        rendering, findings = check_stack(runs[stack])
+        write_plan(runs[stack], rendering, args.out)
         print(summary(runs[stack]))
-        findings = run_checks(runs[stack])
+        print(f"  charts rendered: {len(rendering.charts)}, objects: {len(rendering.objects())}")
         for finding in findings:
             print(f"  CHECK FAILED {finding}", file=sys.stderr)
         failed = failed or bool(findings)

@@ -16,11 +16,10 @@ import yaml
 from pulumi.runtime import rpc
 
 from components import gitops
-from components.applications import Chart, ChildApplication
+from components.applications import ChildApplication
+from components.charts import Chart
 from components.gitops import (
     APPS_CHART,
-    ARGO_HELM,
-    CHART_VERSION,
     IN_CLUSTER,
     NAMESPACE,
     RESOURCES_FINALIZER,
@@ -40,11 +39,13 @@ from offline.checks import (
 from offline.custom_resources import custom_resource_findings
 from offline.harness import RegisteredResource, StackRun
 from offline.plan import write_plan
+from offline.render import render_stack
 from policy import rules
 from tests.test_security import PROMETHEUS, allowed, flows, vpc_host
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+CLUSTER = "aws:eks/cluster:Cluster"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 
 CONNECTOR_CHART = Chart("https://eclipse-tractusx.github.io/charts/dev", "tractusx-connector", "0.12.1")
@@ -101,8 +102,8 @@ def test_argo_cd_is_the_pinned_argo_helm_chart_in_its_restricted_namespace(stack
     release = argocd_values(stack)
     assert (release["chart"], release["version"], release["repositoryOpts"]["repo"]) == (
         "argo-cd",
-        CHART_VERSION,
-        ARGO_HELM,
+        "10.1.1",
+        "https://argoproj.github.io/argo-helm",
     )
     assert release["namespace"] == NAMESPACE and release["createNamespace"] is False
     (spec,) = [s for s in PLATFORM_NAMESPACES if s.name == NAMESPACE]
@@ -290,7 +291,8 @@ def fake_run(stack: str) -> StackRun:
         "spec": spec,
     }
     resource = RegisteredResource(APPLICATION, "root", "urn:root", inputs, "", True, "", "gitops")
-    return StackRun(stack=stack, resources=[resource], exports={})
+    cluster = RegisteredResource(CLUSTER, "cluster", "urn:cluster", {"version": "1.35"}, "", True, "", "cluster")
+    return StackRun(stack=stack, resources=[cluster, resource], exports={})
 
 
 def test_the_schema_check_covers_the_children_in_the_root_values() -> None:
@@ -298,23 +300,22 @@ def test_the_schema_check_covers_the_children_in_the_root_values() -> None:
     assert child_applications_match_schema(run) == []
     broken = gitops.root_values(APPS)
     del broken["applications"]["portal"]["project"]
-    run.resources[0].inputs["spec"]["source"]["helm"]["valuesObject"] = broken
+    run.resources[1].inputs["spec"]["source"]["helm"]["valuesObject"] = broken
     findings = child_applications_match_schema(run)
     assert findings and all("child Application portal" in f for f in findings)
     assert any("'project' is a required property" in f for f in findings)
 
 
-def test_the_plan_writes_the_root_application_and_each_childs_values(runs: dict[str, StackRun], tmp_path: Path) -> None:
+def test_the_plan_writes_the_values_of_the_root_and_of_each_child_the_root_really_renders(tmp_path: Path) -> None:
     for stack in ("prod", "dr"):
-        write_plan(runs[stack], tmp_path)
-        written = yaml.safe_load((tmp_path / stack / "applications" / f"{ROOT_APPLICATION}.yaml").read_text())
-        assert written["kind"] == "Application" and written["spec"]["source"]["chart"] == "argocd-apps"
-        assert written["spec"]["syncPolicy"]["retry"]["limit"] == gitops.SYNC_RETRY["limit"]
         fake = fake_run(stack)
-        write_plan(fake, tmp_path / "local")
+        write_plan(fake, render_stack(fake), tmp_path)
+        written = tmp_path / stack / "applications"
+        root = yaml.safe_load((written / f"{ROOT_APPLICATION}.yaml").read_text())
+        assert sorted(root["applications"]) == ["centralidp", "edc-connector", "portal"]
+        assert root["applications"]["portal"]["syncPolicy"]["retry"]["limit"] == 10
         for app in APPS:
-            values = yaml.safe_load((tmp_path / "local" / stack / "applications" / f"{app.name}.yaml").read_text())
-            assert values == app.values
+            assert yaml.safe_load((written / f"{app.name}.yaml").read_text()) == app.values
 
 
 # --- secrets, backups, network ----------------------------------------------------------
@@ -450,7 +451,7 @@ def test_a_program_secret_copied_into_an_application_is_caught() -> None:
         "database",
     )
     run = fake_run("prod")
-    values = run.resources[0].inputs["spec"]["source"]["helm"]["valuesObject"]
+    values = run.resources[1].inputs["spec"]["source"]["helm"]["valuesObject"]
     values["applications"]["portal"]["source"]["helm"]["valuesObject"] = {"db": {"pass": "generated-pw-123"}}
     run.resources.append(secret)
     assert secrets_stay_secret(run) == [f"{APPLICATION} root: a secret value appears in an Argo CD Application"]
@@ -474,7 +475,7 @@ def test_the_real_children_have_exactly_their_projects_and_their_values_are_writ
             mine = [c for c in children.values() if c["spec"]["project"] == project]
             if project != ROOT_PROJECT:
                 assert spec["sourceRepos"] == sorted({c["spec"]["source"]["repoURL"] for c in mine})
-        write_plan(run, tmp_path / name)
+        write_plan(run, render_stack(run), tmp_path / name)
         for child_name in children:
             assert (tmp_path / name / run.stack / "applications" / f"{child_name}.yaml").is_file()
 

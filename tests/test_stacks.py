@@ -15,6 +15,7 @@ from offline import plan
 from offline.checks import CHECKS, kubernetes_objects_match_schema, plain, run_checks
 from offline.custom_resources import CUSTOM_RESOURCE_SCHEMAS, CustomResourceSchema
 from offline.harness import RegisteredResource, StackRun, run_stack
+from offline.render import StackRendering
 
 REQUIRED_EXPORTS = {
     "region", "role", "environment", "domain", "availabilityZones", "vpcId", "vpcCidr", "privateSubnetIds",
@@ -88,7 +89,11 @@ def test_plan_exits_non_zero_on_invalid_settings(
 def test_plan_exits_non_zero_when_a_check_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(plan, "run_checks", lambda run: ["kms_keys_rotate: aws:kms/key:Key k: key rotation is off"])
+    monkeypatch.setattr(
+        plan,
+        "check_stack",
+        lambda run: (StackRendering("1.35", [], []), ["kms_keys_rotate: aws:kms/key:Key k: key rotation is off"]),
+    )
     assert plan.main(["--stack", "prod", "--out", str(tmp_path)]) == 1
     assert "CHECK FAILED kms_keys_rotate" in capsys.readouterr().err
 

@@ -1,0 +1,169 @@
+"""Checks over what the charts really render, together with the program's own objects.
+
+``check_stack`` is the one entry point of the offline plan and the tests: it renders every
+chart of a stack (offline/render.py) and returns the findings of the checks over the
+stack run (offline/checks.py) and of the checks below, one line per violation, naming
+the chart or resource it comes from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import kubernetes_validate
+
+from components.charts import BITNAMI_IMAGES
+from components.namespaces import PLATFORM_NAMESPACES
+from offline import pod_security
+from offline.checks import run_checks
+from offline.harness import StackRun
+from offline.render import Placed, StackRendering, render_stack
+
+RenderedCheck = Callable[[StackRendering], list[str]]
+
+# helm test hooks are created only by `helm test`, which neither Pulumi nor Argo CD run.
+_TEST_HOOKS = {"test", "test-success", "test-failure"}
+
+
+def deployed(rendering: StackRendering) -> Iterator[Placed]:
+    """Everything the stack creates in the cluster: the program's objects and the
+    charts' (helm test hooks excepted)."""
+    for placed in rendering.objects():
+        hooks = ((placed.obj.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook", "")
+        if not set(hooks.replace(" ", "").split(",")) & _TEST_HOOKS:
+            yield placed
+
+
+def describe(obj: Mapping[str, Any]) -> str:
+    metadata = obj.get("metadata") or {}
+    namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+    return f"{obj.get('kind')} {namespace}{metadata.get('name')}"
+
+
+def charts_render(rendering: StackRendering) -> list[str]:
+    """helm renders every chart: its values pass the chart's values.schema.json and its
+    own checks (required values, API versions it needs from the cluster)."""
+    return [
+        f"{chart.source.origin} ({chart.source.chart.name} {chart.source.chart.version}): {chart.error}"
+        for chart in rendering.charts
+        if chart.error
+    ]
+
+
+def _is_custom(obj: Mapping[str, Any], rendering: StackRendering) -> bool:
+    return (str(obj.get("apiVersion")), str(obj.get("kind"))) in rendering.custom_kinds()
+
+
+def rendered_objects_match_schema(rendering: StackRendering) -> list[str]:
+    """Every object a chart renders validates in strict mode against the official
+    OpenAPI schema of the cluster's Kubernetes version (unknown fields are errors).
+    The program's own objects are checked by offline.checks."""
+    findings = []
+    for chart in rendering.charts:
+        for obj in chart.objects:
+            if _is_custom(obj, rendering):
+                continue
+            try:
+                kubernetes_validate.validate(obj, rendering.kube_version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                findings.append(
+                    f"{chart.source.origin}: {describe(obj)}: Kubernetes {rendering.kube_version} "
+                    f"serves no {obj.get('apiVersion')}"
+                )
+            except kubernetes_validate.ValidationError as error:
+                where = ".".join(str(p) for p in error.path) or "(root)"
+                findings.append(f"{chart.source.origin}: {describe(obj)}: {where}: {error.message}")
+    return findings
+
+
+def _images(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "image" and isinstance(item, str):
+                yield item
+            else:
+                yield from _images(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _images(item)
+
+
+# registry/repository[:tag][@sha256:digest]; the tag is what follows the last ':' after the last '/'.
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def image_findings(image: str) -> list[str]:
+    """An image reference pins a release: a digest, or a tag that is not ``latest``;
+    a Bitnami image only where BITNAMI_IMAGES says why."""
+    findings = []
+    name = _DIGEST.sub("", image)
+    last = name.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    repository = name.removesuffix(f":{tag}") if tag else name
+    if not _DIGEST.search(image) and not tag:
+        findings.append(f"image {image} has neither a tag nor a digest")
+    if tag == "latest":
+        findings.append(f"image {image} is tagged latest, which moves")
+    bitnami = {"bitnami", "bitnamilegacy"} & set(repository.split("/"))
+    if bitnami and repository not in BITNAMI_IMAGES:
+        findings.append(
+            f"image {image} is a Bitnami image (no longer maintained for free); "
+            "add it to components/charts.BITNAMI_IMAGES with the reason, or replace it"
+        )
+    return findings
+
+
+def images_pinned(rendering: StackRendering) -> list[str]:
+    """Every image the stack runs, in pod templates and in the custom resources that
+    operators turn into pods."""
+    findings: set[str] = set()
+    for origin, _, obj in deployed(rendering):
+        if obj.get("kind") == "CustomResourceDefinition":
+            continue
+        for image in _images(obj):
+            findings |= {f"{origin}: {describe(obj)}: {finding}" for finding in image_findings(image)}
+    return sorted(findings)
+
+
+def namespace_levels() -> dict[str, str]:
+    """The Pod Security level each namespace enforces: the platform's own
+    (components/namespaces.py), and kube-system, which EKS creates without Pod Security
+    labels, so the cluster's default (privileged) applies there."""
+    return {"kube-system": pod_security.PRIVILEGED} | {spec.name: spec.pod_security for spec in PLATFORM_NAMESPACES}
+
+
+def pods_meet_pod_security(rendering: StackRendering) -> list[str]:
+    """Every pod template (Deployments, StatefulSets, Jobs and hooks, CronJobs...) meets
+    the Pod Security Standard its namespace enforces; a workload in a namespace the
+    platform does not create is a finding, since nothing decides its level."""
+    levels = namespace_levels()
+    findings = []
+    for origin, namespace, obj in deployed(rendering):
+        if pod_security.pod_template(obj) is None:
+            continue
+        if namespace not in levels:
+            findings.append(f"{origin}: {describe(obj)}: namespace {namespace!r} is not a platform namespace")
+            continue
+        findings += [
+            f"{origin}: {finding} (namespace {namespace} enforces {levels[namespace]})"
+            for finding in pod_security.pod_security_findings(obj, levels[namespace])
+        ]
+    return findings
+
+
+RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
+    charts_render,
+    rendered_objects_match_schema,
+    images_pinned,
+    pods_meet_pod_security,
+)
+
+
+def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
+    """Render the stack's charts; every finding of every check over the run and the rendering."""
+    rendering = render_stack(run)
+    findings = run_checks(run)
+    findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
+    return rendering, findings
