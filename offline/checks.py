@@ -11,11 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import kubernetes_validate
 from pulumi.runtime import rpc
 
-from offline.applications import APPLICATION, is_root, render_children
-from offline.custom_resources import custom_resource_findings, is_custom_resource, schema_entry_findings
 from offline.harness import RegisteredResource, StackRun
 from offline.observability import alert_rules_pass_promtool, alertmanager_config_passes_amtool
 from policy import rules
@@ -70,52 +67,6 @@ def is_kubernetes_object(resource: RegisteredResource) -> bool:
 def kubernetes_version(run: StackRun) -> str:
     (cluster,) = run.of_type("aws:eks/cluster:Cluster")
     return str(cluster.inputs["version"])
-
-
-def kubernetes_objects_match_schema(run: StackRun) -> list[str]:
-    """Every Kubernetes object validates in strict mode against the official OpenAPI
-    schema of the cluster's Kubernetes version (unknown fields are errors); a custom
-    resource validates against its CRD's schema (``offline.custom_resources``)."""
-    objects = [r for r in run.resources if is_kubernetes_object(r)]
-    if not objects:
-        return []
-    version = kubernetes_version(run)
-    findings = []
-    for r in objects:
-        manifest = plain(r.inputs)
-        if is_custom_resource(manifest):
-            findings += [f"{r.type} {r.name}: {finding}" for finding in custom_resource_findings(manifest)]
-            continue
-        try:
-            kubernetes_validate.validate(manifest, version, strict=True)
-        except kubernetes_validate.SchemaNotFoundError:
-            findings.append(f"{r.type} {r.name}: no Kubernetes {version} schema for {manifest.get('apiVersion')}")
-        except kubernetes_validate.ValidationError as error:
-            where = ".".join(str(p) for p in error.path) or "(root)"
-            findings.append(f"{r.type} {r.name}: {where}: {error.message}")
-    return findings
-
-
-def root_applications(run: StackRun) -> list[RegisteredResource]:
-    """The stack's root Applications (those rendering the argocd-apps chart)."""
-    return [r for r in run.of_type(APPLICATION) if is_root(plain(r.inputs))]
-
-
-def child_applications(run: StackRun) -> dict[str, dict[str, Any]]:
-    """Every child Application the root Applications render (secrets unwrapped), by name."""
-    return {
-        name: child for root in root_applications(run) for name, child in render_children(plain(root.inputs)).items()
-    }
-
-
-def child_applications_match_schema(run: StackRun) -> list[str]:
-    """Each child Application inside a root Application's valuesObject validates against
-    the Application CRD, as the root's own manifest does."""
-    return [
-        f"child Application {name}: {finding}"
-        for name, child in child_applications(run).items()
-        for finding in custom_resource_findings(child)
-    ]
 
 
 def kubernetes_uses_explicit_provider(run: StackRun) -> list[str]:
@@ -255,11 +206,6 @@ def rds_encrypted_and_private(run: StackRun) -> list[str]:
     return findings
 
 
-def custom_resource_schemas_cite_their_crds(run: StackRun) -> list[str]:
-    """Every CUSTOM_RESOURCE_SCHEMAS entry names its CRD and chart version and describes fields."""
-    return schema_entry_findings()
-
-
 def policy_resources(run: StackRun) -> list[rules.Resource]:
     """The stack's resources as the policy pack sees them (secrets unwrapped)."""
     return [
@@ -282,9 +228,6 @@ def policy_pack(run: StackRun) -> list[str]:
 
 CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
-    kubernetes_objects_match_schema,
-    child_applications_match_schema,
-    custom_resource_schemas_cite_their_crds,
     policy_pack,
     kms_keys_rotate,
     log_groups_encrypted_with_retention,

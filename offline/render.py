@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,6 +33,7 @@ import yaml
 from components.charts import Chart
 from offline.charts import ChartError, chart_archive, helm
 from offline.checks import kubernetes_version, plain
+from offline.crd_schemas import CrdIndex
 from offline.harness import RegisteredResource, StackRun
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -282,6 +283,12 @@ class StackRendering:
         every = [obj for _, obj in self.program_objects] + [obj for c in self.charts for obj in c.objects]
         return [obj for obj in every if (obj.get("apiVersion"), obj.get("kind")) == CRD_KIND]
 
+    @cached_property
+    def crds(self) -> CrdIndex:
+        """The CRDs the stack installs (the charts' and the program's), to validate
+        custom resources against."""
+        return CrdIndex.from_objects(self.all_crds(), self.kube_version)
+
     def custom_kinds(self) -> set[tuple[str, str]]:
         """(apiVersion, kind) of every version of every CRD the stack installs."""
         return {
@@ -327,6 +334,19 @@ def _render_application(
     for obj in rendered.objects:
         if _is_application(obj):
             found += _render_application(obj, api_versions, kube_version)
+    return found
+
+
+def rendered_applications(run: StackRun) -> dict[str, dict[str, Any]]:
+    """The child Applications the stack's Argo CD Applications render (the root
+    Application's argocd-apps chart, rendered for real), by name."""
+    kube_version = kubernetes_version(run)
+    found: dict[str, dict[str, Any]] = {}
+    for resource in run.of_type(APPLICATION):
+        rendered = render(application_source(plain(resource.inputs), frozenset()), kube_version)
+        if rendered.error:
+            raise RenderError(f"{resource.name}: {rendered.error}")
+        found |= {obj["metadata"]["name"]: obj for obj in rendered.objects if _is_application(obj)}
     return found
 
 

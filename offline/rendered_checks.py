@@ -52,29 +52,29 @@ def charts_render(rendering: StackRendering) -> list[str]:
     ]
 
 
-def _is_custom(obj: Mapping[str, Any], rendering: StackRendering) -> bool:
-    return (str(obj.get("apiVersion")), str(obj.get("kind"))) in rendering.custom_kinds()
-
-
-def rendered_objects_match_schema(rendering: StackRendering) -> list[str]:
-    """Every object a chart renders validates in strict mode against the official
-    OpenAPI schema of the cluster's Kubernetes version (unknown fields are errors).
-    The program's own objects are checked by offline.checks."""
+def objects_match_schema(rendering: StackRendering) -> list[str]:
+    """Every object the stack creates, the program's and the charts', is what the API
+    server accepts: a built-in object validates in strict mode against the official
+    OpenAPI schema of the cluster's Kubernetes version, a custom resource against the
+    openAPIV3Schema of the CRD the stack installs for it (offline/crd_schemas.py); unknown
+    fields are errors in both, since the API server would drop them."""
+    crds = rendering.crds
     findings = []
-    for chart in rendering.charts:
-        for obj in chart.objects:
-            if _is_custom(obj, rendering):
-                continue
-            try:
-                kubernetes_validate.validate(obj, rendering.kube_version, strict=True)
-            except kubernetes_validate.SchemaNotFoundError:
-                findings.append(
-                    f"{chart.source.origin}: {describe(obj)}: Kubernetes {rendering.kube_version} "
-                    f"serves no {obj.get('apiVersion')}"
-                )
-            except kubernetes_validate.ValidationError as error:
-                where = ".".join(str(p) for p in error.path) or "(root)"
-                findings.append(f"{chart.source.origin}: {describe(obj)}: {where}: {error.message}")
+    for origin, _, obj in deployed(rendering):
+        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+        if crds.knows(api_version, kind):
+            findings += [f"{origin}: {describe(obj)}: {finding}" for finding in crds.findings(obj)]
+            continue
+        try:
+            kubernetes_validate.validate(obj, rendering.kube_version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            findings.append(
+                f"{origin}: {describe(obj)}: neither Kubernetes {rendering.kube_version} nor a CRD "
+                f"of the stack serves {api_version} {kind}"
+            )
+        except kubernetes_validate.ValidationError as error:
+            where = ".".join(str(p) for p in error.path) or "(root)"
+            findings.append(f"{origin}: {describe(obj)}: {where}: {error.message}")
     return findings
 
 
@@ -155,7 +155,7 @@ def pods_meet_pod_security(rendering: StackRendering) -> list[str]:
 
 RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
     charts_render,
-    rendered_objects_match_schema,
+    objects_match_schema,
     images_pinned,
     pods_meet_pod_security,
 )

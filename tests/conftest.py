@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from components.settings import PORTAL_SERVICES
+from offline.crd_schemas import CrdIndex
 from offline.harness import StackRun, run_stack, run_stacks
+from offline.render import StackRendering, render_stack
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +31,18 @@ def dr(runs: dict[str, StackRun]) -> StackRun:
 @pytest.fixture(params=["prod", "dr"])
 def stack(request: pytest.FixtureRequest, runs: dict[str, StackRun]) -> StackRun:
     return runs[request.param]
+
+
+@pytest.fixture(scope="session")
+def renderings(runs: dict[str, StackRun]) -> dict[str, StackRendering]:
+    """Every chart of each stack rendered with the real helm, as the plan renders them."""
+    return {name: render_stack(run) for name, run in runs.items()}
+
+
+@pytest.fixture(scope="session")
+def crds(renderings: dict[str, StackRendering]) -> CrdIndex:
+    """The CRDs prod installs (its charts' real CRDs)."""
+    return renderings["prod"].crds
 
 
 def policy(document: Any) -> dict[str, Any]:

@@ -14,12 +14,7 @@ from components.autoscaling import (
 )
 from components.portal_values import PORTAL_DEPLOYMENT
 from offline.checks import plain
-from offline.custom_resources import (
-    CUSTOM_RESOURCE_SCHEMAS,
-    CustomResourceSchema,
-    custom_resource_findings,
-    schema_entry_findings,
-)
+from offline.crd_schemas import CrdIndex
 from offline.harness import StackRun, run_stack
 
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -189,21 +184,13 @@ def test_scaled_objects_wait_for_keda_and_the_workload_namespace(stack: StackRun
         assert {keda, namespace} <= set(scaled.dependencies)
 
 
-def test_scaled_objects_are_checked_against_the_keda_crd(prod: StackRun) -> None:
+def test_scaled_objects_are_checked_against_the_keda_crd(prod: StackRun, crds: CrdIndex) -> None:
     scaled = plain(prod.of_type(SCALED_OBJECT)[0].inputs)
-    assert custom_resource_findings(scaled) == []
-    broken = {**scaled, "metadata": {}, "spec": {**scaled["spec"], "triggers": [{"type": "prometheus"}]}}
+    assert crds.findings(scaled) == []
+    broken = {**scaled, "spec": {**scaled["spec"], "triggers": [{"type": "prometheus", "metdata": {}}]}}
     del broken["spec"]["scaleTargetRef"]
-    found = custom_resource_findings(broken)
-    assert any("metadata: 'name' is a required property" in f for f in found)
-    assert any("spec: 'scaleTargetRef' is a required property" in f for f in found)
-    assert any("spec.triggers.0: 'metadata' is a required property" in f for f in found)
-    assert all("KEDA chart 2.20.2" in f for f in found)
-    assert schema_entry_findings() == []
-
-
-def test_a_schema_entry_must_cite_its_crd_and_describe_fields(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(CUSTOM_RESOURCE_SCHEMAS, ("example.com/v1", "Widget"), CustomResourceSchema("", {}))
-    found = schema_entry_findings()
-    assert "example.com/v1 Widget: the source must name the CRD and the chart version it ships with" in found
-    assert "example.com/v1 Widget: the schema describes no field, so it accepts any object" in found
+    assert crds.findings(broken) == [
+        "spec.scaleTargetRef: Required value",
+        "spec.triggers[0].metadata: Required value",
+        "spec.triggers[0].metdata: unknown field",
+    ]

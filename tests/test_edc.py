@@ -17,7 +17,7 @@ from components import edc, edc_properties
 from components.database import EDC_DATABASE
 from components.settings import SECRET_KEYS
 from offline.checks import plain
-from offline.custom_resources import custom_resource_findings
+from offline.crd_schemas import CrdIndex
 from offline.harness import ApplicationRun, StackRun, run_stack
 from policy import rules
 from tests.test_security import INTERNET_HOST, allowed, flows, objects, vpc_host
@@ -197,7 +197,7 @@ def test_only_the_dsp_and_public_endpoints_are_on_the_internet_with_tls(stack: S
     assert not exposed & {"management", "control", "default", "metrics", "proxy"}
 
 
-def test_metrics_are_exported_and_scraped_as_job_tractus_x_edc(stack: StackRun) -> None:
+def test_metrics_are_exported_and_scraped_as_job_tractus_x_edc(stack: StackRun, crds: CrdIndex) -> None:
     v = values(stack)
     for plane in chart.PLANES:
         otel = dict(line.split("=", 1) for line in v[plane]["opentelemetry"].splitlines())
@@ -212,7 +212,7 @@ def test_metrics_are_exported_and_scraped_as_job_tractus_x_edc(stack: StackRun) 
     assert endpoint["port"] == "metrics"
     # The alert EDCConnectorDown selects up{job="tractus-x-edc"}: the job label is set here.
     assert {"action": "replace", "targetLabel": "job", "replacement": "tractus-x-edc"} in endpoint["relabelings"]
-    assert custom_resource_findings(plain(monitor.inputs)) == []
+    assert crds.findings(plain(monitor.inputs)) == []
     assert monitor.provider and "k8s" in monitor.provider
 
 

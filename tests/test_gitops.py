@@ -28,18 +28,12 @@ from components.gitops import (
 )
 from components.namespaces import PLATFORM_NAMESPACES, RESTRICTED
 from components.schedules import CONFIG_BACKUP
-from offline.applications import render_children
-from offline.checks import (
-    child_applications,
-    child_applications_match_schema,
-    plain,
-    root_applications,
-    secrets_stay_secret,
-)
-from offline.custom_resources import custom_resource_findings
+from offline.checks import plain, secrets_stay_secret
+from offline.crd_schemas import CrdIndex
 from offline.harness import RegisteredResource, StackRun
 from offline.plan import write_plan
-from offline.render import render_stack
+from offline.render import StackRendering, render_stack, rendered_applications
+from offline.rendered_checks import objects_match_schema
 from policy import rules
 from tests.test_security import PROMETHEUS, allowed, flows, vpc_host
 
@@ -87,7 +81,7 @@ def argocd_values(run: StackRun) -> dict[str, Any]:
 
 
 def root(run: StackRun) -> RegisteredResource:
-    (found,) = root_applications(run)
+    (found,) = [r for r in run.of_type(APPLICATION) if r.inputs["spec"]["source"]["chart"] == "argocd-apps"]
     return found
 
 
@@ -225,11 +219,11 @@ def test_root_application_waits_for_argo_cd_and_its_projects(stack: StackRun) ->
 
 
 def children() -> dict[str, dict[str, Any]]:
-    manifest = {"spec": {"source": {"helm": {"valuesObject": gitops.root_values(APPS)}}}}
-    return render_children(manifest)
+    """The children the real argocd-apps chart renders from the root values of APPS."""
+    return rendered_applications(fake_run("prod"))
 
 
-def test_each_child_syncs_automatically_with_retries_waves_and_server_side_apply() -> None:
+def test_each_child_syncs_automatically_with_retries_waves_and_server_side_apply(crds: CrdIndex) -> None:
     rendered = children()
     assert set(rendered) == {"edc-connector", "centralidp", "portal"}
     for app in APPS:
@@ -253,7 +247,7 @@ def test_each_child_syncs_automatically_with_retries_waves_and_server_side_apply
         retry = policy["retry"]
         assert retry["limit"] >= 5 and retry["backoff"]["factor"] >= 2
         assert retry["backoff"]["duration"] and retry["backoff"]["maxDuration"]
-        assert custom_resource_findings(child) == []
+        assert crds.findings(child) == []
 
 
 def test_keda_owns_the_replicas_of_the_scaled_deployments() -> None:
@@ -295,15 +289,17 @@ def fake_run(stack: str) -> StackRun:
     return StackRun(stack=stack, resources=[cluster, resource], exports={})
 
 
-def test_the_schema_check_covers_the_children_in_the_root_values() -> None:
+def test_the_schema_check_covers_the_children_the_root_renders(renderings: dict[str, StackRendering]) -> None:
     run = fake_run("prod")
-    assert child_applications_match_schema(run) == []
     broken = gitops.root_values(APPS)
-    del broken["applications"]["portal"]["project"]
+    broken["applications"]["portal"]["syncPolicy"]["retry"]["backof"] = {}
     run.resources[1].inputs["spec"]["source"]["helm"]["valuesObject"] = broken
-    findings = child_applications_match_schema(run)
-    assert findings and all("child Application portal" in f for f in findings)
-    assert any("'project' is a required property" in f for f in findings)
+    rendering = render_stack(run)
+    (crd,) = [c for c in renderings["prod"].all_crds() if c["metadata"]["name"] == "applications.argoproj.io"]
+    rendering.program_objects.append((run.resources[0], crd))
+    assert [f for f in objects_match_schema(rendering) if "portal" in f] == [
+        "Argo CD Application tractus-x-umbrella: Application argocd/portal: spec.syncPolicy.retry.backof: unknown field"
+    ]
 
 
 def test_the_plan_writes_the_values_of_the_root_and_of_each_child_the_root_really_renders(tmp_path: Path) -> None:
@@ -462,9 +458,9 @@ def test_the_real_children_have_exactly_their_projects_and_their_values_are_writ
 ) -> None:
     """With the portal on: every child's project exists and allows exactly its chart
     repository and namespace, and the plan writes each child's values."""
-    assert child_applications(portal_runs["prod"]), "the portal's Applications are under the root"
+    assert rendered_applications(portal_runs["prod"]), "the portal's Applications are under the root"
     for name, run in portal_runs.items():
-        children = child_applications(run)
+        children = rendered_applications(run)
         specs = {project: spec["spec"] for project, spec in project_specs(run).items()}
         assert set(specs) == {child["spec"]["project"] for child in children.values()} | {ROOT_PROJECT}
         for child in children.values():
@@ -484,7 +480,7 @@ def test_every_real_child_syncs_as_the_platform_requires(stack: StackRun) -> Non
     """The children the platform's products hand over (the connector on every stack):
     automated sync with retries, no CreateNamespace, a wave, the finalizer, KEDA-owned
     replicas ignored, and a project that allows exactly its repository and namespace."""
-    children = child_applications(stack)
+    children = rendered_applications(stack)
     assert children, "the connector's Application is under the root on every stack"
     projects = {name: spec["spec"] for name, spec in project_specs(stack).items()}
     for name, child in children.items():
@@ -514,7 +510,7 @@ def test_root_application_waits_for_vault_its_bootstrap_and_external_secrets(sta
     the products' namespaces."""
     dependencies = set(root(stack).dependencies)
     store = [r for r in stack.resources if r.type.endswith(":ClusterSecretStore")]
-    namespaces = {child["spec"]["destination"]["namespace"] for child in child_applications(stack).values()}
+    namespaces = {child["spec"]["destination"]["namespace"] for child in rendered_applications(stack).values()}
     external_secrets = [
         r
         for r in stack.resources

@@ -12,10 +12,10 @@ import yaml
 
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import plan
-from offline.checks import CHECKS, kubernetes_objects_match_schema, plain, run_checks
-from offline.custom_resources import CUSTOM_RESOURCE_SCHEMAS, CustomResourceSchema
+from offline.checks import CHECKS, plain, run_checks
 from offline.harness import RegisteredResource, StackRun, run_stack
-from offline.render import StackRendering
+from offline.render import StackRendering, render_stack
+from offline.rendered_checks import objects_match_schema
 
 REQUIRED_EXPORTS = {
     "region", "role", "environment", "domain", "availabilityZones", "vpcId", "vpcCidr", "privateSubnetIds",
@@ -149,13 +149,16 @@ def cluster_of_version(version: str) -> RegisteredResource:
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "80"}]}},
             "port",
         ),
-        ({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "x"}}, "no Kubernetes 1.35 schema"),
+        (
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "x"}},
+            "neither Kubernetes 1.35 nor a CRD of the stack serves example.com/v1 Widget",
+        ),
     ],
 )
 def test_schema_check_refuses_what_the_api_server_would(manifest: dict[str, Any], finding: str) -> None:
     bad = resource(f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}", manifest, "explicit")
-    findings = run_checks(StackRun("test", [cluster_of_version("1.35"), bad], {}))
-    assert any(f.startswith("kubernetes_objects_match_schema:") and finding in f for f in findings), findings
+    findings = objects_match_schema(render_stack(StackRun("test", [cluster_of_version("1.35"), bad], {})))
+    assert any(finding in f for f in findings), findings
 
 
 def test_schema_check_reads_numbers_as_the_engine_sends_them() -> None:
@@ -167,29 +170,55 @@ def test_schema_check_reads_numbers_as_the_engine_sends_them() -> None:
         "spec": {"ports": [{"port": 443.0}]},
     }
     ok = resource("kubernetes:core/v1:Service", service, "explicit")
-    assert kubernetes_objects_match_schema(StackRun("test", [cluster_of_version("1.35"), ok], {})) == []
+    assert objects_match_schema(render_stack(StackRun("test", [cluster_of_version("1.35"), ok], {}))) == []
 
 
-def test_custom_resources_validate_against_their_crd_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    widget_schema = {
-        "type": "object",
-        "required": ["spec"],
-        "properties": {"spec": {"type": "object", "required": ["size"], "properties": {"size": {"type": "integer"}}}},
-    }
-    monkeypatch.setitem(
-        CUSTOM_RESOURCE_SCHEMAS,
-        ("example.com/v1", "Widget"),
-        CustomResourceSchema("widgets.example.com, widget chart 1.0.0", widget_schema),
-    )
+WIDGET_SPEC = {"type": "object", "required": ["size"], "properties": {"size": {"type": "integer"}}}
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "required": ["spec"],
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "required": ["size"],
+                                "properties": {"size": {"type": "integer"}},
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def test_custom_resources_validate_against_the_crd_the_stack_installs() -> None:
+    crd = resource("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", WIDGET_CRD, "explicit")
 
     def findings(spec: dict[str, Any]) -> list[str]:
         manifest = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "x"}, "spec": spec}
         widget = resource("kubernetes:example.com/v1:Widget", manifest, "explicit")
-        return kubernetes_objects_match_schema(StackRun("test", [cluster_of_version("1.35"), widget], {}))
+        return objects_match_schema(render_stack(StackRun("test", [cluster_of_version("1.35"), crd, widget], {})))
 
     assert findings({"size": 3.0}) == []
-    (missing,) = findings({})
-    assert "spec: 'size' is a required property (schema: widgets.example.com, widget chart 1.0.0)" in missing
+    assert findings({}) == ["kubernetes:example.com/v1:Widget bad: Widget x: spec.size: Required value"]
+    assert findings({"size": 1, "colour": "red"}) == [
+        "kubernetes:example.com/v1:Widget bad: Widget x: spec.colour: unknown field"
+    ]
 
 
 def test_every_helm_release_is_pinned_atomic_and_in_a_platform_namespace(stack: StackRun) -> None:
