@@ -219,18 +219,14 @@ def connector_values(inputs: ConnectorInputs) -> dict[str, Any]:
         "fullnameOverride": inputs.release,
         "participant": {
             "id": inputs.bpn,  # TRACTUSX_EDC_PARTICIPANT_BPN
-            # EDC_PARTICIPANT_CONTEXT_ID (main; a key 0.12.1 ignores if it predates it).
-            "contextId": inputs.participant_context_id,
+            "contextId": inputs.participant_context_id,  # EDC_PARTICIPANT_CONTEXT_ID
         },
         "iatp": {
             "id": inputs.did,  # EDC_PARTICIPANT_ID and EDC_IAM_ISSUER_ID
             "trustedIssuers": list(inputs.trusted_issuers),  # EDC_IAM_TRUSTED-ISSUER_<n>-ISSUER_ID
             "sts": {
-                # The wallet's STS URL: `iatp.sts.dim.url` up to 0.10 (DIM wallet), renamed
-                # `iatp.sts.div.url` on main. Both are set, as the 0.12.1 tag could not be
-                # read; the chart ignores the key it does not know.
+                # The wallet's STS URL (0.12.1 reads `iatp.sts.dim.url`).
                 "dim": {"url": inputs.sts_url},
-                "div": {"url": inputs.sts_url},
                 "oauth": {
                     "token_url": inputs.sts_token_url,
                     "client": {"id": inputs.sts_client_id, "secret_alias": inputs.sts_client_secret_alias},

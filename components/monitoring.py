@@ -37,13 +37,8 @@ NAMESPACE = "monitoring"
 # prometheus-blackbox-exporter 11.18.0 ships blackbox_exporter v0.28.0; keys checked
 # against its values.yaml: replicas, podDisruptionBudget (rendered as the PDB spec),
 # topologySpreadConstraints, securityContext (the container's), resources.
-# prometheus-community publishes YACE as prometheus-yet-another-cloudwatch-exporter from
-# chart 0.39.0 on (the chart's README, "Migrate from nerdswords/helm-charts (before version
-# 0.39.0)"); 0.38.0 and older exist only as nerdswords' yet-another-cloudwatch-exporter.
-# 0.50.0 (YACE v0.62.1) is the newest release whose Chart.yaml could be read; the keys of
-# yace_values were checked against the chart's newest values.yaml and templates that could
-# be read (prometheus-community/helm-charts commit 15209eb: service.enabled, serviceAccount,
-# config, serviceMonitor, podSecurityContext, securityContext, resources).
+# The cloudwatch exporter chart (components/charts.py) always renders the Service its
+# ServiceMonitor selects.
 STACK_RELEASE = "kube-prometheus-stack"
 BLACKBOX_RELEASE = "prometheus-blackbox-exporter"
 YACE_RELEASE = "cloudwatch-exporter"
@@ -442,9 +437,6 @@ def yace_values(
             "annotations": {"eks.amazonaws.com/role-arn": role_arn},
         },
         "config": _yace_config_input(region, environment, replication),
-        # The chart renders its Service only with service.enabled (default false); the
-        # ServiceMonitor selects that Service, so without it nothing is scraped.
-        "service": {"enabled": True},
         "serviceMonitor": {"enabled": True, "interval": "300s"},
         "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
         "securityContext": RESTRICTED_CONTAINER,

@@ -17,9 +17,11 @@ import kubernetes_validate
 from components.charts import BITNAMI_IMAGES
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import pod_security
+from offline.charts import chart_archive
 from offline.checks import run_checks
 from offline.harness import StackRun
-from offline.render import Placed, StackRendering, render_stack
+from offline.render import ChartSource, Placed, StackRendering, helm_template, render_stack
+from offline.values_usage import unread_values
 
 RenderedCheck = Callable[[StackRendering], list[str]]
 
@@ -75,6 +77,28 @@ def objects_match_schema(rendering: StackRendering) -> list[str]:
         except kubernetes_validate.ValidationError as error:
             where = ".".join(str(p) for p in error.path) or "(root)"
             findings.append(f"{origin}: {describe(obj)}: {where}: {error.message}")
+    return findings
+
+
+def values_are_read(rendering: StackRendering) -> list[str]:
+    """Every value key the platform sets is read by its chart: helm ignores a key it does
+    not know without a word, so a misspelt or moved key would silently leave the chart's
+    default in place (offline/values_usage.py: static candidates, confirmed by rendering
+    with the key changed and removed)."""
+    findings = []
+    for chart in rendering.charts:
+        if chart.error:
+            continue  # charts_render reports it
+        source = chart.source
+
+        def render(values: Mapping[str, Any], source: ChartSource = source) -> str:
+            return helm_template(source, rendering.kube_version, values=values)
+
+        unread = unread_values(chart_archive(source.chart), source.values, render)
+        findings += [
+            f"{source.origin} ({source.chart.name} {source.chart.version}): value {key} is not read by the chart"
+            for key in unread
+        ]
     return findings
 
 
@@ -155,6 +179,7 @@ def pods_meet_pod_security(rendering: StackRendering) -> list[str]:
 
 RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
     charts_render,
+    values_are_read,
     objects_match_schema,
     images_pinned,
     pods_meet_pod_security,

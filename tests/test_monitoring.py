@@ -19,6 +19,7 @@ from components.settings import DEFAULT_PROMETHEUS_URL, AlertingSettings, Secret
 from offline.checks import is_secret, plain
 from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
 from offline.observability import alertmanager_config_passes_amtool, alertmanager_text, routes_for
+from offline.render import StackRendering
 from tests.promtool import require
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -164,14 +165,18 @@ def test_prod_replicates_nothing_so_it_exports_and_alerts_on_no_replication(prod
     assert not {"BackupReplicationFailing", "BackupReplicationLagging"} & _alert_names(prod)
 
 
-def test_cloudwatch_exporter_is_scraped_through_the_service_its_service_monitor_selects(stack: StackRun) -> None:
-    exporter = release(stack, "prometheus-yet-another-cloudwatch-exporter").inputs
-    # The prometheus-community chart starts at 0.39.0; older versions are nerdswords' chart.
-    assert tuple(int(part) for part in exporter["version"].split(".")) >= (0, 39, 0)
-    values = plain(exporter["values"])
-    # The chart renders no Service unless service.enabled; the ServiceMonitor would select nothing.
-    assert values["service"]["enabled"] is True
-    assert values["serviceMonitor"]["enabled"] is True
+def test_cloudwatch_exporter_is_scraped_through_the_service_its_service_monitor_selects(
+    renderings: dict[str, StackRendering],
+) -> None:
+    for rendering in renderings.values():
+        (chart,) = [c for c in rendering.charts if c.source.chart.name == "prometheus-yet-another-cloudwatch-exporter"]
+        (monitor,) = [o for o in chart.objects if o["kind"] == "ServiceMonitor"]
+        (service,) = [o for o in chart.objects if o["kind"] == "Service"]
+        labels = service["metadata"]["labels"]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+        assert endpoint["interval"] == "300s"
 
 
 def test_grafana_has_a_dashboard_for_each_key_metric_area(stack: StackRun) -> None:
