@@ -128,6 +128,15 @@ class ChildApplication:
     secrets: Sequence[SyncedSecret] = ()
     vault_policies: Sequence[VaultPolicy] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Argo CD applies the chart with server-side apply, which refuses an object with two
+    # entries of one key in a keyed list (env, ports, volumes...). A chart that renders
+    # such an object is applied client-side instead, with the reason here; the plan
+    # reports the reason as stale once the chart renders nothing server-side apply refuses.
+    client_side_apply_reason: str = ""
+
+    @property
+    def server_side_apply(self) -> bool:
+        return not self.client_side_apply_reason
 
     @property
     def chart_rendered_secrets(self) -> tuple[str, ...]:

@@ -95,10 +95,27 @@ PUBLIC_ENDPOINT = {CONTROL_PLANE: "protocol", DATA_PLANE: "public"}
 METRICS_PORT_NAME = "metrics"
 METRICS_PORT = 9090
 
+# The chart's control plane Deployment (templates/deployment-controlplane.yaml of 0.12.1)
+# lists six variables twice: WEB_HTTP_CATALOG_PORT, _PATH, _AUTH_TYPE, _AUTH_KEY,
+# EDC_CATALOG_CACHE_EXECUTION_ENABLED and TX_EDC_CATALOG_NODE_LIST_FILE, unconditionally
+# and with the same values, and it has no value to drop either copy nor one to annotate
+# the Deployment. Server-side apply refuses the Deployment ("duplicate entries for key"),
+# so Argo CD applies this chart client-side, which creates and patches it as kubectl apply
+# does; the kubelet takes the later of two variables of one name.
+CLIENT_SIDE_APPLY_REASON = "tractusx-connector 0.12.1 renders six env variables twice in the control plane Deployment"
+
 # The variables the Secrets hand the pods (envFrom), and the chart's `required` plain
 # values as references to them (see the module docstring).
 DATABASE_PASSWORD_VARIABLE = "EDC_DATABASE_PASSWORD"
 VAULT_TOKEN_VARIABLE = "EDC_VAULT_TOKEN"
+# The chart's API keys (`required` plain values, default "password"): the management API
+# (the participant's own applications), the catalog API and the data plane's consumer
+# proxy. Each is a generated key handed over like the credentials above.
+API_KEYS: Mapping[str, Mapping[str, str]] = {
+    CONTROL_PLANE: {"management": "EDC_MANAGEMENT_API_KEY", "catalog": "EDC_CATALOG_API_KEY"},
+    DATA_PLANE: {"proxy": "EDC_PROXY_API_KEY"},
+}
+API_KEY_VARIABLES = tuple(variable for keys in API_KEYS.values() for variable in keys.values())
 POD_NAME_VARIABLE = "POD_NAME"
 
 
@@ -267,6 +284,15 @@ def connector_values(inputs: ConnectorInputs) -> dict[str, Any]:
     }
 
 
+def _endpoints(plane: str, endpoints: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The plane's endpoints with the API keys as references. The chart merges these with
+    its defaults, so the catalog and proxy endpoints keep their default port and path."""
+    merged = {name: dict(endpoint) for name, endpoint in endpoints.items()}
+    for endpoint, variable in API_KEYS[plane].items():
+        merged.setdefault(endpoint, {})["authKey"] = reference(variable)
+    return merged
+
+
 def _plane(
     inputs: ConnectorInputs, plane: str, image: str, endpoints: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -276,7 +302,7 @@ def _plane(
         "image": {"repository": image, "tag": APP_VERSION, "pullPolicy": "IfNotPresent"},
         "replicaCount": inputs.replicas[plane],
         "autoscaling": {"enabled": False},
-        "endpoints": {name: dict(endpoint) for name, endpoint in endpoints.items()},
+        "endpoints": _endpoints(plane, endpoints),
         "logs": {"level": "INFO"},
         "resources": {
             "requests": {"cpu": resources.cpu_request, "memory": resources.memory},

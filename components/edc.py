@@ -11,8 +11,9 @@ connector's names from here.
 Namespace: ``tractus-x``. The playbook runs the control plane there: its HPAs
 ("Horizontal Scaling", "Custom Metrics Auto-scaling"), its rollout and its secret rotation
 ("Application Updates", "Security Updates") all address ``-n tractus-x``, and KEDA watches
-that namespace (components/autoscaling.py). ``edc-standalone`` stays for connectors an
-operator runs beside it.
+that namespace (components/autoscaling.py). The playbook's ``edc-standalone`` namespace
+is not created: nothing of the platform runs there, and NetworkPolicies that select no pod
+guard nothing; another connector is another ChildApplication, with its namespace.
 
 Secrets: the program writes the connector's database password and its STS client secret
 into Vault (``VaultSeed``); External Secrets makes the Kubernetes Secrets the pods read
@@ -39,6 +40,7 @@ from components.applications import ChildApplication, SyncedSecret, VaultPolicy,
 from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
 from components.database import EDC_DATABASE
 from components.namespaces import Namespaces
+from components.passwords import generated_password
 from components.settings import EdcSettings
 
 RELEASE = "edc"
@@ -68,6 +70,9 @@ STS_CLIENT_SECRET_ALIAS = f"{VAULT_PATH}/sts-client-secret"
 # The hashicorp-vault extension of EDC reads a secret's value from the property `content`.
 EDC_VAULT_PROPERTY = "content"
 VAULT_TOKEN_SECRET = "edc-vault-token"
+# The connector's generated API keys, outside its own Vault path like the database password.
+API_KEYS_VAULT_PATH = "tractus-x/api-keys/edc"
+API_KEYS_SECRET = "edc-api-keys"
 
 # Playbook "Horizontal Scaling": the control plane starts with the HPA's minimum, 2; the
 # data plane with 2 as well (one per zone failure).
@@ -84,6 +89,8 @@ class ConnectorArgs:
     database_address: pulumi.Input[str]
     database_port: pulumi.Input[int]
     database_password: pulumi.Input[str]
+    # Raising it generates new API keys (the stack's secretRotation).
+    secret_rotation: int
     # An image that ships the RDS CA bundle at ca_bundle_path (the backup image).
     ca_bundle_image: pulumi.Input[str]
     ca_bundle_path: str
@@ -133,7 +140,7 @@ def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
         rds_ca_image=args.ca_bundle_image,
         rds_ca_bundle=args.ca_bundle_path,
         vault_url=VAULT_URL,
-        credential_secrets=(EDC_DATABASE.secret_name, VAULT_TOKEN_SECRET),
+        credential_secrets=(EDC_DATABASE.secret_name, VAULT_TOKEN_SECRET, API_KEYS_SECRET),
         replicas={plane: replicas for plane in chart.PLANES},
         resources={plane: RESOURCES for plane in chart.PLANES},
     )
@@ -173,6 +180,10 @@ class Connector(pulumi.ComponentResource):
     def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:edc:Connector", name, None, opts)
         settings = args.settings
+        api_keys = {
+            variable: generated_password(f"{name}-{variable.lower().replace('_', '-')}", args.secret_rotation, self)
+            for variable in chart.API_KEY_VARIABLES
+        }
         self.application = ChildApplication(
             name=APPLICATION,
             project=PROJECT,
@@ -185,6 +196,7 @@ class Connector(pulumi.ComponentResource):
             seeds=(
                 VaultSeed(DATABASE_VAULT_PATH, {"password": pulumi.Output.secret(args.database_password)}),
                 VaultSeed(STS_CLIENT_SECRET_ALIAS, {EDC_VAULT_PROPERTY: settings.sts_client_secret.output()}),
+                VaultSeed(API_KEYS_VAULT_PATH, api_keys),
             ),
             secrets=(
                 # Each key is the environment variable the connector's pods load (envFrom).
@@ -195,9 +207,11 @@ class Connector(pulumi.ComponentResource):
                     {chart.DATABASE_PASSWORD_VARIABLE: "password"},
                 ),
                 SyncedSecret(VAULT_TOKEN_SECRET, NAMESPACE, VAULT_TOKEN_PATH, {chart.VAULT_TOKEN_VARIABLE: "token"}),
+                SyncedSecret(API_KEYS_SECRET, NAMESPACE, API_KEYS_VAULT_PATH, {v: v for v in chart.API_KEY_VARIABLES}),
             ),
             vault_policies=(VaultPolicy(RELEASE, (VAULT_PATH,), VAULT_TOKEN_PATH),),
             labels={"app.kubernetes.io/part-of": "tractus-x", "app.kubernetes.io/component": "edc"},
+            client_side_apply_reason=chart.CLIENT_SIDE_APPLY_REASON,
         )
         self.service_monitor = k8s.apiextensions.CustomResource(
             f"{name}-monitor",

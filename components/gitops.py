@@ -72,7 +72,8 @@ SYNC_RETRY: Mapping[str, Any] = {
 # objects go after the rest is healthy; RespectIgnoreDifferences: a sync leaves the
 # replicas KEDA set alone too (not only the diff). No CreateNamespace: namespaces and
 # their Pod Security levels are the program's (components/namespaces.py).
-SYNC_OPTIONS = ("ServerSideApply=true", "PruneLast=true", "RespectIgnoreDifferences=true")
+SERVER_SIDE_APPLY = "ServerSideApply=true"
+SYNC_OPTIONS = (SERVER_SIDE_APPLY, "PruneLast=true", "RespectIgnoreDifferences=true")
 
 # Argo CD 1.8 removed the health of Application objects; without it the root
 # Application's sync waves would not wait for a child to become Healthy (Argo CD
@@ -249,11 +250,15 @@ def _project(description: str, repositories: Sequence[str], namespaces: Sequence
     }
 
 
-def sync_policy() -> dict[str, Any]:
+def sync_policy(server_side_apply: bool = True) -> dict[str, Any]:
+    """Automated sync with retries. Without server-side apply, Argo CD applies as
+    ``kubectl apply`` does (client-side, with the last-applied annotation); the other
+    options work the same either way (Argo CD user guide, "Sync Options")."""
+    options = [o for o in SYNC_OPTIONS if server_side_apply or o != SERVER_SIDE_APPLY]
     return {
         "automated": {"prune": True, "selfHeal": True},
         "retry": {"limit": SYNC_RETRY["limit"], "backoff": dict(SYNC_RETRY["backoff"])},
-        "syncOptions": list(SYNC_OPTIONS),
+        "syncOptions": options,
     }
 
 
@@ -273,7 +278,7 @@ def child_application(app: ChildApplication) -> dict[str, Any]:
             "helm": {"releaseName": app.release, "valuesObject": app.values},
         },
         "destination": {"server": IN_CLUSTER, "namespace": app.namespace},
-        "syncPolicy": sync_policy(),
+        "syncPolicy": sync_policy(app.server_side_apply),
     }
     ignored = [
         {

@@ -208,6 +208,7 @@ class Platform(pulumi.ComponentResource):
                 database_address=self.database.address,
                 database_port=self.database.port,
                 database_password=self.database.owner_passwords[EDC_DATABASE.name],
+                secret_rotation=settings.secret_rotation,
                 ca_bundle_image=self.backup_image.ref,
                 ca_bundle_path=RDS_CA_BUNDLE,
                 # The replica is read-only until dr.active promotes it.

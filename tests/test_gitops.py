@@ -368,7 +368,7 @@ def test_argocd_network_policies_allow_only_its_own_flows(stack: StackRun) -> No
     assert not allowed(stack, "out", CONTROLLER, 443, peer_ip="185.199.108.153")
     assert not allowed(stack, "out", REPO_SERVER, 80, peer_ip="185.199.108.153")
     # Nothing else comes in: not the ingress controller, not the applications.
-    for peer in ("traefik", "tractus-x", "edc-standalone"):
+    for peer in ("traefik", "tractus-x", "backup"):
         assert not allowed(stack, "in", ARGOCD_SERVER, 8080, peer_ns=peer, peer_labels={})
 
 
@@ -485,7 +485,10 @@ def test_every_real_child_syncs_as_the_platform_requires(stack: StackRun) -> Non
     projects = {name: spec["spec"] for name, spec in project_specs(stack).items()}
     for name, child in children.items():
         spec = child["spec"]
-        assert spec["syncPolicy"] == plain(gitops.sync_policy()), name
+        # The connector's chart renders what server-side apply refuses (tests/test_rendering.py).
+        server_side = name != "tractusx-connector"
+        assert spec["syncPolicy"] == plain(gitops.sync_policy(server_side_apply=server_side)), name
+        assert ("ServerSideApply=true" in spec["syncPolicy"]["syncOptions"]) is server_side
         assert not any("CreateNamespace" in option for option in spec["syncPolicy"]["syncOptions"])
         assert int(child["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) >= 0
         assert child["metadata"]["finalizers"] == [RESOURCES_FINALIZER]
