@@ -59,9 +59,9 @@ APPLICATION_OUT_OF_SYNC_FOR = "1h"
 # "<namespace>-<service>-<port>" (pkg/provider/kubernetes/ingress-nginx), and the metrics
 # add "@<provider>"; Traefik's own services end in "@internal" and carry no user traffic.
 EDGE_SERVICES = 'service!~".*@internal"'
-# The connectors behind the edge (Traefik services) and the platform's connector's
-# Deployments and scrape job (components/edc.py).
-EDC_SERVICES = 'service=~"edc-standalone-.*|tractus-x-.*-(controlplane|dataplane)-.*"'
+# The connector behind the edge (Traefik services) and its Deployments and scrape job
+# (components/edc.py).
+EDC_SERVICES = 'service=~"tractus-x-.*-(controlplane|dataplane)-.*"'
 EDC_DEPLOYMENTS = f'namespace="{edc.NAMESPACE}",deployment=~"{"|".join(edc.DEPLOYMENTS)}"'
 EDC_JOB = edc.JOB
 WRITABLE = 'fstype=~"ext4|xfs"'
@@ -81,9 +81,8 @@ class Slo:
 
 SLOS: tuple[Slo, ...] = (
     Slo("portal-availability", 0.999, 'service=~"tractus-x-.*portal.*"', "availability", "Tractus-X Portal 99.9%"),
-    # The connectors of edc-standalone, and the platform's connector in tractus-x (the
-    # chart's Services "<release>-controlplane" / "<release>-dataplane"; Traefik names a
-    # service "<namespace>-<service>-<port>@<provider>").
+    # The platform's connector in tractus-x (the chart's Services "<release>-controlplane"
+    # / "<release>-dataplane"; Traefik names a service "<namespace>-<service>-<port>@<provider>").
     Slo(
         "edc-availability",
         0.9995,

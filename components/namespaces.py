@@ -37,7 +37,6 @@ class NamespaceSpec:
 # run under `restricted` too.
 PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
     NamespaceSpec("tractus-x", "Tractus-X applications (portal, identity provider, Redis)"),
-    NamespaceSpec("edc-standalone", "EDC connectors (control and data plane)"),
     NamespaceSpec("backup", "database, configuration and certificate backups; weekly restore test"),
     NamespaceSpec("cert-manager", "cert-manager and its ACME solvers"),
     NamespaceSpec("traefik", "the ingress controller behind the Network Load Balancer"),

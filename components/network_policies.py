@@ -56,15 +56,15 @@ TRAEFIK_WEBSECURE_PORT = 8443
 # cert-manager's HTTP-01 solver pods serve the challenge on 8089.
 ACME_SOLVER_PORT = 8089
 ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+# The namespaces of the Certificates signed over HTTP-01 (the platform's, and those
+# ingress-shim makes beside the connector's Ingresses): cert-manager's solvers run there.
+ACME_SOLVER_NAMESPACES = tuple(sorted({certificates.CERTIFICATE_NAMESPACE, edc.NAMESPACE}))
 # KEDA: the metrics API server (aggregated API) and the admission webhooks.
 KEDA_METRICS_API_PORT = 6443
 KEDA_WEBHOOK_PORT = 9443
 
 # Playbook "Network Policies": the portal and the EDC connectors.
 PORTAL_PORT = 8080
-EDC_LABELS = {"app.kubernetes.io/component": "edc"}
-EDC_PORTS = (8080, 8181)
-EDC_NAMESPACE = "edc-standalone"
 REDIS_LABELS = {"app.kubernetes.io/name": redis.NAME}
 # prometheus-operator labels every Prometheus pod it runs with this.
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
@@ -319,40 +319,6 @@ def connector_policies(vpc_cidr: str) -> list[Policy]:
     ]
 
 
-def _edc_external(namespace: str) -> list[Policy]:
-    """Partners' connectors and the identity provider are on the internet; partners come
-    in through the ingress controller."""
-    return [
-        Policy(
-            "allow-edc-external",
-            namespace,
-            "partners' connectors through the ingress controller; the identity provider and partners over HTTPS",
-            pods=EDC_LABELS,
-            ingress=(Rule((_in(INGRESS_NAMESPACE),), EDC_PORTS),),
-            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
-        )
-    ]
-
-
-def _edc_standalone(vpc_cidr: str) -> list[Policy]:
-    namespace = EDC_NAMESPACE
-    # The platform's own connector (tractus-x) talks to these over their public endpoints,
-    # through the ingress controller, as to any partner.
-    edc_peers = (Peer(pods=EDC_LABELS),)
-    return [
-        Policy(
-            "allow-edc-communication",
-            namespace,
-            "EDC connectors of this namespace talk to each other",
-            pods=EDC_LABELS,
-            ingress=(Rule(edc_peers, EDC_PORTS),),
-            egress=(Rule(edc_peers, EDC_PORTS),),
-        ),
-        *_edc_external(namespace),
-        _database(namespace, vpc_cidr),
-    ]
-
-
 def _traefik(vpc_cidr: str) -> list[Policy]:
     namespace = INGRESS_NAMESPACE
     return [
@@ -367,8 +333,8 @@ def _traefik(vpc_cidr: str) -> list[Policy]:
             namespace,
             "the applications it routes to and cert-manager's HTTP-01 solvers",
             egress=(
-                Rule((_in("tractus-x"), _in(EDC_NAMESPACE))),
-                Rule((_in(CERT_MANAGER_NAMESPACE, ACME_SOLVER_LABELS),), (ACME_SOLVER_PORT,)),
+                Rule((_in("tractus-x"),)),
+                Rule(tuple(_in(ns, ACME_SOLVER_LABELS) for ns in ACME_SOLVER_NAMESPACES), (ACME_SOLVER_PORT,)),
             ),
         ),
         _kubernetes_api(namespace, vpc_cidr),
@@ -390,15 +356,21 @@ def _cert_manager(vpc_cidr: str) -> list[Policy]:
             "the API server calls the webhook from the control plane's ENIs in the VPC",
             ingress=(Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT,)),),
         ),
-        Policy(
-            "allow-acme-solver",
-            namespace,
-            "the ingress controller forwards HTTP-01 challenges to the solver pods",
-            pods=ACME_SOLVER_LABELS,
-            ingress=(Rule((_in(INGRESS_NAMESPACE),), (ACME_SOLVER_PORT,)),),
-        ),
         _kubernetes_api(namespace, vpc_cidr),
     ]
+
+
+def _acme_solver(namespace: str) -> Policy:
+    """cert-manager runs an HTTP-01 solver pod in the namespace of the Certificate it
+    solves for (cert-manager pkg/issuer/acme/http/pod.go); Let's Encrypt's request reaches
+    it through the ingress controller."""
+    return Policy(
+        "allow-acme-solver",
+        namespace,
+        "the ingress controller forwards HTTP-01 challenges to cert-manager's solver pods",
+        pods=ACME_SOLVER_LABELS,
+        ingress=(Rule((_in(INGRESS_NAMESPACE),), (ACME_SOLVER_PORT,)),),
+    )
 
 
 def _monitoring(vpc_cidr: str) -> list[Policy]:
@@ -462,13 +434,13 @@ def _vault(vpc_cidr: str) -> list[Policy]:
     auto-unseal calls AWS KMS (no VPC endpoint: its public regional endpoint over HTTPS,
     the metadata address excluded) and Kubernetes auth calls the API server (TokenReview)."""
     namespace = VAULT_NAMESPACE
-    clients = tuple(_in(ns) for ns in (ESO_NAMESPACE, BACKUP_NAMESPACE, "tractus-x", EDC_NAMESPACE))
+    clients = tuple(_in(ns) for ns in (ESO_NAMESPACE, BACKUP_NAMESPACE, "tractus-x"))
     servers = (Peer(pods=VAULT_SERVER_LABELS),)
     return [
         Policy(
             "allow-vault-clients",
             namespace,
-            "External Secrets, the backup jobs and the connectors (tractus-x, edc-standalone) use Vault's API; "
+            "External Secrets, the backup jobs and the connector (tractus-x) use Vault's API; "
             "the bootstrap Job and the other Vault pods (request forwarding) in this namespace too",
             pods=VAULT_SERVER_LABELS,
             ingress=(Rule((*clients, Peer(pods={})), (VAULT_API_PORT,)),),
@@ -574,7 +546,6 @@ def _argocd(vpc_cidr: str) -> list[Policy]:
 
 _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
     ARGOCD_NAMESPACE: _argocd,
-    EDC_NAMESPACE: _edc_standalone,
     BACKUP_NAMESPACE: _backup,
     CERT_MANAGER_NAMESPACE: _cert_manager,
     INGRESS_NAMESPACE: _traefik,
@@ -598,4 +569,8 @@ def network_policies(namespaces: Sequence[str], vpc_cidr: str, portal: PortalTra
     unknown = [name for name in namespaces if name not in builders]
     if unknown:
         raise KeyError(f"no NetworkPolicies defined for namespaces {unknown}; add them to components.network_policies")
-    return [policy for name in namespaces for policy in (*_common(name), *builders[name](vpc_cidr))]
+    return [policy for name in namespaces for policy in (*_common(name), *_solvers(name), *builders[name](vpc_cidr))]
+
+
+def _solvers(namespace: str) -> list[Policy]:
+    return [_acme_solver(namespace)] if namespace in ACME_SOLVER_NAMESPACES else []

@@ -29,7 +29,7 @@ def test_every_platform_namespace_enforces_its_pod_security_level(stack: StackRu
 
 def test_workload_namespaces_are_restricted_and_exceptions_say_why(stack: StackRun) -> None:
     created = namespaces(stack)
-    for name in ("tractus-x", "edc-standalone", "backup", "cert-manager", "traefik", "keda", "argocd"):
+    for name in ("tractus-x", "backup", "cert-manager", "traefik", "keda", "argocd"):
         assert created[name]["labels"]["pod-security.kubernetes.io/enforce"] == RESTRICTED
     for spec in PLATFORM_NAMESPACES:
         if spec.pod_security != RESTRICTED:

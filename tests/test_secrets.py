@@ -31,14 +31,14 @@ TEST_PASSWORD = "test-only-database-password-7f3a"
 APP = ChildApplication(
     name="test-connector",
     project="edc",
-    namespace="edc-standalone",
+    namespace="tractus-x",
     chart=Chart("https://charts.example.org", "test-connector", "1.0.0"),
     release="test-connector",
     values={"postgresql": {"existingSecret": "test-connector-db"}},
     seeds=(VaultSeed("tractus-x/test/database", {"password": TEST_PASSWORD, "username": "edc"}),),
     secrets=(
-        SyncedSecret("test-connector-db", "edc-standalone", "tractus-x/test/database", {"password": "password"}),
-        SyncedSecret("test-connector-vault", "edc-standalone", "tractus-x/test/vault-token", {"token": "token"}),
+        SyncedSecret("test-connector-db", "tractus-x", "tractus-x/test/database", {"password": "password"}),
+        SyncedSecret("test-connector-vault", "tractus-x", "tractus-x/test/vault-token", {"token": "token"}),
     ),
     vault_policies=(VaultPolicy("test-connector", ("tractus-x/test/connector",), "tractus-x/test/vault-token"),),
 )
@@ -98,7 +98,7 @@ def test_vault_and_external_secrets_are_pinned_releases_of_the_program(stack: St
     image = vault_values(stack)["server"]["image"]
     assert image == {"repository": "hashicorp/vault", "tag": "2.0.4"}
     eso = release(stack, "external-secrets")
-    assert eso.inputs["version"] == "2.11.0"
+    assert eso.inputs["version"] == "2.9.0"
     assert eso.inputs["repositoryOpts"]["repo"] == "https://charts.external-secrets.io"
     assert eso.inputs["namespace"] == "external-secrets"
     for r in (vault, eso):
@@ -282,7 +282,7 @@ def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(
 ) -> None:
     for stack, run in with_app.items():
         found = objects(run, EXTERNAL_SECRET)
-        assert found[("edc-standalone", "test-connector-db")]["spec"] == {
+        assert found[("tractus-x", "test-connector-db")]["spec"] == {
             "refreshInterval": "1h",
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
             "target": {"name": "test-connector-db", "creationPolicy": "Owner", "deletionPolicy": "Retain"},
@@ -290,16 +290,16 @@ def test_each_synced_secret_becomes_an_external_secret_in_its_namespace(
                 {"secretKey": "password", "remoteRef": {"key": "tractus-x/test/database", "property": "password"}}
             ],
         }
-        token = found[("edc-standalone", "test-connector-vault")]
+        token = found[("tractus-x", "test-connector-vault")]
         assert token["spec"]["data"][0]["remoteRef"] == {"key": "tractus-x/test/vault-token", "property": "token"}
         assert token["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
         # The app's two beside what the stack has without it (the copies of Vault's CA,
         # the products' Secrets), and a copy of Vault's CA in its namespace, as it talks to
         # Vault itself (it has a Vault policy).
         assert set(found) == set(objects(runs[stack], EXTERNAL_SECRET)) | {
-            ("edc-standalone", "test-connector-db"),
-            ("edc-standalone", "test-connector-vault"),
-            ("edc-standalone", "vault-ca"),
+            ("tractus-x", "test-connector-db"),
+            ("tractus-x", "test-connector-vault"),
+            ("tractus-x", "vault-ca"),
         }
         assert ("backup", "vault-ca") in found
 
@@ -455,18 +455,18 @@ def test_application_secrets_are_checked_before_anything_is_created() -> None:
     clash = ChildApplication(
         name="other",
         project="edc",
-        namespace="edc-standalone",
+        namespace="tractus-x",
         chart=APP.chart,
         release="other",
         values={},
-        secrets=(SyncedSecret("test-connector-db", "edc-standalone", "tractus-x/other", {"k": "k"}),),
+        secrets=(SyncedSecret("test-connector-db", "tractus-x", "tractus-x/other", {"k": "k"}),),
     )
-    with pytest.raises(ValueError, match="secret edc-standalone/test-connector-db is already declared"):
+    with pytest.raises(ValueError, match="secret tractus-x/test-connector-db is already declared"):
         vault_spec.bootstrap_spec([APP, clash], restore=False)
     reserved = ChildApplication(
         name="sneaky",
         project="edc",
-        namespace="edc-standalone",
+        namespace="tractus-x",
         chart=APP.chart,
         release="sneaky",
         values={},
@@ -582,7 +582,7 @@ def test_vault_is_reached_only_by_its_clients(stack: StackRun) -> None:
     assert flows(stack, ESO, VAULT, 8200)
     assert flows(stack, BACKUP_VAULT, VAULT, 8200)
     assert flows(stack, BOOTSTRAP, VAULT, 8200)
-    for namespace in ("tractus-x", "edc-standalone"):
+    for namespace in ("tractus-x", "tractus-x"):
         assert allowed(stack, "in", VAULT, 8200, peer_ns=namespace, peer_labels={"app": "connector"})
     assert allowed(stack, "in", VAULT, 8200, peer_ns="monitoring", peer_labels={"app.kubernetes.io/name": "prometheus"})
     assert not allowed(stack, "in", VAULT, 8200, peer_ns="traefik", peer_labels={"app.kubernetes.io/name": "traefik"})

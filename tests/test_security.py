@@ -158,7 +158,6 @@ KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
 PORTAL = ("tractus-x", {"app": PORTAL_DEPLOYMENT, **PORTAL_SELECTOR_LABELS})
 CENTRALIDP = ("tractus-x", {**CENTRALIDP_POD_LABELS, "app.kubernetes.io/component": "keycloak"})
 EDC = ("tractus-x", edc.CONTROL_PLANE_LABELS)  # the platform's connector
-EDC_STANDALONE = ("edc-standalone", {"app.kubernetes.io/component": "edc"})
 TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
 PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
 KEDA_OPERATOR = ("keda", {"app": "keda-operator"})
@@ -166,7 +165,8 @@ THANOS_QUERY = ("monitoring", {"app.kubernetes.io/name": "thanos-query", "app.ku
 GRAFANA = ("monitoring", {"app.kubernetes.io/name": "grafana"})
 BACKUP_JOB = ("backup", {"job-name": "database-backup"})
 REDIS = ("tractus-x", {"app.kubernetes.io/name": "redis"})
-SOLVER = ("cert-manager", {"acme.cert-manager.io/http01-solver": "true"})
+# cert-manager runs the HTTP-01 solver in the namespace of the Certificate it solves for.
+SOLVER = ("tractus-x", {"acme.cert-manager.io/http01-solver": "true"})
 
 
 def test_every_namespace_denies_all_traffic_by_default(stack: StackRun) -> None:
@@ -200,16 +200,8 @@ def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun
     assert not allowed(stack, "in", TRAEFIK, 9000, peer_ip=INTERNET_HOST)
 
 
-def test_standalone_edc_connectors_talk_to_each_other_on_the_playbook_ports(stack: StackRun) -> None:
-    # The platform's own connector (tractus-x) has its exact flows: tests/test_edc.py.
-    for port in (8080, 8181):
-        assert flows(stack, EDC_STANDALONE, EDC_STANDALONE, port)
-    assert not flows(stack, EDC_STANDALONE, EDC_STANDALONE, 5432)
-    assert not flows(stack, PORTAL, EDC_STANDALONE, 8080)
-
-
 def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack: StackRun) -> None:
-    for namespace in ("tractus-x", "edc-standalone", "backup"):
+    for namespace in ("tractus-x", "backup"):
         assert allowed(stack, "out", (namespace, {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
     assert not allowed(stack, "out", ("traefik", {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
     assert flows(stack, PORTAL, REDIS, 6379)
@@ -254,6 +246,8 @@ def test_api_server_reaches_webhooks_and_the_keda_metrics_api(stack: StackRun) -
 
 def test_http01_challenges_reach_the_solver_and_cert_manager_reaches_acme(stack: StackRun) -> None:
     assert flows(stack, TRAEFIK, SOLVER, 8089)
+    assert not flows(stack, TRAEFIK, ("cert-manager", SOLVER[1]), 8089), "no Certificate of cert-manager's own"
+    assert not flows(stack, ("tractus-x", {}), SOLVER, 8089), "only the ingress controller reaches the solver"
     assert allowed(stack, "out", ("cert-manager", {"app": "cert-manager"}), 443, peer_ip=INTERNET_HOST)
     assert allowed(stack, "out", ("cert-manager", {"app": "cert-manager"}), 80, peer_ip=INTERNET_HOST)
 
