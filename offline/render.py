@@ -55,6 +55,8 @@ class ChartSource:
     chart: Chart
     values: Mapping[str, Any]
     api_versions: frozenset[str] = frozenset()
+    # Argo CD applies with server-side apply (the Application's ServerSideApply=true).
+    server_side_apply: bool = False
 
 
 @dataclass
@@ -211,6 +213,7 @@ def application_source(application: Mapping[str, Any], api_versions: frozenset[s
         chart=Chart(str(source["repoURL"]), str(source["chart"]), str(source["targetRevision"])),
         values=helm_spec.get("valuesObject") or {},
         api_versions=api_versions,
+        server_side_apply="ServerSideApply=true" in ((spec.get("syncPolicy") or {}).get("syncOptions") or []),
     )
 
 

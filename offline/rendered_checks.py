@@ -16,11 +16,13 @@ import kubernetes_validate
 
 from components.charts import BITNAMI_IMAGES
 from components.namespaces import PLATFORM_NAMESPACES
-from offline import pod_security
+from offline import pod_security, wiring
 from offline.charts import chart_archive
 from offline.checks import run_checks
+from offline.crd_schemas import duplicate_list_key_findings
 from offline.harness import StackRun
-from offline.render import ChartSource, Placed, StackRendering, helm_template, render_stack
+from offline.operated import operated_objects
+from offline.render import ARGO_CD, ChartSource, Placed, StackRendering, helm_template, render_stack
 from offline.values_usage import unread_values
 
 RenderedCheck = Callable[[StackRendering], list[str]]
@@ -99,6 +101,86 @@ def values_are_read(rendering: StackRendering) -> list[str]:
             f"{source.origin} ({source.chart.name} {source.chart.version}): value {key} is not read by the chart"
             for key in unread
         ]
+    return findings
+
+
+def _server_side_applied(rendering: StackRendering) -> Iterator[Placed]:
+    """What is applied with server-side apply: the program's objects (pulumi-kubernetes 4
+    applies server-side; the platform's provider sets enable_server_side_apply) and the
+    objects of every Argo CD Application that syncs with ServerSideApply=true. Helm
+    releases are applied by helm's own three-way merge."""
+    for resource, obj in rendering.program_objects:
+        yield Placed(f"{resource.type} {resource.name}", "", obj)
+    for chart in rendering.charts:
+        if chart.source.deployer == ARGO_CD and chart.source.server_side_apply:
+            yield from (Placed(chart.source.origin, chart.source.namespace, obj) for obj in chart.objects)
+
+
+def server_side_apply_accepts(rendering: StackRendering) -> list[str]:
+    """Nothing applied server-side has two entries of one key in a keyed list (env,
+    ports, volumes, containers...): the API server refuses such an object ("duplicate
+    entries for key"), so the sync fails every time. An Application that applies its chart
+    client-side for that reason must still need to: once its chart renders nothing that
+    server-side apply refuses, the exception is stale."""
+    findings = [
+        f"{origin}: {finding}"
+        for origin, _, obj in _server_side_applied(rendering)
+        for finding in duplicate_list_key_findings(obj, rendering.crds, rendering.kube_version)
+    ]
+    for chart in rendering.charts:
+        source = chart.source
+        if source.deployer != ARGO_CD or source.server_side_apply or chart.error:
+            continue
+        if not any(duplicate_list_key_findings(o, rendering.crds, rendering.kube_version) for o in chart.objects):
+            findings.append(
+                f"{source.origin}: syncs without ServerSideApply=true, but its chart renders nothing that "
+                "server-side apply refuses: drop its client_side_apply_reason"
+            )
+    return findings
+
+
+# Environment variables that hold a credential, by the name the application reads it under.
+_CREDENTIAL_VARIABLE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|AUTH_KEY|PRIVATE_KEY)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^\$\([A-Za-z_][A-Za-z0-9_]*\)$")
+
+
+def no_credential_in_plain_env(rendering: StackRendering) -> list[str]:
+    """No container gets a credential as a literal env value (a chart default such as
+    "password", or a secret copied into values): credentials come from Secrets
+    (valueFrom, envFrom) or as a $(VAR) reference to a variable that does."""
+    findings = []
+    for origin, _, obj in deployed(rendering):
+        template = pod_security.pod_template(obj)
+        if template is None:
+            continue
+        _, spec = template
+        for kind in ("initContainers", "containers"):
+            for container in spec.get(kind) or []:
+                for env in container.get("env") or []:
+                    value = env.get("value")
+                    if _CREDENTIAL_VARIABLE.search(str(env.get("name"))) and value and not _REFERENCE.match(str(value)):
+                        findings.append(
+                            f"{origin}: {describe(obj)}: container {container.get('name')}: {env['name']} is a "
+                            "literal value; take it from a Secret"
+                        )
+    return findings
+
+
+def wiring_matches_the_charts(rendering: StackRendering) -> list[str]:
+    """Selectors and names that point at other objects meet what the charts really render:
+    NetworkPolicy and disruption budget selectors select pods, ServiceMonitors select
+    Services with the ports they name, KEDA scales workloads that exist, Ingresses and
+    in-cluster addresses in the program's objects and the charts' values name Services and
+    ports that exist (offline/wiring.py). What the cluster and its operators create for
+    the stack (offline/operated.py) counts as there."""
+    objects = list(deployed(rendering))
+    objects += operated_objects(objects)
+    cluster = wiring.Cluster.of(objects)
+    findings = [finding for placed in objects for check in wiring.OBJECT_CHECKS for finding in check(cluster, placed)]
+    for resource, obj in rendering.program_objects:
+        findings += wiring.address_findings(cluster, f"{resource.type} {resource.name}", obj)
+    for chart in rendering.charts:
+        findings += wiring.address_findings(cluster, f"{chart.source.origin} values", chart.source.values)
     return findings
 
 
@@ -181,8 +263,11 @@ RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
     charts_render,
     values_are_read,
     objects_match_schema,
+    server_side_apply_accepts,
+    no_credential_in_plain_env,
     images_pinned,
     pods_meet_pod_security,
+    wiring_matches_the_charts,
 )
 
 

@@ -1,0 +1,283 @@
+"""Every chart rendered for real, and each check over what they render shown to catch its fault.
+
+The stacks' own renderings must pass every check (test_every_stack_renders_and_passes);
+each other test plants one fault of a kind and sees it reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components import charts, edc
+from components import connector_values as connector
+from components.charts import Chart
+from offline.crd_schemas import duplicate_list_key_findings
+from offline.harness import RegisteredResource, StackRun
+from offline.render import (
+    ARGO_CD,
+    PULUMI,
+    ChartSource,
+    RenderedChart,
+    StackRendering,
+    builtin_api_versions,
+    render_stack,
+)
+from offline.rendered_checks import (
+    RENDERED_CHECKS,
+    charts_render,
+    check_stack,
+    image_findings,
+    images_pinned,
+    no_credential_in_plain_env,
+    objects_match_schema,
+    pods_meet_pod_security,
+    server_side_apply_accepts,
+    values_are_read,
+)
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CLUSTER = "aws:eks/cluster:Cluster"
+
+
+def test_every_stack_renders_and_passes_every_check(runs: dict[str, StackRun]) -> None:
+    for name, run in runs.items():
+        rendering, findings = check_stack(run)
+        assert findings == [], name
+        assert not [chart.source.origin for chart in rendering.charts if chart.error]
+        # 11 Helm releases, the root Application and the connector's.
+        assert len(rendering.charts) == 13, name
+
+
+def resource(type_: str, name: str, inputs: dict[str, Any], dependencies: tuple[str, ...] = ()) -> RegisteredResource:
+    return RegisteredResource(
+        type_, name, f"urn:{name}", inputs, "explicit", True, "", "test", dependencies=dependencies
+    )
+
+
+def cluster() -> RegisteredResource:
+    return resource(CLUSTER, "cluster", {"version": "1.35"})
+
+
+def release(name: str, chart: Chart, namespace: str, values: dict[str, Any], *after: str) -> RegisteredResource:
+    inputs = {
+        "name": name,
+        "chart": chart.name,
+        "version": chart.version,
+        "repositoryOpts": {"repo": chart.repository},
+        "namespace": namespace,
+        "values": values,
+    }
+    return resource(RELEASE, name, inputs, tuple(f"urn:{a}" for a in after))
+
+
+def rendered(*objects: dict[str, Any], deployer: str = PULUMI, server_side_apply: bool = False) -> StackRendering:
+    source = ChartSource(
+        "helm release test", deployer, "test", "test", "tractus-x", charts.KEDA, {}, server_side_apply=server_side_apply
+    )
+    return StackRendering("1.35", [RenderedChart(source, "", list(objects))], [])
+
+
+def deployment(namespace: str = "tractus-x", **container: Any) -> dict[str, Any]:
+    pod = {
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "app",
+                "image": "registry.example.org/app:1.0.0",
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                **container,
+            }
+        ],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "app", "namespace": namespace},
+        "spec": {
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": pod},
+        },
+    }
+
+
+def test_every_rendered_check_runs_in_the_plan() -> None:
+    assert {check.__name__ for check in RENDERED_CHECKS} == {
+        "charts_render",
+        "values_are_read",
+        "objects_match_schema",
+        "server_side_apply_accepts",
+        "no_credential_in_plain_env",
+        "images_pinned",
+        "pods_meet_pod_security",
+        "wiring_matches_the_charts",
+    }
+
+
+# --- helm itself: values schema, required values, API versions -------------------------
+
+
+def test_a_value_the_charts_schema_refuses_is_reported() -> None:
+    bad = release("vault", charts.VAULT, "vault", {"server": {"ha": {"replicas": "three"}}})
+    (finding,) = charts_render(render_stack(StackRun("test", [cluster(), bad], {})))
+    assert finding.startswith("helm release vault (vault 0.34.1): ")
+    assert "/server/ha/replicas" in finding and "got string, want integer" in finding
+
+
+def test_a_release_that_needs_a_crd_it_does_not_wait_for_is_reported() -> None:
+    """traefik's ServiceMonitor needs monitoring.coreos.com/v1 at install time: on a fresh
+    cluster helm install fails unless the release waits for the one installing the CRD."""
+    stack = release("stack", charts.KUBE_PROMETHEUS_STACK, "monitoring", {})
+    values = {"metrics": {"prometheus": {"serviceMonitor": {"enabled": True}}}}
+    (finding,) = charts_render(
+        render_stack(StackRun("t", [cluster(), stack, release("ingress", charts.TRAEFIK, "traefik", values)], {}))
+    )
+    assert "You have to deploy monitoring.coreos.com/v1 first" in finding
+    waits = release("ingress", charts.TRAEFIK, "traefik", values, "stack")
+    assert charts_render(render_stack(StackRun("t", [cluster(), stack, waits], {}))) == []
+
+
+def test_charts_see_the_builtin_apis_with_their_kinds_as_a_cluster_serves_them() -> None:
+    """helm template alone knows no group/version/Kind, so traefik would fall back to
+    policy/v1beta1 PodDisruptionBudgets, which Kubernetes 1.25 removed."""
+    assert {"policy/v1", "policy/v1/PodDisruptionBudget"} <= builtin_api_versions("1.35")
+    assert "policy/v1beta1/PodDisruptionBudget" not in builtin_api_versions("1.35")
+    traefik = release(
+        "ingress", charts.TRAEFIK, "traefik", {"podDisruptionBudget": {"enabled": True, "maxUnavailable": 1}}
+    )
+    (chart,) = render_stack(StackRun("t", [cluster(), traefik], {})).charts
+    (pdb,) = [o for o in chart.objects if o["kind"] == "PodDisruptionBudget"]
+    assert pdb["apiVersion"] == "policy/v1"
+
+
+def test_a_value_key_the_chart_never_reads_is_reported() -> None:
+    bad = release("metrics", charts.METRICS_SERVER, "kube-system", {"replicas": 2, "replicass": 3})
+    assert values_are_read(render_stack(StackRun("t", [cluster(), bad], {}))) == [
+        "helm release metrics (metrics-server 3.13.1): value replicass is not read by the chart"
+    ]
+
+
+# --- what the charts render ---------------------------------------------------------------
+
+
+def test_an_object_the_api_server_refuses_is_reported() -> None:
+    bad = deployment()
+    bad["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = 3
+    (finding,) = objects_match_schema(rendered(bad))
+    assert finding.startswith("helm release test: Deployment tractus-x/app: spec.template.spec.containers.0")
+
+
+def test_duplicate_list_keys_are_reported_where_server_side_apply_is_used() -> None:
+    env = [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]
+    duplicate = deployment(env=env)
+    (finding,) = server_side_apply_accepts(rendered(duplicate, deployer=ARGO_CD, server_side_apply=True))
+    assert finding == (
+        'helm release test: Deployment/app: .spec.template.spec.containers[name="app"].env: '
+        'duplicate entries for key [name="A"]'
+    )
+    # helm applies its releases with a three-way merge, not server-side apply.
+    assert server_side_apply_accepts(rendered(duplicate)) == []
+
+
+def test_an_application_applied_client_side_without_need_is_reported() -> None:
+    (finding,) = server_side_apply_accepts(rendered(deployment(), deployer=ARGO_CD, server_side_apply=False))
+    assert "drop its client_side_apply_reason" in finding
+
+
+def test_the_connector_is_applied_client_side_because_its_chart_lists_six_variables_twice(
+    renderings: dict[str, StackRendering],
+) -> None:
+    for rendering in renderings.values():
+        (chart,) = [c for c in rendering.charts if c.source.chart == charts.TRACTUSX_CONNECTOR]
+        assert chart.source.server_side_apply is False
+        (control,) = [
+            o
+            for o in chart.objects
+            if o["kind"] == "Deployment" and o["metadata"]["name"] == edc.CONTROL_PLANE_DEPLOYMENT
+        ]
+        duplicated = [f.rsplit('[name="', 1)[1].rstrip('"]') for f in duplicate_list_key_findings(control)]
+        assert sorted(duplicated) == [
+            "EDC_CATALOG_CACHE_EXECUTION_ENABLED",
+            "TX_EDC_CATALOG_NODE_LIST_FILE",
+            "WEB_HTTP_CATALOG_AUTH_KEY",
+            "WEB_HTTP_CATALOG_AUTH_TYPE",
+            "WEB_HTTP_CATALOG_PATH",
+            "WEB_HTTP_CATALOG_PORT",
+        ]
+
+
+def test_the_connectors_api_keys_are_generated_and_come_from_a_secret(renderings: dict[str, StackRendering]) -> None:
+    for rendering in renderings.values():
+        (chart,) = [c for c in rendering.charts if c.source.chart == charts.TRACTUSX_CONNECTOR]
+        env = {
+            e["name"]: e.get("value")
+            for o in chart.objects
+            if o["kind"] == "Deployment"
+            for c in o["spec"]["template"]["spec"]["containers"]
+            for e in c.get("env") or []
+        }
+        assert env["WEB_HTTP_MANAGEMENT_AUTH_KEY"] == "$(EDC_MANAGEMENT_API_KEY)"
+        assert env["WEB_HTTP_CATALOG_AUTH_KEY"] == "$(EDC_CATALOG_API_KEY)"
+        assert env["TX_EDC_DPF_CONSUMER_PROXY_AUTH_APIKEY"] == "$(EDC_PROXY_API_KEY)"
+        secret_refs = {
+            ref["secretRef"]["name"]
+            for o in chart.objects
+            if o["kind"] == "Deployment"
+            for c in o["spec"]["template"]["spec"]["containers"]
+            for ref in c.get("envFrom") or []
+        }
+        assert edc.API_KEYS_SECRET in secret_refs
+    assert connector.API_KEY_VARIABLES == ("EDC_MANAGEMENT_API_KEY", "EDC_CATALOG_API_KEY", "EDC_PROXY_API_KEY")
+
+
+def test_a_literal_credential_in_a_containers_env_is_reported() -> None:
+    (finding,) = no_credential_in_plain_env(rendered(deployment(env=[{"name": "API_AUTH_KEY", "value": "password"}])))
+    assert finding == (
+        "helm release test: Deployment tractus-x/app: container app: API_AUTH_KEY is a literal value; "
+        "take it from a Secret"
+    )
+    referenced = deployment(
+        env=[{"name": "API_AUTH_KEY", "value": "$(EDC_API_KEY)"}, {"name": "KEY_ALIAS", "value": "x"}]
+    )
+    assert no_credential_in_plain_env(rendered(referenced)) == []
+
+
+@pytest.mark.parametrize(
+    ("image", "finding"),
+    [
+        ("registry.example.org/app", "has neither a tag nor a digest"),
+        ("alpine/curl:latest", "is tagged latest"),
+        ("docker.io/bitnamilegacy/keycloak:25.0.6", "is a Bitnami image"),
+    ],
+)
+def test_an_image_that_is_not_pinned_is_reported(image: str, finding: str) -> None:
+    (reported,) = images_pinned(rendered(deployment(image=image)))
+    assert finding in reported
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "quay.io/jetstack/cert-manager-controller:v1.21.1",
+        f"registry:5000/app@sha256:{'a' * 64}",
+        "postgres:17.9-alpine",
+    ],
+)
+def test_pinned_images_pass(image: str) -> None:
+    assert image_findings(image) == []
+
+
+def test_helm_test_hooks_are_not_deployed_and_not_checked() -> None:
+    hook = deployment(image="busybox")
+    hook["metadata"]["annotations"] = {"helm.sh/hook": "test"}
+    assert images_pinned(rendered(hook)) == []
+
+
+def test_a_pod_that_breaks_its_namespaces_pod_security_level_is_reported() -> None:
+    privileged = deployment(securityContext={"privileged": True})
+    findings = pods_meet_pod_security(rendered(privileged))
+    assert any("privileged" in f and "(namespace tractus-x enforces restricted)" in f for f in findings)
+    assert pods_meet_pod_security(rendered(deployment())) == []
+    (elsewhere,) = pods_meet_pod_security(rendered(deployment(namespace="default")))
+    assert "namespace 'default' is not a platform namespace" in elsewhere
