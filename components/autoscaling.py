@@ -36,18 +36,9 @@ WORKLOAD_NAMESPACE = edc.NAMESPACE
 METRICS_SERVER = charts.METRICS_SERVER
 METRICS_SERVER_NAMESPACE = "kube-system"
 METRICS_SERVER_IMAGE_TAG = "v0.8.1"  # the chart's appVersion, pinned explicitly
-# metrics-server value keys checked against the chart's values.yaml
-# (kubernetes-sigs/metrics-server, charts/metrics-server): image.{repository,tag}, replicas,
-# podDisruptionBudget.{enabled,maxUnavailable}, securityContext (the container's),
-# resources, topologySpreadConstraints.
 # KEDA 2.20.2 (chart released 2026-07-31, kedacore/charts#895).
 KEDA = charts.KEDA
 KEDA_IMAGE_TAG = "2.20.2"  # the chart's appVersion, pinned explicitly
-# KEDA value keys checked against the chart's values.yaml (kedacore/charts, keda): the
-# per-component maps spell the metrics server "metricServer" (podDisruptionBudget,
-# resources, podSecurityContext, securityContext, prometheus, permissions) but
-# "metricsServer" in topologySpreadConstraints and as the replicaCount block;
-# image.<component>.registry is the split registry of the 2.20 chart values.
 KEDA_NAMESPACE = "keda"
 REPLICAS = 2  # every autoscaling controller survives a node drain
 

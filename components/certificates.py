@@ -22,11 +22,8 @@ from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "cert-manager"
-# Value keys checked against the chart's values.yaml (cert-manager/cert-manager,
-# deploy/charts/cert-manager): replicaCount, podDisruptionBudget.{enabled,maxUnavailable},
-# containerSecurityContext and resources, each also under webhook and cainjector;
-# prometheus.{enabled,servicemonitor.enabled} (lower-case "servicemonitor" is the chart's
-# spelling). crds.{enabled,keep} replace installCRDs from chart v1.15 on.
+# crds.{enabled,keep} replace installCRDs from chart v1.15 on; prometheus.servicemonitor
+# is spelt in lower case by the chart.
 RELEASE_NAME = "cert-manager"
 REPLICAS = 2
 

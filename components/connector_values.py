@@ -4,14 +4,8 @@ A chart upgrade changes this module (and its tests) and nothing else. The values
 pure function of typed inputs; the connector component (components/edc.py) supplies them
 from the settings and the program's outputs.
 
-Keys checked against eclipse-tractusx/tractusx-edc `charts/tractusx-connector`: its
-values.yaml, `templates/deployment-controlplane.yaml`, `ingress-controlplane.yaml`,
-`service-controlplane.yaml` and `_helpers.tpl`, read on the main branch after 0.12 (chart
-0.13.0-SNAPSHOT, as mirrored in Federity-X/public-tractusx-edc) and in earlier releases
-(0.5 to 0.10) for the keys that did not change. No copy of the 0.12.1 tag itself was
-available to read; where a key differs between the versions read, the comment at the key
-says so. Render once with `helm template tractusx-connector --version 0.12.1` against these
-values before the first sync of a new chart version.
+The plan renders the pinned chart with these values and checks that the chart reads every
+key and that what it renders is valid (offline/rendered_checks.py).
 
 What the templates do with the values, and what that means here:
 - Names: Deployments, Services and Ingresses are `<fullname>-controlplane` /
@@ -27,8 +21,9 @@ What the templates do with the values, and what that means here:
   `$(EDC_VAULT_TOKEN)`, and `<plane>.envSecretNames` loads those two variables from the
   Secrets External Secrets makes (envFrom). The kubelet expands `$(VAR)` in an env value
   from the variables defined before it, envFrom's first, so the connector gets the
-  Secrets' values and no credential is in the values. No variable is listed twice (Argo
-  CD's server-side apply refuses duplicate keys in a container's env).
+  Secrets' values and no credential is in the values. The chart's API keys
+  (`<plane>.endpoints.<api>.authKey`, default "password") are generated keys handed over
+  the same way.
 - `EDC_RUNTIME_ID`: the chart sets it to `<fullname>-<plane>` for every replica. Upstream
   EDC uses the runtime id as the lease holder of its state machines, so replicas with one
   id take each other's leases (eclipse-tractusx/tractusx-edc#2132). The pod's name comes

@@ -31,26 +31,11 @@ from components.helm import chart_release
 from components.namespaces import Namespaces
 
 NAMESPACE = "argocd"
-# argo-cd 10.9.5 ships Argo CD v3.5.3 (argo-helm tag argo-cd-10.9.5, 2026-09-30, in the
-# repository index with appVersion v3.5.3, the newest Argo CD release). Value keys checked
-# against the chart's README ("High Availability" and the generated parameter table) and
-# values.yaml of the current chart line: redis-ha.enabled, redis.enabled,
-# controller.replicas, {server,repoServer}.{replicas,autoscaling.enabled},
-# applicationSet.replicas (replicaCount before chart 5.x), <component>.{pdb.enabled,
-# pdb.minAvailable,resources,metrics.enabled,metrics.serviceMonitor.enabled,
-# containerSecurityContext}, server.ingress.enabled, dex.enabled, notifications.enabled,
-# configs.cm."admin.enabled", configs.cm."exec.enabled",
-# configs.cm."resource.customizations.health.argoproj.io_Application",
-# redisSecretInit.resources, redis-ha.haproxy.labels (the CLI's Redis lookup),
-# global.networkPolicy.create (true by default since chart 10.0.0); the redis-ha
-# subchart's replicas, hardAntiAffinity, persistentVolume.enabled,
-# {,haproxy.}containerSecurityContext, {,haproxy.}podDisruptionBudget,
-# {redis,sentinel,haproxy,init,haproxy.init,splitBrainDetection}.resources and
-# haproxy.metrics.{enabled,serviceMonitor.enabled} against DandyDeveloper/charts
-# charts/redis-ha/values.yaml.
+# The argo-cd chart (components/charts.py) ships Argo CD v3.4.4 with the redis-ha
+# subchart.
 RELEASE = "argocd"
 # argocd-apps 2.x takes ``applications`` as a map keyed by Application name (1.x took a
-# list of objects with a ``name``): templates/applications.yaml and values.yaml of 2.0.7.
+# list of objects with a ``name``).
 APPS_CHART = charts.ARGOCD_APPS
 
 ROOT_APPLICATION = "tractus-x-umbrella"

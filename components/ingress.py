@@ -25,13 +25,8 @@ from components.namespaces import Namespaces
 
 NAMESPACE = "traefik"
 # Chart 39.0.9 ships Traefik v3.6.15, the v3.6 line with the Ingress NGINX provider
-# (stable since v3.6.2). Chart 40 renamed the provider key to kubernetesIngressNGINX
-# (traefik/traefik-helm-chart#1714, a breaking change of the 40.x line); the 39.x values
-# keep kubernetesIngressNginx. The other keys (deployment.replicas, podDisruptionBudget,
-# topologySpreadConstraints, ingressClass.enabled, providers.*.enabled, service.{type,
-# annotations,spec}, logs.{general,access}, metrics.prometheus.serviceMonitor.enabled,
-# additionalArguments, resources) were checked against the chart's values.yaml and
-# VALUES.md; serviceMonitor.enabled exists since chart 30 (traefik-helm-chart#1114).
+# (stable since v3.6.2); the 39.x values call it kubernetesIngressNginx (chart 40 renamed
+# it, traefik/traefik-helm-chart#1714).
 RELEASE_NAME = "traefik"
 REPLICAS = 3  # one per availability zone
 INGRESS_CLASS = "nginx"

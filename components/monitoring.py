@@ -27,16 +27,8 @@ from components.passwords import generated_password
 from components.settings import AlertingSettings
 
 NAMESPACE = "monitoring"
-# kube-prometheus-stack 88.6.2 ships prometheus-operator v0.93.1. Keys checked against the
-# chart's values.yaml and templates/alertmanager/alertmanager.yaml: crds.enabled,
-# prometheus.podDisruptionBudget, prometheus.prometheusSpec.{replicas,shards,retention,
-# retentionSize,resources,storageSpec,externalLabels,*SelectorNilUsesHelmValues,
-# podAntiAffinity,podAntiAffinityTopologyKey}, alertmanager.alertmanagerSpec.{configSecret,
-# useExistingSecret,secrets,storage,resources,podAntiAffinity*}, the grafana subchart's
-# admin.{existingSecret,userKey,passwordKey} and sidecar.dashboards, kube*.enabled.
-# prometheus-blackbox-exporter 11.18.0 ships blackbox_exporter v0.28.0; keys checked
-# against its values.yaml: replicas, podDisruptionBudget (rendered as the PDB spec),
-# topologySpreadConstraints, securityContext (the container's), resources.
+# kube-prometheus-stack (components/charts.py) ships prometheus-operator v0.93.1;
+# prometheus-blackbox-exporter ships blackbox_exporter v0.28.0.
 # The cloudwatch exporter chart (components/charts.py) always renders the Service its
 # ServiceMonitor selects.
 STACK_RELEASE = "kube-prometheus-stack"

@@ -24,12 +24,6 @@ from components.helm import chart_release
 from components.iam import policy_document
 
 # Chart 9.59.0 ships cluster-autoscaler 1.35.0; the image tag is set per Kubernetes minor.
-# Value keys checked against the chart's values.yaml and templates/deployment.yaml
-# (kubernetes/autoscaler, charts/cluster-autoscaler): cloudProvider, awsRegion,
-# autoDiscovery.clusterName, image.{repository,tag}, replicaCount,
-# podDisruptionBudget.maxUnavailable, priorityClassName, rbac.serviceAccount.{create,name,
-# annotations}, extraArgs (rendered as --key=value), resources, securityContext (pod),
-# containerSecurityContext, topologySpreadConstraints.
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 # The autoscaler's minor version must match the cluster's Kubernetes minor version. Each
 # tag is an upstream release (kubernetes/autoscaler cluster-autoscaler-1.34.5, -1.35.2,

@@ -51,14 +51,7 @@ from components.vault_spec import (
     vault_client_env,
 )
 
-# hashicorp/vault-helm v0.34.1 (2026-08-13, helm.releases.hashicorp.com); its default
-# server image is hashicorp/vault 2.0.4, pinned here too. Value keys checked against the
-# chart's values.yaml: global.{tlsDisable,serverTelemetry.prometheusOperator},
-# injector.enabled, csi.enabled, ui.enabled, server.{image,resources,readinessProbe.path,
-# extraEnvironmentVars,volumes,volumeMounts,affinity,topologySpreadConstraints,
-# dataStorage,auditStorage,serviceAccount,statefulSet.securityContext,authDelegator,
-# ha.{enabled,replicas,raft.{enabled,setNodeId,config},disruptionBudget}},
-# serverTelemetry.serviceMonitor.{enabled,interval,scrapeTimeout,tlsConfig}.
+# The vault chart's default server image is hashicorp/vault 2.0.4, pinned here too.
 VAULT_IMAGE = "hashicorp/vault"
 VAULT_IMAGE_TAG = "2.0.4"
 VAULT_RELEASE = "vault"
@@ -79,12 +72,8 @@ STORAGE_CLASS = "gp3-encrypted"  # the cluster's KMS-encrypted gp3 class
 DATA_SIZE = "10Gi"
 AUDIT_SIZE = "20Gi"
 
-# external-secrets/external-secrets helm-chart-2.11.0 (charts.external-secrets.io), image
-# ghcr.io/external-secrets/external-secrets:v2.11.0 (the chart's appVersion). Value keys
-# checked against its values.yaml: installCRDs, replicaCount, leaderElect,
-# serviceAccount.name, resources, securityContext, podDisruptionBudget,
-# topologySpreadConstraints, serviceMonitor.{enabled,renderMode}, metrics.service.enabled,
-# and webhook.* / certController.* likewise. It serves external-secrets.io/v1.
+# The external-secrets chart runs ghcr.io/external-secrets/external-secrets at its
+# appVersion (v2.9.0) and serves external-secrets.io/v1.
 ESO_RELEASE = "external-secrets"
 ESO_REPLICAS = 2
 ESO_WEBHOOK_PORT = 10250  # the chart's webhook.port
