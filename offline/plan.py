@@ -26,7 +26,7 @@ from offline import observability
 from offline.checks import is_kubernetes_object, masked
 from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
 from offline.render import ARGO_CD, StackRendering, write_rendered
-from offline.rendered_checks import check_stack
+from offline.rendered_checks import check_stack, figures
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         rendering, findings = check_stack(runs[stack])
         write_plan(runs[stack], rendering, args.out)
         print(summary(runs[stack]))
-        print(f"  charts rendered: {len(rendering.charts)}, objects: {len(rendering.objects())}")
+        print(f"  {figures(rendering)}")
         for finding in findings:
             print(f"  CHECK FAILED {finding}", file=sys.stderr)
         failed = failed or bool(findings)

@@ -259,6 +259,20 @@ def pods_meet_pod_security(rendering: StackRendering) -> list[str]:
     return findings
 
 
+def figures(rendering: StackRendering) -> str:
+    """What the checks covered, in one line for the plan's summary."""
+    objects = list(deployed(rendering))
+    crds = rendering.crds
+    custom = [obj for _, _, obj in objects if crds.knows(str(obj.get("apiVersion")), str(obj.get("kind")))]
+    pods = [obj for _, _, obj in objects if pod_security.pod_template(obj) is not None]
+    releases = sum(1 for chart in rendering.charts if chart.source.deployer != ARGO_CD)
+    return (
+        f"charts rendered: {releases} Helm releases, {len(rendering.charts) - releases} Argo CD Applications; "
+        f"objects validated: {len(objects)} ({len(custom)} custom resources against {len(crds.crds)} CRDs); "
+        f"pod templates checked for Pod Security: {len(pods)}"
+    )
+
+
 RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
     charts_render,
     values_are_read,
