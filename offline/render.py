@@ -74,24 +74,43 @@ class RenderedChart:
 def helm_template(source: ChartSource, kube_version: str, values: Mapping[str, Any] | None = None) -> str:
     """``helm template`` of ``source`` (with ``values`` instead of its own when given); raises
     RenderError with helm's message when helm refuses."""
-    archive = chart_archive(source.chart)
+    return template_archive(
+        chart_archive(source.chart),
+        source.release,
+        source.namespace,
+        kube_version,
+        values=source.values if values is None else values,
+        api_versions=source.api_versions | builtin_api_versions(kube_version),
+    )
+
+
+def template_archive(
+    archive: Path,
+    release: str,
+    namespace: str,
+    kube_version: str,
+    *,
+    values: Mapping[str, Any],
+    api_versions: frozenset[str] = frozenset(),
+) -> str:
+    """``helm template`` of a chart archive, CRDs included."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values_file:
-        yaml.safe_dump(dict(source.values if values is None else values), values_file)
+        yaml.safe_dump(dict(values), values_file)
         values_file.flush()
         command = [
             helm(),
             "template",
-            source.release,
+            release,
             str(archive),
             "--namespace",
-            source.namespace,
+            namespace,
             "--kube-version",
             kube_version,
             "--include-crds",
             "--values",
             values_file.name,
         ]
-        for api_version in sorted(source.api_versions | builtin_api_versions(kube_version)):
+        for api_version in sorted(api_versions):
             command += ["--api-versions", api_version]
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:

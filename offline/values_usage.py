@@ -52,7 +52,6 @@ import io
 import itertools
 import json
 import re
-import subprocess
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -881,25 +880,3 @@ def unread_values(chart_archive: Path, values: Mapping[str, Any], render: Render
         return []
     baseline = _Baseline.of(render, values)
     return [dotted(leaf) for leaf in candidates if not _is_read(leaf, values, render, baseline)]
-
-
-class HelmRenderError(RuntimeError):
-    """helm could not render the chart with the values."""
-
-
-def helm_renderer(
-    chart_archive: Path, helm: Path | str = "helm", release: str = "release", namespace: str = "default"
-) -> Render:
-    """A ``render`` for :func:`unread_values`: ``helm template`` of the package, the
-    values given as JSON (which is YAML) on standard input."""
-
-    def render(values: Mapping[str, Any]) -> str:
-        command = [str(helm), "template", release, str(chart_archive), "--namespace", namespace, "--values", "-"]
-        result = subprocess.run(
-            command, input=json.dumps(values, default=str), capture_output=True, text=True, check=False, timeout=120
-        )
-        if result.returncode != 0:
-            raise HelmRenderError(result.stderr.strip())
-        return result.stdout
-
-    return render

@@ -1,113 +1,70 @@
 """offline.crd_schemas against the real CRDs of the pinned chart archives.
 
-The CRDs are rendered once per session with `helm template --include-crds` from the
-archives in $TRACTUSX_CHART_REPO (the test run fails, never skips, without it).
+The CRDs are rendered once per session with the real helm from the pinned charts
+(offline/render.py), as the plan renders them.
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from components import charts
+from components.charts import Chart
 from offline.crd_schemas import CrdIndex, ListType, duplicate_list_key_findings, python_pattern
+from offline.render import PULUMI, ChartSource, helm_template, parse_objects
 
-CHART_REPO_VARIABLE = "TRACTUSX_CHART_REPO"
-HELM = Path(sys.executable).with_name("helm")  # the project's pinned helm, next to the venv's python
 KUBERNETES_VERSION = "1.35"
 
 # The charts whose CRDs the platform's custom resources use, with the values that make
 # them render their CRDs, and the namespace they are installed in.
-CRD_CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "keda-2.20.2.tgz": ("keda", ()),
-    "cert-manager-v1.21.1.tgz": ("cert-manager", ("--set", "crds.enabled=true")),
-    "argo-cd-10.1.1.tgz": ("argocd", ()),
-    "external-secrets-2.9.0.tgz": ("external-secrets", ()),
-    "traefik-39.0.9.tgz": ("traefik", ()),
-    "kube-prometheus-stack-88.5.3.tgz": ("monitoring", ()),
-}
+CRD_CHARTS: tuple[tuple[Chart, str, dict[str, Any]], ...] = (
+    (charts.KEDA, "keda", {}),
+    (charts.CERT_MANAGER, "cert-manager", {"crds": {"enabled": True}}),
+    (charts.ARGO_CD, "argocd", {}),
+    (charts.EXTERNAL_SECRETS, "external-secrets", {}),
+    (charts.TRAEFIK, "traefik", {}),
+    (charts.KUBE_PROMETHEUS_STACK, "monitoring", {}),
+)
 # The values the connector chart 0.12.1 `required`s; none of them touches the env list.
 CONNECTOR_VALUES = {
-    "participant.id": "BPNL000000000001",
-    "participant.contextId": "did:web:connector.example.org",
-    "iatp.id": "did:web:connector.example.org",
-    "iatp.sts.oauth.token_url": "https://sts.example.org/token",
-    "iatp.sts.oauth.client.id": "connector",
-    "iatp.sts.oauth.client.secret_alias": "sts-client-secret",
-    "controlplane.bdrs.server.url": "https://bdrs.example.org/api",
-    "dataplane.token.signer.privatekey_alias": "token-signer",
-    "dataplane.token.verifier.publickey_alias": "token-verifier",
-    "postgresql.auth.username": "edc",
-    "postgresql.auth.password": "$(EDC_DATABASE_PASSWORD)",
-    "vault.hashicorp.token": "$(EDC_VAULT_TOKEN)",
+    "participant": {"id": "BPNL000000000001", "contextId": "did:web:connector.example.org"},
+    "iatp": {
+        "id": "did:web:connector.example.org",
+        "sts": {
+            "oauth": {
+                "token_url": "https://sts.example.org/token",
+                "client": {"id": "connector", "secret_alias": "sts-client-secret"},
+            }
+        },
+    },
+    "controlplane": {"bdrs": {"server": {"url": "https://bdrs.example.org/api"}}},
+    "dataplane": {
+        "token": {"signer": {"privatekey_alias": "token-signer"}, "verifier": {"publickey_alias": "token-verifier"}}
+    },
+    "postgresql": {"auth": {"username": "edc", "password": "$(EDC_DATABASE_PASSWORD)"}},
+    "vault": {"hashicorp": {"token": "$(EDC_VAULT_TOKEN)"}},
 }
 
 
-class _HelmOutputLoader(yaml.CSafeLoader):
-    """PyYAML reads a plain `=` as YAML 1.1's value tag (kube-prometheus-stack's
-    AlertmanagerConfig has `- =` in an enum); Kubernetes reads the string "="."""
-
-
-def _value_tag(loader: _HelmOutputLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_HelmOutputLoader.add_constructor("tag:yaml.org,2002:value", _value_tag)
-
-
-def helm_template(archive: Path, release: str, namespace: str, *args: str) -> list[dict[str, Any]]:
-    command = [
-        str(HELM),
-        "template",
-        release,
-        str(archive),
-        "-n",
-        namespace,
-        "--kube-version",
-        KUBERNETES_VERSION,
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"{' '.join(command)} failed: {result.stderr}"
-    return [doc for doc in yaml.load_all(result.stdout, Loader=_HelmOutputLoader) if doc]
+def rendered(chart: Chart, release: str, namespace: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    source = ChartSource("test", PULUMI, release, release, namespace, chart, values)
+    return parse_objects(helm_template(source, KUBERNETES_VERSION))
 
 
 @pytest.fixture(scope="session")
-def chart_repo() -> Path:
-    value = os.environ.get(CHART_REPO_VARIABLE)
-    if not value:
-        pytest.fail(f"{CHART_REPO_VARIABLE} is not set: point it at the directory of the pinned chart archives")
-    repo = Path(value)
-    missing = [name for name in CRD_CHARTS if not (repo / name).is_file()]
-    if missing:
-        pytest.fail(f"{CHART_REPO_VARIABLE}={value} lacks {', '.join(missing)}")
-    if not HELM.is_file():
-        pytest.fail(f"no helm binary at {HELM}")
-    return repo
-
-
-@pytest.fixture(scope="session")
-def crds(chart_repo: Path) -> CrdIndex:
-    objects = [
-        obj
-        for archive, (namespace, args) in CRD_CHARTS.items()
-        for obj in helm_template(chart_repo / archive, namespace, namespace, "--include-crds", *args)
-    ]
+def crds() -> CrdIndex:
+    objects = [obj for chart, namespace, values in CRD_CHARTS for obj in rendered(chart, namespace, namespace, values)]
     return CrdIndex.from_objects(objects, KUBERNETES_VERSION)
 
 
 @pytest.fixture(scope="session")
-def connector(chart_repo: Path) -> dict[str, dict[str, Any]]:
+def connector() -> dict[str, dict[str, Any]]:
     """The tractusx-connector 0.12.1 chart's Deployments, by name."""
-    settings = [arg for key, value in CONNECTOR_VALUES.items() for arg in ("--set-string", f"{key}={value}")]
-    objects = helm_template(chart_repo / "tractusx-connector-0.12.1.tgz", "edc", "tractus-x", *settings)
+    objects = rendered(charts.TRACTUSX_CONNECTOR, "edc", "tractus-x", CONNECTOR_VALUES)
     return {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Deployment"}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import shutil
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from offline.render import RenderError, template_archive
 from offline.values_usage import (
     ChartReferences,
-    HelmRenderError,
+    Render,
     dotted,
-    helm_renderer,
     referenced_paths,
     template_references,
     unread_values,
@@ -41,17 +40,17 @@ def chart_repo() -> Path:
     return Path(directory)
 
 
-@pytest.fixture(scope="module")
-def helm() -> str:
-    bundled = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "helm"
-    found = str(bundled) if bundled.exists() else shutil.which("helm")
-    if found is None:
-        pytest.fail("no helm binary: run tools/install-helm")
-    return found
+def renderer(chart: Path) -> Render:
+    """The chart rendered by the real helm, as the plan renders charts (offline/render.py)."""
+
+    def render(values: Mapping[str, Any]) -> str:
+        return template_archive(chart, "release", "default", "1.35", values=values)
+
+    return render
 
 
-def unread(chart: Path, values: Mapping[str, Any], helm: str) -> list[str]:
-    return unread_values(chart, values, helm_renderer(chart, helm))
+def unread(chart: Path, values: Mapping[str, Any]) -> list[str]:
+    return unread_values(chart, values, renderer(chart))
 
 
 def refs(source: str) -> ChartReferences:
@@ -270,8 +269,8 @@ def test_subchart_values_live_under_the_alias_and_globals_are_shared(parent_char
     assert found.covers(("team",))  # the library's helper reads the including chart's values
 
 
-def test_subchart_and_global_keys_confirmed_by_helm(parent_chart: Path, helm: str) -> None:
-    assert unread(parent_chart, PARENT_VALUES, helm) == ["typo", "db.portt", "global.regoin"]
+def test_subchart_and_global_keys_confirmed_by_helm(parent_chart: Path) -> None:
+    assert unread(parent_chart, PARENT_VALUES) == ["typo", "db.portt", "global.regoin"]
 
 
 # --- Confirmation (a stand-in render) ---------------------------------------------------
@@ -324,23 +323,23 @@ YACE_VALUES: dict[str, Any] = {
 }
 
 
-def test_cloudwatch_exporter_reports_service_enabled(chart_repo: Path, helm: str) -> None:
+def test_cloudwatch_exporter_reports_service_enabled(chart_repo: Path) -> None:
     # The chart always renders its Service and has no such switch; every other key
     # (serviceMonitor.enabled, resources.limits.memory, ...) is read.
-    assert unread(chart_repo / CLOUDWATCH, YACE_VALUES, helm) == ["service.enabled"]
+    assert unread(chart_repo / CLOUDWATCH, YACE_VALUES) == ["service.enabled"]
 
 
-def test_cloudwatch_exporter_reports_a_global_no_template_reads(chart_repo: Path, helm: str) -> None:
+def test_cloudwatch_exporter_reports_a_global_no_template_reads(chart_repo: Path) -> None:
     values = {**YACE_VALUES, "global": {"imageRegistry": "registry.example"}}
-    assert unread(chart_repo / CLOUDWATCH, values, helm) == ["service.enabled", "global.imageRegistry"]
+    assert unread(chart_repo / CLOUDWATCH, values) == ["service.enabled", "global.imageRegistry"]
 
 
-def test_cloudwatch_exporter_key_only_in_a_disabled_branch_is_not_reported(chart_repo: Path, helm: str) -> None:
+def test_cloudwatch_exporter_key_only_in_a_disabled_branch_is_not_reported(chart_repo: Path) -> None:
     # serviceMonitor.interval is read only inside `if .Values.serviceMonitor.enabled`:
     # off, it makes no difference to the rendering, yet it is the chart's key and takes
     # effect when the ServiceMonitor is switched on, so it is not reported.
     values = {**YACE_VALUES, "serviceMonitor": {"enabled": False, "interval": "300s"}}
-    render = helm_renderer(chart_repo / CLOUDWATCH, helm)
+    render = renderer(chart_repo / CLOUDWATCH)
     assert render(values) == render({**values, "serviceMonitor": {"enabled": False}})
     assert unread_values(chart_repo / CLOUDWATCH, values, render) == ["service.enabled"]
 
@@ -374,16 +373,16 @@ CONNECTOR_VALUES: dict[str, Any] = {
 }
 
 
-def test_connector_reports_the_sts_div_url(chart_repo: Path, helm: str) -> None:
+def test_connector_reports_the_sts_div_url(chart_repo: Path) -> None:
     # 0.12.1 reads iatp.sts.dim.url; iatp.id, the trusted issuers and the rest are read.
-    assert unread(chart_repo / CONNECTOR, CONNECTOR_VALUES, helm) == ["iatp.sts.div.url"]
+    assert unread(chart_repo / CONNECTOR, CONNECTOR_VALUES) == ["iatp.sts.div.url"]
 
 
-def test_connector_subchart_of_a_disabled_dependency_is_still_its_key(chart_repo: Path, helm: str) -> None:
+def test_connector_subchart_of_a_disabled_dependency_is_still_its_key(chart_repo: Path) -> None:
     # The Vault subchart is off (install.vault: false), but vault.server.dev.enabled is
     # its key (read in a switched-off branch); vault.serverr is not.
     values = {**CONNECTOR_VALUES, "vault": {"server": {"dev": {"enabled": True}}, "serverr": {"x": 1}}}
-    assert unread(chart_repo / CONNECTOR, values, helm) == ["iatp.sts.div.url", "vault.serverr.x"]
+    assert unread(chart_repo / CONNECTOR, values) == ["iatp.sts.div.url", "vault.serverr.x"]
 
 
 REQUESTS = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
@@ -472,8 +471,8 @@ STACK_VALUES: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def stack_unread(chart_repo: Path, helm: str) -> list[str]:
-    return unread(chart_repo / STACK, STACK_VALUES, helm)
+def stack_unread(chart_repo: Path) -> list[str]:
+    return unread(chart_repo / STACK, STACK_VALUES)
 
 
 def test_stack_reports_exactly_the_keys_it_does_not_have(stack_unread: list[str]) -> None:
@@ -516,22 +515,20 @@ def test_stack_key_under_a_to_yaml_subtree_is_not_reported(chart_repo: Path, sta
     assert "prometheus.prometheusSpec.externalLabels.shard" not in stack_unread
 
 
-def test_stack_key_read_only_in_a_disabled_branch_is_not_reported(
-    chart_repo: Path, helm: str, stack_unread: list[str]
-) -> None:
+def test_stack_key_read_only_in_a_disabled_branch_is_not_reported(chart_repo: Path, stack_unread: list[str]) -> None:
     # servicePerReplica.clusterIP makes no difference while servicePerReplica is off
     # (helm shows it), but it is the chart's key: not reported (module docstring).
     values = {
         "grafana": {"admin": {"existingSecret": "grafana-admin"}},  # no random password
         "prometheus": {"servicePerReplica": {"clusterIP": "None"}},
     }
-    render = helm_renderer(chart_repo / STACK, helm)
+    render = renderer(chart_repo / STACK)
     assert render(values) == render({**values, "prometheus": {"servicePerReplica": {}}})
     assert referenced_paths(chart_repo / STACK).covers(("prometheus", "servicePerReplica", "clusterIP"))
     assert "prometheus.servicePerReplica.clusterIP" not in stack_unread
 
 
-def test_a_failing_baseline_render_is_an_error(chart_repo: Path, helm: str) -> None:
+def test_a_failing_baseline_render_is_an_error(chart_repo: Path) -> None:
     # The key is a candidate, so the baseline is rendered: helm's error is raised.
-    with pytest.raises(HelmRenderError, match=r"\.Values\.iatp\.sts\.oauth\.token_url is required"):
-        unread(chart_repo / CONNECTOR, {"iatp": {"sts": {"div": {"url": "https://x"}}}}, helm)
+    with pytest.raises(RenderError, match=r"\.Values\.iatp\.sts\.oauth\.token_url is required"):
+        unread(chart_repo / CONNECTOR, {"iatp": {"sts": {"div": {"url": "https://x"}}}})
