@@ -48,6 +48,7 @@ WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
 class ClusterArgs:
     cluster_name: str
     kubernetes_version: str
+    service_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     node_groups: Sequence[NodeGroupSettings]
     api_public_access_cidrs: Sequence[str]
@@ -196,6 +197,11 @@ class Cluster(pulumi.ComponentResource):
                 endpoint_public_access=public,
                 # Left unset, EKS opens a public endpoint to 0.0.0.0/0.
                 public_access_cidrs=list(args.api_public_access_cidrs) if public else None,
+            ),
+            # Pinned: NetworkPolicies name the `kubernetes` Service's address in it. EKS
+            # cannot change it on a running cluster (a change replaces the cluster).
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=args.service_cidr, ip_family="ipv4"
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),

@@ -77,6 +77,7 @@ class Platform(pulumi.ComponentResource):
             ClusterArgs(
                 cluster_name=cluster_name,
                 kubernetes_version=settings.kubernetes_version,
+                service_cidr=settings.service_cidr,
                 private_subnet_ids=self.network.private_subnet_ids,
                 node_groups=settings.node_groups,
                 api_public_access_cidrs=settings.api_public_access_cidrs,
@@ -418,6 +419,7 @@ class Platform(pulumi.ComponentResource):
             "availabilityZones": self.network.zones,
             "vpcId": self.network.vpc_id,
             "vpcCidr": settings.vpc_cidr,
+            "serviceCidr": settings.service_cidr,
             "privateSubnetIds": self.network.private_subnet_ids,
             "publicSubnetIds": self.network.public_subnet_ids,
             "clusterName": self.cluster.name,

@@ -290,6 +290,9 @@ class Settings:
     environment: str
     domain: str
     vpc_cidr: str
+    # The cluster's Service addresses (fixed for the cluster's life); the `kubernetes`
+    # Service, through which pods reach the API, has its first address.
+    service_cidr: str
     az_count: int
     kubernetes_version: str
     node_groups: tuple[NodeGroupSettings, ...]
@@ -401,6 +404,7 @@ KNOWN_KEYS = (
     "domain",
     "primaryStack",
     "vpcCidr",
+    "serviceCidr",
     "azCount",
     "kubernetesVersion",
     "nodeGroups",
@@ -593,6 +597,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     dns = _parse_dns(r, role)
 
     vpc_cidr = _parse_vpc_cidr(r)
+    service_cidr = _parse_service_cidr(r, vpc_cidr)
     az_count = r.integer("azCount", MIN_AVAILABILITY_ZONES)
     if az_count < MIN_AVAILABILITY_ZONES:
         r.fail("azCount", f"is {az_count}; the platform needs at least {MIN_AVAILABILITY_ZONES} availability zones")
@@ -649,6 +654,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         environment=str(environment),
         domain=str(domain),
         vpc_cidr=vpc_cidr,
+        service_cidr=service_cidr,
         az_count=az_count,
         kubernetes_version=kubernetes_version,
         node_groups=node_groups,
@@ -902,6 +908,43 @@ def _parse_vpc_cidr(r: _Reader) -> str:
     if network.version != 4 or not network.is_private or not 16 <= network.prefixlen <= 20:
         r.fail("vpcCidr", f"{value!r} must be a private IPv4 block from /16 to /20")
     return value
+
+
+DEFAULT_SERVICE_CIDR = "172.20.0.0/16"
+# EKS API, KubernetesNetworkConfigRequest.serviceIpv4Cidr: within 10.0.0.0/8,
+# 172.16.0.0/12 or 192.168.0.0/16, from /24 to /12, not overlapping the VPC.
+_SERVICE_CIDR_RANGES = tuple(ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _parse_service_cidr(r: _Reader, vpc_cidr: str) -> str:
+    """The cluster's service CIDR, pinned: left to EKS it is 10.100.0.0/16 or 172.20.0.0/16
+    depending on the VPC, and NetworkPolicies must name the address pods reach the API at."""
+    value = r.string("serviceCidr", DEFAULT_SERVICE_CIDR) or DEFAULT_SERVICE_CIDR
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        r.fail("serviceCidr", f"{value!r} is not a CIDR block such as {DEFAULT_SERVICE_CIDR}")
+        return value
+    if network.version != 4 or not any(network.subnet_of(b) for b in _SERVICE_CIDR_RANGES):  # type: ignore[arg-type]
+        r.fail("serviceCidr", f"{value!r} must lie within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    elif not 12 <= network.prefixlen <= 24:
+        r.fail("serviceCidr", f"{value!r} must be from /12 to /24 (EKS)")
+    elif _overlaps(network, vpc_cidr):
+        r.fail("serviceCidr", f"{value!r} overlaps vpcCidr {vpc_cidr}; Service and VPC addresses must not collide")
+    return value
+
+
+def _overlaps(network: ipaddress.IPv4Network | ipaddress.IPv6Network, cidr: str) -> bool:
+    try:
+        return network.overlaps(ipaddress.ip_network(cidr, strict=False))
+    except ValueError:
+        return False  # an invalid vpcCidr is reported on its own
+
+
+def kubernetes_service_ip(service_cidr: str) -> str:
+    """The `kubernetes` Service's ClusterIP: the service range's first address
+    (kubernetes pkg/controlplane/services.go, ServiceIPRange)."""
+    return str(next(ipaddress.ip_network(service_cidr).hosts()))
 
 
 def _parse_node_groups(r: _Reader) -> tuple[NodeGroupSettings, ...]:

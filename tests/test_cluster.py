@@ -15,6 +15,7 @@ from components.settings import (
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_MEMORY_GIB,
     PRODUCTION_RECOMMENDED_VCPU,
+    kubernetes_service_ip,
 )
 from offline.checks import is_secret, kubernetes_uses_explicit_provider
 from offline.harness import StackRun, run_stack
@@ -225,3 +226,13 @@ def test_control_plane_role_is_trusted_by_eks_in_this_account_only(stack: StackR
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "tractusx-cluster-control-plane-AmazonEKSClusterPolicy"
     )
     assert attached.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+
+
+def test_the_service_cidr_is_pinned_so_policies_can_name_the_api_services_address(stack: StackRun) -> None:
+    """EKS picks 10.100.0.0/16 or 172.20.0.0/16 when none is given and never changes it;
+    the `kubernetes` Service, through which pods reach the API, has its first address."""
+    (cluster,) = stack.of_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4"}
+    assert stack.exports["serviceCidr"] == "172.20.0.0/16"
+    assert kubernetes_service_ip("172.20.0.0/16") == "172.20.0.1"
+    assert kubernetes_service_ip("10.100.0.0/16") == "10.100.0.1"
