@@ -88,6 +88,17 @@ DEFAULT_DENY = "default-deny-all"
 
 
 @dataclass(frozen=True)
+class ClusterNetwork:
+    """The addresses the policies name: the VPC (RDS, nodes), and where pods reach the
+    Kubernetes API."""
+
+    vpc_cidr: str
+    service_cidr: str  # the cluster's Service addresses: inside the cluster, never the internet
+    api_service_ip: str  # the `kubernetes` Service's ClusterIP, the service CIDR's first address
+    api_endpoint_cidrs: tuple[str, ...]  # the cluster's subnets, where the API endpoint's ENIs are
+
+
+@dataclass(frozen=True)
 class Peer:
     """A namespace (optionally narrowed to pods) or a CIDR block."""
 
@@ -176,22 +187,37 @@ def _common(namespace: str) -> list[Policy]:
     ]
 
 
-def _kubernetes_api(namespace: str, vpc_cidr: str, pods: Mapping[str, str] | None = None) -> Policy:
+def _internet(net: ClusterNetwork, *also_except: str) -> Peer:
+    """Addresses outside the cluster. A 0.0.0.0/0 block would also match the cluster's
+    Service addresses (EKS's agent judges egress to a ClusterIP before translation), the
+    `kubernetes` Service's among them, and the instance metadata service: both are cut out,
+    so API access stays with allow-kubernetes-api."""
+    return Peer(cidr=ANYWHERE, except_cidrs=(*also_except, net.service_cidr, METADATA_CIDR))
+
+
+def _kubernetes_api(namespace: str, net: ClusterNetwork, pods: Mapping[str, str] | None = None) -> Policy:
+    """The Kubernetes API, as EKS's network policy agent sees a client reach it: through
+    the `kubernetes` Service, whose ClusterIP it judges before kube-proxy translates it
+    (the agent's eBPF program sits at the pod's veth; amazon-network-policy-controller-k8s
+    pkg/resolvers/endpoints.go, getMatchingServiceClusterIPs), and at the private
+    endpoint's addresses, the control plane's network interfaces in the cluster's subnets,
+    for clients that dial the endpoint's name (EKS user guide, "Network requirements")."""
+    peers = (Peer(cidr=f"{net.api_service_ip}/32"), *(Peer(cidr=cidr) for cidr in net.api_endpoint_cidrs))
     return Policy(
         "allow-kubernetes-api",
         namespace,
-        "the Kubernetes API at the private endpoint's ENIs in the VPC",
+        "the Kubernetes API: the kubernetes Service's address and the private endpoint in the cluster's subnets",
         pods=pods or {},
-        egress=(Rule((Peer(cidr=vpc_cidr),), (KUBERNETES_API_PORT,)),),
+        egress=(Rule(peers, (KUBERNETES_API_PORT,)),),
     )
 
 
-def _database(namespace: str, vpc_cidr: str) -> Policy:
+def _database(namespace: str, net: ClusterNetwork) -> Policy:
     return Policy(
         "allow-database",
         namespace,
         "PostgreSQL (RDS) in the VPC",
-        egress=(Rule((Peer(cidr=vpc_cidr),), (POSTGRES_PORT,)),),
+        egress=(Rule((Peer(cidr=net.vpc_cidr),), (POSTGRES_PORT,)),),
     )
 
 
@@ -210,14 +236,14 @@ class PortalTraffic:
     identity_provider_cluster_port: int  # Keycloak's replicas talk to each other (JGroups)
 
 
-def _portal(namespace: str, portal: PortalTraffic) -> list[Policy]:
+def _portal(namespace: str, portal: PortalTraffic, net: ClusterNetwork) -> list[Policy]:
     """Playbook "Network Policies" (allow-portal-ingress), for the pods of the charts.
 
     The portal's backend calls the identity providers (its own at its public host, through
     the ingress controller), the data space's services and the SMTP relay, all outside the
     cluster; Keycloak brokers to the shared identity provider and sends mail."""
     keycloak = portal.identity_provider_pods
-    outside = (Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),)
+    outside = (Rule((_internet(net),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),)
     return [
         Policy(
             "allow-portal-ingress",
@@ -248,11 +274,11 @@ def _portal(namespace: str, portal: PortalTraffic) -> list[Policy]:
     ]
 
 
-def _tractus_x(vpc_cidr: str, portal: PortalTraffic | None) -> list[Policy]:
+def _tractus_x(net: ClusterNetwork, portal: PortalTraffic | None) -> list[Policy]:
     namespace = "tractus-x"
     return [
-        *(_portal(namespace, portal) if portal is not None else []),
-        *connector_policies(vpc_cidr),
+        *(_portal(namespace, portal, net) if portal is not None else []),
+        *connector_policies(net),
         Policy(
             "allow-redis",
             namespace,
@@ -266,11 +292,11 @@ def _tractus_x(vpc_cidr: str, portal: PortalTraffic | None) -> list[Policy]:
             "the namespace's applications use Redis (Valkey)",
             egress=(Rule((Peer(pods=REDIS_LABELS),), (REDIS_PORT,)),),
         ),
-        _database(namespace, vpc_cidr),
+        _database(namespace, net),
     ]
 
 
-def connector_policies(vpc_cidr: str) -> list[Policy]:
+def connector_policies(net: ClusterNetwork) -> list[Policy]:
     """The flows of the platform's connector (components/edc.py), plane by plane.
 
     In: partners through the ingress controller on the public endpoint only (DSP on the
@@ -285,9 +311,9 @@ def connector_policies(vpc_cidr: str) -> list[Policy]:
     control, data = connector.CONTROL_PLANE_ENDPOINTS, connector.DATA_PLANE_ENDPOINTS
     prometheus = Rule((_in(MONITORING_NAMESPACE, PROMETHEUS_LABELS),), (connector.METRICS_PORT,))
     out = (
-        Rule((Peer(cidr=vpc_cidr),), (POSTGRES_PORT,)),
+        Rule((Peer(cidr=net.vpc_cidr),), (POSTGRES_PORT,)),
         Rule((_in(VAULT_NAMESPACE),), (VAULT_PORT,)),
-        Rule((Peer(cidr=ANYWHERE, except_cidrs=(vpc_cidr, METADATA_CIDR)),), (HTTPS_PORT,)),
+        Rule((_internet(net, net.vpc_cidr),), (HTTPS_PORT,)),
     )
     return [
         Policy(
@@ -319,7 +345,7 @@ def connector_policies(vpc_cidr: str) -> list[Policy]:
     ]
 
 
-def _traefik(vpc_cidr: str) -> list[Policy]:
+def _traefik(net: ClusterNetwork) -> list[Policy]:
     namespace = INGRESS_NAMESPACE
     return [
         Policy(
@@ -337,26 +363,26 @@ def _traefik(vpc_cidr: str) -> list[Policy]:
                 Rule(tuple(_in(ns, ACME_SOLVER_LABELS) for ns in ACME_SOLVER_NAMESPACES), (ACME_SOLVER_PORT,)),
             ),
         ),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-def _cert_manager(vpc_cidr: str) -> list[Policy]:
+def _cert_manager(net: ClusterNetwork) -> list[Policy]:
     namespace = CERT_MANAGER_NAMESPACE
     return [
         Policy(
             "allow-acme",
             namespace,
             "the ACME server and the HTTP-01 self-check against the public hostnames",
-            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, HTTP_PORT)),),
+            egress=(Rule((_internet(net),), (HTTPS_PORT, HTTP_PORT)),),
         ),
         Policy(
             "allow-webhook",
             namespace,
             "the API server calls the webhook from the control plane's ENIs in the VPC",
-            ingress=(Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT,)),),
+            ingress=(Rule((Peer(cidr=net.vpc_cidr),), (KUBELET_PORT,)),),
         ),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
@@ -373,7 +399,7 @@ def _acme_solver(namespace: str) -> Policy:
     )
 
 
-def _monitoring(vpc_cidr: str) -> list[Policy]:
+def _monitoring(net: ClusterNetwork) -> list[Policy]:
     namespace = MONITORING_NAMESPACE
     return [
         Policy(
@@ -383,14 +409,14 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
             pods=PROMETHEUS_LABELS,
             egress=(
                 Rule((Peer(any_namespace=True, pods={}),)),
-                Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT, KUBE_PROXY_METRICS_PORT)),
+                Rule((Peer(cidr=net.vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT, KUBE_PROXY_METRICS_PORT)),
             ),
         ),
         Policy(
             "allow-external-apis",
             namespace,
-            "Kubernetes and AWS APIs (CloudWatch exporter), PagerDuty and Slack over HTTPS, mail over SMTP",
-            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),),
+            "AWS APIs (CloudWatch exporter), PagerDuty and Slack over HTTPS, mail over SMTP",
+            egress=(Rule((_internet(net),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),),
         ),
         _within(
             namespace,
@@ -415,8 +441,11 @@ def _monitoring(vpc_cidr: str) -> list[Policy]:
             "allow-operator-webhook",
             namespace,
             "the API server calls prometheus-operator's admission webhook from the VPC",
-            ingress=(Rule((Peer(cidr=vpc_cidr),), (KUBELET_PORT,)),),
+            ingress=(Rule((Peer(cidr=net.vpc_cidr),), (KUBELET_PORT,)),),
         ),
+        # Prometheus discovers its targets, the operator manages the StatefulSets,
+        # kube-state-metrics and Grafana's sidecars watch the API.
+        _kubernetes_api(namespace, net),
     ]
 
 
@@ -429,7 +458,7 @@ def _vault_api(namespace: str) -> Policy:
     )
 
 
-def _vault(vpc_cidr: str) -> list[Policy]:
+def _vault(net: ClusterNetwork) -> list[Policy]:
     """Vault serves its API to the namespaces that use it; the pods form a raft cluster;
     auto-unseal calls AWS KMS (no VPC endpoint: its public regional endpoint over HTTPS,
     the metadata address excluded) and Kubernetes auth calls the API server (TokenReview)."""
@@ -458,7 +487,7 @@ def _vault(vpc_cidr: str) -> list[Policy]:
             namespace,
             "AWS KMS (auto-unseal) and STS (IRSA) over HTTPS",
             pods=VAULT_SERVER_LABELS,
-            egress=(Rule((Peer(cidr=ANYWHERE, except_cidrs=(METADATA_CIDR,)),), (HTTPS_PORT,)),),
+            egress=(Rule((_internet(net),), (HTTPS_PORT,)),),
         ),
         Policy(
             "allow-bootstrap",
@@ -467,11 +496,11 @@ def _vault(vpc_cidr: str) -> list[Policy]:
             pods={"app.kubernetes.io/name": vault_spec.BOOTSTRAP},
             egress=(Rule(servers, (VAULT_API_PORT,)),),
         ),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-def _external_secrets(vpc_cidr: str) -> list[Policy]:
+def _external_secrets(net: ClusterNetwork) -> list[Policy]:
     namespace = ESO_NAMESPACE
     return [
         _vault_api(namespace),
@@ -479,35 +508,35 @@ def _external_secrets(vpc_cidr: str) -> list[Policy]:
             "allow-webhook",
             namespace,
             "the API server calls the validating webhook from the control plane's ENIs in the VPC",
-            ingress=(Rule((Peer(cidr=vpc_cidr),), (ESO_WEBHOOK_PORT,)),),
+            ingress=(Rule((Peer(cidr=net.vpc_cidr),), (ESO_WEBHOOK_PORT,)),),
         ),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-def _backup(vpc_cidr: str) -> list[Policy]:
+def _backup(net: ClusterNetwork) -> list[Policy]:
     namespace = BACKUP_NAMESPACE
     return [
-        _database(namespace, vpc_cidr),
+        _database(namespace, net),
         _vault_api(namespace),
         Policy(
             "allow-aws-apis",
             namespace,
             "S3, STS and KMS over HTTPS (and the Kubernetes API for configuration backups)",
-            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
+            egress=(Rule((_internet(net),), (HTTPS_PORT,)),),
         ),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-def _keda(vpc_cidr: str) -> list[Policy]:
+def _keda(net: ClusterNetwork) -> list[Policy]:
     namespace = KEDA_NAMESPACE
     return [
         Policy(
             "allow-api-server",
             namespace,
             "the API server calls the metrics adapter (aggregated API) and the admission webhooks from the VPC",
-            ingress=(Rule((Peer(cidr=vpc_cidr),), (KEDA_METRICS_API_PORT, KEDA_WEBHOOK_PORT)),),
+            ingress=(Rule((Peer(cidr=net.vpc_cidr),), (KEDA_METRICS_API_PORT, KEDA_WEBHOOK_PORT)),),
         ),
         Policy(
             "allow-prometheus-queries",
@@ -516,11 +545,11 @@ def _keda(vpc_cidr: str) -> list[Policy]:
             egress=(Rule((_in(MONITORING_NAMESPACE, THANOS_QUERY_LABELS),), (THANOS_QUERY_PORT,)),),
         ),
         _within(namespace, "the metrics adapter reads scaler metrics from the operator over gRPC"),
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-def _argocd(vpc_cidr: str) -> list[Policy]:
+def _argocd(net: ClusterNetwork) -> list[Policy]:
     """Argo CD has no Ingress (operators use ``argocd --core``, which goes through the
     Kubernetes API and port-forwards): nothing comes in but Prometheus."""
     namespace = ARGOCD_NAMESPACE
@@ -535,16 +564,16 @@ def _argocd(vpc_cidr: str) -> list[Policy]:
             namespace,
             "the repo server fetches the pinned charts from their HTTPS repositories on the internet",
             pods=gitops.REPO_SERVER_LABELS,
-            egress=(Rule((Peer(cidr=ANYWHERE),), (HTTPS_PORT,)),),
+            egress=(Rule((_internet(net),), (HTTPS_PORT,)),),
         ),
         # The application controller applies and watches every Application's objects;
         # the API server, the ApplicationSet controller and the Redis secret job read
         # Argo CD's Secrets and ConfigMaps.
-        _kubernetes_api(namespace, vpc_cidr),
+        _kubernetes_api(namespace, net),
     ]
 
 
-_BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
+_BY_NAMESPACE: dict[str, Callable[[ClusterNetwork], list[Policy]]] = {
     ARGOCD_NAMESPACE: _argocd,
     BACKUP_NAMESPACE: _backup,
     CERT_MANAGER_NAMESPACE: _cert_manager,
@@ -556,20 +585,22 @@ _BY_NAMESPACE: dict[str, Callable[[str], list[Policy]]] = {
 }
 
 
-def network_policies(namespaces: Sequence[str], vpc_cidr: str, portal: PortalTraffic | None = None) -> list[Policy]:
+def network_policies(
+    namespaces: Sequence[str], net: ClusterNetwork, portal: PortalTraffic | None = None
+) -> list[Policy]:
     """Every namespace's policies; a namespace without its own allow rules is refused so a
     new namespace cannot come up with only a default deny nobody thought through.
 
     ``portal``: the portal's and Keycloak's pods while they run (none otherwise)."""
 
-    def tractus_x(cidr: str) -> list[Policy]:
-        return _tractus_x(cidr, portal)
+    def tractus_x(network: ClusterNetwork) -> list[Policy]:
+        return _tractus_x(network, portal)
 
     builders = {**_BY_NAMESPACE, "tractus-x": tractus_x}
     unknown = [name for name in namespaces if name not in builders]
     if unknown:
         raise KeyError(f"no NetworkPolicies defined for namespaces {unknown}; add them to components.network_policies")
-    return [policy for name in namespaces for policy in (*_common(name), *_solvers(name), *builders[name](vpc_cidr))]
+    return [policy for name in namespaces for policy in (*_common(name), *_solvers(name), *builders[name](net))]
 
 
 def _solvers(namespace: str) -> list[Policy]:

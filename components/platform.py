@@ -23,8 +23,8 @@ from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
 from components.namespaces import Namespaces
-from components.network import Network, NetworkArgs
-from components.network_policies import PortalTraffic
+from components.network import Network, NetworkArgs, subnet_cidrs
+from components.network_policies import ClusterNetwork, PortalTraffic
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.portal import Portal, PortalArgs, SmtpRelay
 from components.primary_stack import PrimaryStack
@@ -32,7 +32,7 @@ from components.redis import Redis, RedisArgs
 from components.replication import RULE_ID, BackupReplication, BackupReplicationArgs, BucketEnd
 from components.secrets import Secrets, SecretsArgs
 from components.security import Security, SecurityArgs
-from components.settings import Settings
+from components.settings import Settings, kubernetes_service_ip
 from components.vault_spec import VAULT_ADDR
 
 
@@ -107,7 +107,7 @@ class Platform(pulumi.ComponentResource):
             SecurityArgs(
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
-                vpc_cidr=settings.vpc_cidr,
+                network=cluster_network(settings),
                 portal=_portal_traffic() if _portal_runs(settings) else None,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -500,3 +500,15 @@ def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[
         return str(region)
 
     return primary.require("region").apply(check)
+
+
+def cluster_network(settings: Settings) -> ClusterNetwork:
+    """What the NetworkPolicies name: the VPC, and the Kubernetes API's Service address and
+    private endpoint (in the private subnets the cluster is given)."""
+    private, _ = subnet_cidrs(settings.vpc_cidr, settings.az_count)
+    return ClusterNetwork(
+        vpc_cidr=settings.vpc_cidr,
+        service_cidr=settings.service_cidr,
+        api_service_ip=kubernetes_service_ip(settings.service_cidr),
+        api_endpoint_cidrs=tuple(private),
+    )

@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.namespaces import Namespaces
-from components.network_policies import Policy, PortalTraffic, network_policies
+from components.network_policies import ClusterNetwork, Policy, PortalTraffic, network_policies
 from components.settings import ACCESS_LEVEL_GROUPS
 
 DEVELOPER_NAMESPACE = "tractus-x"
@@ -89,7 +89,7 @@ RBAC_ROLES: tuple[RoleSpec, ...] = (
 class SecurityArgs:
     namespaces: Namespaces
     provider: k8s.Provider
-    vpc_cidr: str
+    network: ClusterNetwork
     # The portal's and the identity provider's pods while they run (components.portal).
     portal: PortalTraffic | None
 
@@ -136,7 +136,7 @@ class Security(pulumi.ComponentResource):
         )
 
     def _policies(self) -> list[Policy]:
-        return network_policies(list(self._args.namespaces.all), self._args.vpc_cidr, self._args.portal)
+        return network_policies(list(self._args.namespaces.all), self._args.network, self._args.portal)
 
     def _network_policy(self, policy: Policy) -> k8s.networking.v1.NetworkPolicy:
         return k8s.networking.v1.NetworkPolicy(

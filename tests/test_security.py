@@ -212,6 +212,20 @@ def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack
     assert not allowed(stack, "out", ("tractus-x", {"app": "other"}), 443, peer_ip=INTERNET_HOST)
 
 
+def test_api_clients_reach_the_kubernetes_service_address_and_the_private_endpoint(stack: StackRun) -> None:
+    """EKS's policy agent sees a pod's egress to the `kubernetes` Service at its ClusterIP,
+    the service CIDR's first address (172.20.0.1 for the pinned 172.20.0.0/16), before
+    kube-proxy translates it: allowing the VPC alone cuts every API client off."""
+    api_service = "172.20.0.1"
+    public_subnet_host = str(ipaddress.ip_network(stack.exports["vpcCidr"])[-10])
+    for namespace in ("traefik", "cert-manager", "backup", "keda", "argocd", "vault", "external-secrets"):
+        assert allowed(stack, "out", (namespace, {"any": "pod"}), 443, peer_ip=api_service), namespace
+    # Where a namespace has no HTTPS egress to the internet, the rest of the VPC stays closed.
+    for namespace in ("traefik", "keda", "argocd"):
+        assert not allowed(stack, "out", (namespace, {"any": "pod"}), 443, peer_ip=public_subnet_host), namespace
+    assert not allowed(stack, "out", EDC, 443, peer_ip=api_service), "the connector does not call the API"
+
+
 def test_monitoring_scrapes_every_namespace_and_keda_queries_thanos_query(stack: StackRun) -> None:
     for spec in PLATFORM_NAMESPACES:
         assert flows(stack, PROMETHEUS, (spec.name, {"any": "pod"}), 9100)
