@@ -9,7 +9,7 @@ the platform's alert rules (components/alerts.py) and Alertmanager routing
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +148,16 @@ REPLACED_DEFAULT_RULES = {
 }
 
 
+# What EKS does not let Prometheus scrape, by the scrape job the chart would give it.
+EKS_UNSCRAPED: Mapping[str, str] = {
+    "kube-scheduler": "EKS runs the scheduler in its control plane, out of the nodes' reach",
+    "kube-controller-manager": "EKS runs the controller manager in its control plane, out of the nodes' reach",
+    "kube-etcd": "EKS runs etcd in its control plane, out of the nodes' reach",
+    # The EKS kube-proxy add-on's configuration sets metricsBindAddress 127.0.0.1:10249.
+    "kube-proxy": "EKS's kube-proxy serves its metrics on 127.0.0.1 only",
+}
+
+
 def stack_values(args: MonitoringArgs) -> dict[str, Any]:
     """kube-prometheus-stack values carrying the playbook's numbers."""
     volume = {"storageClassName": STORAGE_CLASS, "accessModes": ["ReadWriteOnce"]}
@@ -234,12 +244,13 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
         },
         "kubeStateMetrics": {"enabled": True},
         "nodeExporter": {"enabled": True},
-        # EKS runs the control plane: its scheduler, controller manager and etcd are not
-        # reachable from the nodes, so their scrape jobs would only report targets down.
+        # Targets EKS does not expose (EKS_UNSCRAPED): their scrape jobs would only report
+        # targets down, and the chart's rules for them (KubeProxyDown, KubeSchedulerDown...)
+        # would page from the first day.
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
         "kubeEtcd": {"enabled": False},
-        "kubeProxy": {"enabled": True},
+        "kubeProxy": {"enabled": False},
     }
 
 

@@ -47,7 +47,6 @@ REDIS_PORT = redis.PORT
 SMTP_SUBMISSION_PORT = 587
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
-KUBE_PROXY_METRICS_PORT = 10249  # kube-proxy serves metrics on the node's address
 ALERTMANAGER_MESH_PORT = 9094
 GRAFANA_PORT = 3000
 # Traefik chart defaults: the web and websecure entry points listen on 8000 and 8443.
@@ -405,11 +404,11 @@ def _monitoring(net: ClusterNetwork) -> list[Policy]:
         Policy(
             "allow-scrape-targets",
             namespace,
-            "Prometheus scrapes metrics ports in every namespace; kubelets, node exporters and kube-proxy on the nodes",
+            "Prometheus scrapes metrics ports in every namespace; kubelets and node exporters on the nodes",
             pods=PROMETHEUS_LABELS,
             egress=(
                 Rule((Peer(any_namespace=True, pods={}),)),
-                Rule((Peer(cidr=net.vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT, KUBE_PROXY_METRICS_PORT)),
+                Rule((Peer(cidr=net.vpc_cidr),), (KUBELET_PORT, NODE_EXPORTER_PORT)),
             ),
         ),
         Policy(

@@ -15,6 +15,7 @@ from typing import Any
 import kubernetes_validate
 
 from components.charts import BITNAMI_IMAGES
+from components.monitoring import EKS_UNSCRAPED
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import pod_security, wiring
 from offline.charts import chart_archive
@@ -184,6 +185,23 @@ def wiring_matches_the_charts(rendering: StackRendering) -> list[str]:
     return findings
 
 
+def alerts_watch_what_eks_exposes(rendering: StackRendering) -> list[str]:
+    """No alert rule, the charts' or the program's, watches a scrape job of something EKS
+    does not let Prometheus scrape (components/monitoring.EKS_UNSCRAPED): its ``up`` is
+    absent or 0 forever, and such an alert fires from the first day."""
+    findings = []
+    for origin, _, obj in deployed(rendering):
+        if obj.get("kind") != "PrometheusRule":
+            continue
+        for group in (obj.get("spec") or {}).get("groups") or []:
+            for rule in group.get("rules") or []:
+                expression = str(rule.get("expr", ""))
+                for job, reason in EKS_UNSCRAPED.items():
+                    if "alert" in rule and re.search(rf'job=~?"{re.escape(job)}"', expression):
+                        findings.append(f"{origin}: alert {rule['alert']} watches job {job}: {reason}")
+    return findings
+
+
 def _images(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -282,6 +300,7 @@ RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
     images_pinned,
     pods_meet_pod_security,
     wiring_matches_the_charts,
+    alerts_watch_what_eks_exposes,
 )
 
 

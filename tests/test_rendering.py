@@ -26,6 +26,7 @@ from offline.render import (
 )
 from offline.rendered_checks import (
     RENDERED_CHECKS,
+    alerts_watch_what_eks_exposes,
     charts_render,
     check_stack,
     image_findings,
@@ -112,6 +113,7 @@ def test_every_rendered_check_runs_in_the_plan() -> None:
         "images_pinned",
         "pods_meet_pod_security",
         "wiring_matches_the_charts",
+        "alerts_watch_what_eks_exposes",
     }
 
 
@@ -281,3 +283,30 @@ def test_a_pod_that_breaks_its_namespaces_pod_security_level_is_reported() -> No
     assert pods_meet_pod_security(rendered(deployment())) == []
     (elsewhere,) = pods_meet_pod_security(rendered(deployment(namespace="default")))
     assert "namespace 'default' is not a platform namespace" in elsewhere
+
+
+def test_an_alert_on_a_job_eks_does_not_expose_is_reported(renderings: dict[str, StackRendering]) -> None:
+    """kube-prometheus-stack's KubeProxyDown would page from the first day on EKS."""
+    rule = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "k", "namespace": "monitoring"},
+        "spec": {
+            "groups": [{"name": "g", "rules": [{"alert": "KubeProxyDown", "expr": 'absent(up{job="kube-proxy"}==1)'}]}]
+        },
+    }
+    (finding,) = alerts_watch_what_eks_exposes(rendered(rule))
+    assert finding == (
+        "helm release test: alert KubeProxyDown watches job kube-proxy: "
+        "EKS's kube-proxy serves its metrics on 127.0.0.1 only"
+    )
+    for rendering in renderings.values():
+        (stack,) = [c for c in rendering.charts if c.source.chart == charts.KUBE_PROMETHEUS_STACK]
+        alerts = {
+            r.get("alert")
+            for o in stack.objects
+            if o["kind"] == "PrometheusRule"
+            for g in o["spec"]["groups"]
+            for r in g["rules"]
+        }
+        assert "KubeProxyDown" not in alerts and "KubeletDown" in alerts

@@ -236,7 +236,9 @@ def test_monitoring_scrapes_every_namespace_and_keda_queries_thanos_query(stack:
     assert not flows(stack, ("keda", {"app": "keda-operator-metrics-apiserver"}), PROMETHEUS, 10901)
     assert not flows(stack, PORTAL, PROMETHEUS, 9090)
     assert not flows(stack, PORTAL, THANOS_QUERY, 9090)
-    for node_port in (10250, 9100, 10249):  # kubelet, node exporter, kube-proxy (monitoring scrapes all three)
+    # kubelet and node exporter; EKS's kube-proxy serves its metrics on 127.0.0.1 only.
+    assert not allowed(stack, "out", PROMETHEUS, 10249, peer_ip=vpc_host(stack))
+    for node_port in (10250, 9100):
         assert allowed(stack, "out", PROMETHEUS, node_port, peer_ip=vpc_host(stack))
     assert not allowed(
         stack, "out", ("monitoring", {"app.kubernetes.io/name": "grafana"}), 9100, peer_ip=vpc_host(stack)
