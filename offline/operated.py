@@ -45,6 +45,7 @@ KUBELET_LABELS = {
 }
 SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 SOLVER_PORT = 8089
+ALERTMANAGER_PORTS = (("web", 9093, "TCP"), ("tcp-mesh", 9094, "TCP"), ("udp-mesh", 9094, "UDP"))
 _ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 
@@ -70,7 +71,9 @@ def _service(
     )
 
 
-def _pod(namespace: str, name: str, labels: Mapping[str, str], ports: Iterable[int] = ()) -> Placed:
+def _pod(namespace: str, name: str, labels: Mapping[str, str], ports: Iterable[tuple[str, int, str]] = ()) -> Placed:
+    """A pod as its controller creates it; ``ports`` are (name, containerPort, protocol)."""
+    container_ports = [{"name": n, "containerPort": p, "protocol": protocol} for n, p, protocol in ports]
     return Placed(
         OPERATED,
         namespace,
@@ -78,7 +81,7 @@ def _pod(namespace: str, name: str, labels: Mapping[str, str], ports: Iterable[i
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
-            "spec": {"containers": [{"name": name, "ports": [{"containerPort": p} for p in ports]}]},
+            "spec": {"containers": [{"name": name, "ports": container_ports}]},
         },
     )
 
@@ -93,7 +96,7 @@ def cluster_objects() -> list[Placed]:
     return [
         *namespaces,
         _service("default", "kubernetes", [("https", 443, "TCP")], {}, API_SERVER_LABELS),
-        _pod("kube-system", "coredns", dns, (53, 9153)),
+        _pod("kube-system", "coredns", dns, DNS_PORTS),
         _service("kube-system", "kube-dns", DNS_PORTS, dns, {**dns, "kubernetes.io/name": "CoreDNS"}),
     ]
 
@@ -119,7 +122,7 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
                     "operator.prometheus.io/name": name,
                     "operator.prometheus.io/shard": str(shard),
                 }
-                yield _pod(namespace, f"prometheus-{name}-shard-{shard}", labels, (9090,))
+                yield _pod(namespace, f"prometheus-{name}-shard-{shard}", labels, [("web", 9090, "TCP")])
             selector = {"app.kubernetes.io/name": "prometheus"}
             yield _service(namespace, "prometheus-operated", [("web", 9090, "TCP")], selector)
         elif group == "monitoring.coreos.com" and kind == "Alertmanager":
@@ -130,9 +133,9 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
                 "app.kubernetes.io/instance": name,
                 "app.kubernetes.io/managed-by": "prometheus-operator",
             }
-            yield _pod(namespace, f"alertmanager-{name}", labels, (9093, 9094))
-            ports = [("web", 9093, "TCP"), ("tcp-mesh", 9094, "TCP"), ("udp-mesh", 9094, "UDP")]
-            yield _service(namespace, "alertmanager-operated", ports, {"app.kubernetes.io/name": "alertmanager"})
+            yield _pod(namespace, f"alertmanager-{name}", labels, ALERTMANAGER_PORTS)
+            selector = {"app.kubernetes.io/name": "alertmanager"}
+            yield _service(namespace, "alertmanager-operated", ALERTMANAGER_PORTS, selector)
         else:
             yield from _kubelet_service(obj)
 
@@ -190,7 +193,7 @@ def acme_solver_namespaces(objects: Iterable[Placed]) -> set[str]:
 
 def cert_manager_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
     for namespace in sorted(acme_solver_namespaces(objects)):
-        yield _pod(namespace, "cm-acme-http-solver", SOLVER_LABELS, (SOLVER_PORT,))
+        yield _pod(namespace, "cm-acme-http-solver", SOLVER_LABELS, [("http", SOLVER_PORT, "TCP")])
 
 
 def operated_objects(objects: Iterable[Placed]) -> list[Placed]:

@@ -4,8 +4,9 @@
 
 Writes under ``<out>/<stack>/``: every Kubernetes object of the program as YAML, every
 Helm release (chart, version, values) as YAML, the Helm values of every Argo CD
-Application (``applications/``), what every chart really renders (``rendered/``) and
-every other resource's inputs as JSON; prints a summary (component, resource type,
+Application (``applications/``), what every chart really renders (``rendered/``), the
+connectivity map (``flows.md``, ``flows.dot``, ``flows.svg``) and every other resource's
+inputs as JSON; prints a summary (component, resource type,
 count) and exits non-zero when settings are invalid or a check fails.
 """
 
@@ -24,9 +25,10 @@ import yaml
 from components.settings import SettingsError
 from offline import observability
 from offline.checks import is_kubernetes_object, masked
+from offline.connectivity import write_map
 from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
 from offline.render import ARGO_CD, StackRendering, write_rendered
-from offline.rendered_checks import check_stack, figures
+from offline.rendered_checks import check_stack, deployed, figures
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -69,6 +71,7 @@ def write_plan(run: StackRun, rendering: StackRendering, out: Path) -> None:
         (target / path).write_text(text + "\n")
     write_applications(rendering, target / "applications")
     write_rendered(rendering, target / "rendered")
+    write_map(run, list(deployed(rendering)), target)
     exports = {key: "[secret]" if key in run.secret_exports else value for key, value in run.exports.items()}
     (target / "exports.json").write_text(json.dumps(exports, indent=2, sort_keys=True) + "\n")
     # The alert rules and Alertmanager configuration as promtool and amtool read them.

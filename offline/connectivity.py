@@ -1,0 +1,151 @@
+"""The stack's connectivity map: which workloads may talk to which, and to what outside the
+cluster, as EKS enforces its NetworkPolicies (offline/flows.py), with the reason for each.
+
+The plan writes it to ``build/plan/<stack>/``: ``flows.md`` (every allowed flow with the
+policy that allows it and that policy's purpose, and a Mermaid diagram of the workloads),
+``flows.dot`` and, where Graphviz is installed, ``flows.svg``. A change that opens or closes
+a flow changes the map, so reviewers see it in the plan's diff.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from offline.flows import ClusterModel, Endpoint, Flow, Network, Verdict
+from offline.harness import StackRun
+from offline.operated import operated_objects
+from offline.render import Placed
+
+SUBNET = "aws:ec2/subnet:Subnet"
+PURPOSE_ANNOTATION = "tractusx-platform/purpose"
+
+
+def stack_network(run: StackRun) -> Network:
+    """The stack's VPC, service CIDR and private subnets (where pods, nodes and the API
+    endpoint's interfaces live), from what the program registers."""
+    private = sorted(
+        str(r.inputs["cidrBlock"])
+        for r in run.of_type(SUBNET)
+        if (r.inputs.get("tags") or {}).get("kubernetes.io/role/internal-elb") == "1"
+    )
+    return Network(str(run.exports["vpcCidr"]), str(run.exports["serviceCidr"]), tuple(private))
+
+
+def stack_model(objects: Sequence[Placed], network: Network) -> ClusterModel:
+    """The model of everything deployed, with what the cluster and its operators add."""
+    return ClusterModel.of([*objects, *operated_objects(objects)], network)
+
+
+def purposes(objects: Iterable[Placed]) -> dict[str, str]:
+    """Each NetworkPolicy's stated purpose, by ``namespace/name``."""
+    found = {}
+    for _, namespace, obj in objects:
+        if obj.get("kind") == "NetworkPolicy":
+            metadata = obj.get("metadata") or {}
+            purpose = (metadata.get("annotations") or {}).get(PURPOSE_ANNOTATION, "")
+            found[f"{namespace}/{metadata.get('name')}"] = str(purpose)
+    return found
+
+
+def describe(endpoint: Endpoint) -> str:
+    if endpoint.kind == "pod":
+        return f"{endpoint.namespace}/{endpoint.name}"
+    if endpoint.kind == "service":
+        return f"Service {endpoint.namespace}/{endpoint.name}"
+    if endpoint.kind == "address":
+        return endpoint.address
+    return endpoint.kind
+
+
+_POLICY = re.compile(r"NetworkPolicy ([\w.-]+/[\w.-]+)")
+
+
+def _why(verdict: Verdict, policy_purposes: Mapping[str, str]) -> str:
+    names = sorted(set(_POLICY.findall(verdict.reason)))
+    if not names:
+        return verdict.reason
+    return "; ".join(f"{name}: {policy_purposes.get(name) or '(no purpose stated)'}" for name in names)
+
+
+def flows_markdown(stack: str, entries: Sequence[tuple[Flow, Verdict]], policy_purposes: Mapping[str, str]) -> str:
+    lines = [
+        f"# Connectivity of stack {stack}",
+        "",
+        "Every flow EKS lets through (offline/flows.py: the VPC CNI's network policy enforcement), "
+        "with the NetworkPolicies that allow it and why. Replies need no rule.",
+        "",
+        "```mermaid",
+        *mermaid(entries),
+        "```",
+        "",
+        "| from | to | port | allowed by |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {describe(f.source)} | {describe(f.destination)} | {f.protocol} {f.port} | {_why(v, policy_purposes)} |"
+        for f, v in entries
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _area(endpoint: Endpoint) -> str:
+    """What the picture draws an endpoint as: its namespace, or what it is outside the cluster."""
+    if endpoint.kind in ("pod", "service"):
+        return f"namespace {endpoint.namespace}"
+    return {"api-server": "Kubernetes API", "control-plane": "control plane", "node": "node"}.get(
+        endpoint.kind, f"address {endpoint.address}"
+    )
+
+
+def _edges(entries: Sequence[tuple[Flow, Verdict]]) -> dict[tuple[str, str], list[str]]:
+    """Namespace-level edges with their ports (the table has each workload's flows)."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for flow, _ in entries:
+        port = f"{flow.port}/{flow.protocol}" if flow.protocol != "TCP" else str(flow.port)
+        key = (_area(flow.source), _area(flow.destination))
+        if port not in edges[key]:
+            edges[key].append(port)
+    return edges
+
+
+def _node_id(name: str) -> str:
+    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", name)
+
+
+def mermaid(entries: Sequence[tuple[Flow, Verdict]]) -> list[str]:
+    lines = ["flowchart LR"]
+    for (source, destination), ports in sorted(_edges(entries).items()):
+        label = ",".join(ports)
+        lines.append(f'  {_node_id(source)}["{source}"] -->|{label}| {_node_id(destination)}["{destination}"]')
+    return lines
+
+
+def dot(stack: str, entries: Sequence[tuple[Flow, Verdict]]) -> str:
+    lines = [f'digraph "{stack}" {{', "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for (source, destination), ports in sorted(_edges(entries).items()):
+        lines.append(f'  "{source}" -> "{destination}" [label="{",".join(ports)}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def connectivity(model: ClusterModel) -> list[tuple[Flow, Verdict]]:
+    """Every allowed flow with its verdict."""
+    return [(flow, model.verdict(flow)) for flow in model.allowed_flows()]
+
+
+def write_map(run: StackRun, objects: Sequence[Placed], target: Path) -> None:
+    entries = connectivity(stack_model(objects, stack_network(run)))
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "flows.md").write_text(flows_markdown(run.stack, entries, purposes(objects)))
+    graph = dot(run.stack, entries)
+    (target / "flows.dot").write_text(graph)
+    renderer = shutil.which("dot")
+    if renderer:
+        subprocess.run(
+            [renderer, "-Tsvg", "-o", str(target / "flows.svg")], input=graph, text=True, check=True, timeout=120
+        )
