@@ -63,7 +63,7 @@ EDGE_SERVICES = 'service!~".*@internal"'
 # (components/edc.py).
 EDC_SERVICES = 'service=~"tractus-x-.*-(controlplane|dataplane)-.*"'
 EDC_DEPLOYMENTS = f'namespace="{edc.NAMESPACE}",deployment=~"{"|".join(edc.DEPLOYMENTS)}"'
-EDC_JOB = edc.JOB
+EDC_JOB: str = edc.JOB
 WRITABLE = 'fstype=~"ext4|xfs"'
 LATENCY_BUCKET = r'le=~"2|2\\.0"'  # Prometheus 3 writes classic-histogram bounds as "2.0"
 

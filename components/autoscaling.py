@@ -24,9 +24,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import charts, edc
+from components import charts, edc, monitoring
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.traffic import CONTROL_PLANE, Need, Pods, ServiceRef, api_client, name_resolution
 
 WORKLOAD_NAMESPACE = edc.NAMESPACE
 
@@ -333,3 +334,29 @@ class Autoscaling(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def flows() -> tuple[Need, ...]:
+    """KEDA: its operator queries Prometheus through Thanos Query; the API server calls its
+    metrics API (aggregated) and its admission webhooks."""
+    operator = Pods(KEDA_NAMESPACE, {"app": "keda-operator"})
+    metrics_api = Pods(KEDA_NAMESPACE, {"app": "keda-operator-metrics-apiserver"})
+    webhooks = Pods(KEDA_NAMESPACE, {"app": "keda-admission-webhooks"})
+    return (
+        Need(
+            operator,
+            ServiceRef(monitoring.NAMESPACE, monitoring.THANOS_QUERY),
+            monitoring.THANOS_QUERY_HTTP_PORT,
+            "KEDA's Prometheus triggers query Thanos Query",
+        ),
+        Need(
+            metrics_api,
+            ServiceRef(KEDA_NAMESPACE, "keda-operator"),
+            9666,
+            "the metrics API reads the scalers' metrics from the operator",
+        ),
+        Need(CONTROL_PLANE, metrics_api, 6443, "the API server calls KEDA's external metrics API"),
+        Need(CONTROL_PLANE, webhooks, 9443, "the API server calls KEDA's admission webhooks"),
+        *(api_client(pods, "KEDA") for pods in (operator, metrics_api, webhooks)),
+        *(need for pods in (operator, metrics_api, webhooks) for need in name_resolution(pods, "KEDA")),
+    )

@@ -38,6 +38,7 @@ from components.schedules import (
     VAULT_RESTORE,
     ScheduledJob,
 )
+from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, api_client, name_resolution
 from components.vault_spec import BACKUP_CA_SECRET, CA_KEY, CA_MOUNT, RESTORE_POLICY, SNAPSHOT_POLICY, vault_client_env
 
 # Playbook "Backup Strategy" > "Database Backups": RETENTION_DAYS=30.
@@ -666,3 +667,24 @@ class Backup(pulumi.ComponentResource):
                 ),
             )
         ]
+
+
+def flows() -> tuple[Need, ...]:
+    """The backup and restore-test jobs: the database in the VPC, the backup bucket (S3,
+    over HTTPS), Vault for its snapshots, the API for the configuration backup."""
+
+    def job(scheduled: ScheduledJob) -> Pods:
+        return Pods(BACKUP_NAMESPACE, {"app.kubernetes.io/name": scheduled.name})
+
+    database, config, certificates = job(DATABASE_BACKUP), job(CONFIG_BACKUP), job(CERTIFICATE_BACKUP)
+    restore, vault = job(RESTORE_TEST), job(VAULT_BACKUP)
+    jobs = (database, config, certificates, restore, vault)
+    return (
+        Need(database, VPC, 5432, "the database backup reads every database (RDS)"),
+        Need(restore, VPC, 5432, "the restore test restores into a scratch database (RDS)"),
+        Need(vault, ServiceRef("vault", "vault"), 8200, "the Vault backup takes raft snapshots"),
+        api_client(config, "the configuration backup"),
+        api_client(certificates, "the certificate backup"),
+        *(Need(pods, INTERNET, 443, "a backup job reads and writes the backup bucket (S3) and KMS") for pods in jobs),
+        *(need for pods in jobs for need in name_resolution(pods, "a backup job")),
+    )

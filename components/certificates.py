@@ -19,7 +19,9 @@ import pulumi_kubernetes as k8s
 from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
+from components.ingress import TRAEFIK_PODS
 from components.namespaces import Namespaces
+from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, name_resolution
 
 NAMESPACE = "cert-manager"
 # crds.{enabled,keep} replace installCRDs from chart v1.15 on; prometheus.servicemonitor
@@ -133,3 +135,27 @@ class Certificates(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({"release": self.release.name, "certificate": CERTIFICATE_NAME})
+
+
+def _cert_manager(component: str) -> Pods:
+    return Pods(NAMESPACE, {"app.kubernetes.io/instance": RELEASE_NAME, "app.kubernetes.io/component": component})
+
+
+# The namespace of every Certificate an HTTP-01 issuer signs: the platform's (tractus-x-tls)
+# and those ingress-shim makes beside the products' Ingresses (tractus-x).
+SOLVER_PODS = Pods(CERTIFICATE_NAMESPACE, {"acme.cert-manager.io/http01-solver": "true"})
+
+
+def flows() -> tuple[Need, ...]:
+    controller, webhook, cainjector = (_cert_manager(c) for c in ("controller", "webhook", "cainjector"))
+    return (
+        Need(controller, INTERNET, 443, "cert-manager talks ACME to Let's Encrypt"),
+        Need(controller, INTERNET, 80, "cert-manager checks the HTTP-01 challenge at the public host first"),
+        Need(CONTROL_PLANE, webhook, 10250, "the API server calls cert-manager's admission webhook"),
+        Need(TRAEFIK_PODS, SOLVER_PODS, 8089, "Let's Encrypt's HTTP-01 request reaches the solver through Traefik"),
+        *(
+            api_client(pods, f"cert-manager's {name}")
+            for pods, name in ((controller, "controller"), (webhook, "webhook"), (cainjector, "CA injector"))
+        ),
+        *(need for pods in (controller, webhook, cainjector) for need in name_resolution(pods, "cert-manager")),
+    )

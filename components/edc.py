@@ -39,9 +39,11 @@ from components import connector_values as chart
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
 from components.database import EDC_DATABASE
+from components.ingress import TRAEFIK_PODS
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import EdcSettings
+from components.traffic import INTERNET, PROMETHEUS_PODS, VPC, Need, Pods, ServiceRef, name_resolution
 
 RELEASE = "edc"
 NAMESPACE = EDC_DATABASE.namespace
@@ -228,3 +230,45 @@ class Connector(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({"deployments": list(DEPLOYMENTS), "hosts": hosts(args.domain)})
+
+
+def flows() -> tuple[Need, ...]:
+    """The connector's flows, plane by plane (components/network_policies.connector_policies)."""
+    control, data = Pods(NAMESPACE, CONTROL_PLANE_LABELS), Pods(NAMESPACE, DATA_PLANE_LABELS)
+    vault = ServiceRef("vault", "vault")
+    public = {
+        chart.CONTROL_PLANE: chart.CONTROL_PLANE_ENDPOINTS["protocol"],
+        chart.DATA_PLANE: chart.DATA_PLANE_ENDPOINTS["public"],
+    }
+    needs = [
+        Need(
+            TRAEFIK_PODS, control, public[chart.CONTROL_PLANE]["port"], "partners' connectors reach DSP through Traefik"
+        ),
+        Need(
+            TRAEFIK_PODS,
+            data,
+            public[chart.DATA_PLANE]["port"],
+            "partners pull data from the public API through Traefik",
+        ),
+        Need(
+            data,
+            ServiceRef(NAMESPACE, CONTROL_PLANE_DEPLOYMENT),
+            chart.CONTROL_PLANE_ENDPOINTS["control"]["port"],
+            "the data plane calls the control API",
+        ),
+        Need(
+            control,
+            ServiceRef(NAMESPACE, DATA_PLANE_DEPLOYMENT),
+            chart.DATA_PLANE_ENDPOINTS["control"]["port"],
+            "the control plane signals the data plane",
+        ),
+    ]
+    for pods, plane in ((control, "control plane"), (data, "data plane")):
+        needs += [
+            Need(pods, vault, 8200, f"the connector's {plane} reads its secrets from Vault"),
+            Need(pods, VPC, 5432, f"the connector's {plane} uses its database (RDS)"),
+            Need(pods, INTERNET, 443, f"the connector's {plane} talks to partners and the identity services"),
+            Need(PROMETHEUS_PODS, pods, chart.METRICS_PORT, f"Prometheus scrapes the connector's {plane}"),
+            *name_resolution(pods, f"the connector's {plane}"),
+        ]
+    return tuple(needs)

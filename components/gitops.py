@@ -29,6 +29,7 @@ from components.applications import ChildApplication
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.traffic import INTERNET, Need, Pods, ServiceRef, api_client, name_resolution
 
 NAMESPACE = "argocd"
 # The argo-cd chart (components/charts.py) ships Argo CD v3.4.4 with the redis-ha
@@ -366,3 +367,25 @@ class GitOps(pulumi.ComponentResource):
             spec=dict(spec),
             opts=opts,
         )
+
+
+def flows() -> tuple[Need, ...]:
+    """Argo CD: the controller and API server render through the repo server and cache in
+    Redis (through HAProxy); the repo server fetches the pinned charts from the internet."""
+
+    def component(name: str) -> Pods:
+        return Pods(NAMESPACE, {"app.kubernetes.io/name": f"{RELEASE}-{name}"})
+
+    controller, server, repo = component("application-controller"), component("server"), component("repo-server")
+    applicationset = component("applicationset-controller")
+    repo_service = ServiceRef(NAMESPACE, f"{RELEASE}-repo-server")
+    redis = ServiceRef(NAMESPACE, f"{RELEASE}-redis-ha-haproxy")
+    return (
+        Need(repo, INTERNET, 443, "the repo server fetches the pinned charts"),
+        Need(controller, repo_service, 8081, "the application controller renders manifests"),
+        Need(server, repo_service, 8081, "the API server renders manifests"),
+        Need(controller, redis, 6379, "the application controller caches in Redis"),
+        Need(server, redis, 6379, "the API server caches in Redis"),
+        *(api_client(pods, "Argo CD") for pods in (controller, server, applicationset)),
+        *(need for pods in (controller, server, repo, applicationset) for need in name_resolution(pods, "Argo CD")),
+    )

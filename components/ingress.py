@@ -22,6 +22,7 @@ from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.traffic import INTERNET, Need, Pods, api_client, name_resolution
 
 NAMESPACE = "traefik"
 # Chart 39.0.9 ships Traefik v3.6.15, the v3.6 line with the Ingress NGINX provider
@@ -153,3 +154,16 @@ def _load_balancer_hostname(status: Any) -> str:
             "check the Service's events (`kubectl -n traefik describe service traefik`) and run `pulumi up` again"
         )
     return str(ingress[0].hostname)
+
+
+TRAEFIK_PODS = Pods(NAMESPACE, {"app.kubernetes.io/name": "traefik"})
+
+
+def flows() -> tuple[Need, ...]:
+    """What Traefik needs; its backends declare the routes they take from it."""
+    return (
+        Need(INTERNET, TRAEFIK_PODS, 8443, "clients reach the platform over HTTPS through the Network Load Balancer"),
+        Need(INTERNET, TRAEFIK_PODS, 8000, "plain HTTP (redirected to HTTPS, and Let's Encrypt's HTTP-01 requests)"),
+        api_client(TRAEFIK_PODS, "Traefik (its Ingress, IngressRoute and Gateway providers)"),
+        *name_resolution(TRAEFIK_PODS, "Traefik"),
+    )

@@ -25,6 +25,17 @@ from components.iam import policy_document
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import AlertingSettings
+from components.traffic import (
+    CONTROL_PLANE,
+    INTERNET,
+    PROMETHEUS_PODS,
+    VPC,
+    Need,
+    Pods,
+    ServiceRef,
+    api_client,
+    name_resolution,
+)
 
 NAMESPACE = "monitoring"
 # kube-prometheus-stack (components/charts.py) ships prometheus-operator v0.93.1;
@@ -694,3 +705,41 @@ class Monitoring(pulumi.ComponentResource):
             opts=opts,
         )
         return [credentials, config]
+
+
+THANOS_QUERY_SERVICE = ServiceRef(NAMESPACE, THANOS_QUERY)
+
+
+def flows() -> tuple[Need, ...]:
+    grafana = Pods(NAMESPACE, {"app.kubernetes.io/name": "grafana"})
+    thanos = Pods(NAMESPACE, THANOS_QUERY_LABELS)
+    operator = Pods(NAMESPACE, {"app": f"{STACK_RELEASE}-operator"})
+    alertmanager = Pods(NAMESPACE, {"app.kubernetes.io/name": "alertmanager"})
+    state_metrics = Pods(NAMESPACE, {"app.kubernetes.io/name": "kube-state-metrics"})
+    cloudwatch = Pods(NAMESPACE, {"app.kubernetes.io/name": "prometheus-yet-another-cloudwatch-exporter"})
+    return (
+        api_client(PROMETHEUS_PODS, "Prometheus (service discovery)"),
+        api_client(operator, "prometheus-operator"),
+        api_client(state_metrics, "kube-state-metrics"),
+        api_client(grafana, "Grafana's dashboard sidecar"),
+        Need(PROMETHEUS_PODS, VPC, 10250, "Prometheus scrapes the kubelets (nodes in the VPC)"),
+        Need(PROMETHEUS_PODS, VPC, 9100, "Prometheus scrapes the node exporters (host network)"),
+        Need(PROMETHEUS_PODS, ServiceRef(NAMESPACE, "alertmanager-operated"), 9093, "Prometheus sends alerts"),
+        Need(grafana, THANOS_QUERY_SERVICE, THANOS_QUERY_HTTP_PORT, "Grafana queries every shard through Thanos Query"),
+        Need(
+            thanos, ServiceRef(NAMESPACE, f"{STACK_RELEASE}-thanos-discovery"), 10901, "Thanos Query reads the sidecars"
+        ),
+        Need(alertmanager, INTERNET, 443, "Alertmanager notifies PagerDuty and Slack"),
+        Need(cloudwatch, INTERNET, 443, "the CloudWatch exporter reads CloudWatch (and STS for IRSA)"),
+        Need(CONTROL_PLANE, operator, 10250, "the API server calls prometheus-operator's admission webhook"),
+        *(
+            need
+            for pods, name in (
+                (PROMETHEUS_PODS, "Prometheus"),
+                (grafana, "Grafana"),
+                (thanos, "Thanos Query"),
+                (alertmanager, "Alertmanager"),
+            )
+            for need in name_resolution(pods, name)
+        ),
+    )

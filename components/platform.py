@@ -6,7 +6,7 @@ from typing import Any
 
 import pulumi
 
-from components import portal_values
+from components import autoscaling, backup, certificates, edc, gitops, ingress, monitoring, portal_values, secrets
 from components.alerts import AlertParameters
 from components.applications import ChildApplication
 from components.autoscaling import Autoscaling, AutoscalingArgs, ScaledDeployment
@@ -33,6 +33,7 @@ from components.replication import RULE_ID, BackupReplication, BackupReplication
 from components.secrets import Secrets, SecretsArgs
 from components.security import Security, SecurityArgs
 from components.settings import Settings, kubernetes_service_ip
+from components.traffic import Need
 from components.vault_spec import VAULT_ADDR
 
 
@@ -228,6 +229,17 @@ class Platform(pulumi.ComponentResource):
         self.secrets = self._secrets(name, settings, ctx)
         self.failover = self._failover(name, settings)
         self.gitops = self._gitops(name)
+        # The network flows every component's workloads need (components/traffic.py).
+        self.flows: tuple[Need, ...] = (
+            *ingress.flows(),
+            *certificates.flows(),
+            *monitoring.flows(),
+            *autoscaling.flows(),
+            *gitops.flows(),
+            *secrets.flows(),
+            *backup.flows(),
+            *edc.flows(),
+        )
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 

@@ -32,6 +32,7 @@ from components.iam import policy_document
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
 from components.schedules import BACKUP_NAMESPACE
+from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, ServiceRef, api_client, name_resolution
 from components.vault_spec import (
     BACKUP_CA_SECRET,
     BOOTSTRAP,
@@ -826,3 +827,30 @@ class Secrets(pulumi.ComponentResource):
 def _suffix(namespace: str) -> str:
     """Resource-name suffix of a CA copy: none for namespace backup, whose copy came first."""
     return "" if namespace == BACKUP_NAMESPACE else f"-{namespace}"
+
+
+VAULT_SERVICE = ServiceRef(NAMESPACE, VAULT_RELEASE)
+
+
+def flows() -> tuple[Need, ...]:
+    """Vault, its bootstrap Job and External Secrets; Vault's other clients declare theirs."""
+    vault = Pods(NAMESPACE, VAULT_POD_LABELS)
+    bootstrap = Pods(NAMESPACE, {"app.kubernetes.io/name": BOOTSTRAP})
+    controller = Pods(ESO_NAMESPACE, {"app.kubernetes.io/name": ESO_RELEASE})
+    webhook = Pods(ESO_NAMESPACE, {"app.kubernetes.io/name": f"{ESO_RELEASE}-webhook"})
+    cert_controller = Pods(ESO_NAMESPACE, {"app.kubernetes.io/name": f"{ESO_RELEASE}-cert-controller"})
+    return (
+        Need(vault, INTERNET, 443, "Vault unseals with AWS KMS (and STS for IRSA)"),
+        api_client(vault, "Vault (Kubernetes auth's TokenReview, service registration)"),
+        Need(bootstrap, VAULT_SERVICE, VAULT_PORT, "the bootstrap Job initialises and configures Vault"),
+        api_client(bootstrap, "the Vault bootstrap Job (its recovery-key Secret)"),
+        Need(controller, VAULT_SERVICE, VAULT_PORT, "External Secrets reads the values from Vault"),
+        api_client(controller, "External Secrets"),
+        api_client(cert_controller, "External Secrets' certificate controller"),
+        Need(CONTROL_PLANE, webhook, ESO_WEBHOOK_PORT, "the API server calls External Secrets' webhook"),
+        *(
+            need
+            for pods, name in ((vault, "Vault"), (bootstrap, "the bootstrap Job"), (controller, "External Secrets"))
+            for need in name_resolution(pods, name)
+        ),
+    )

@@ -16,7 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from offline.flows import ClusterModel, Endpoint, Flow, Network, Verdict
+from components.traffic import Need, Outside, Pods, ServiceRef
+from offline.flows import INTERNET, ClusterModel, Endpoint, Flow, Network, Verdict
 from offline.harness import StackRun
 from offline.operated import operated_objects
 from offline.render import Placed
@@ -41,6 +42,36 @@ def stack_model(objects: Sequence[Placed], network: Network) -> ClusterModel:
     return ClusterModel.of([*objects, *operated_objects(objects)], network)
 
 
+def endpoint(side: Pods | ServiceRef | Outside, network: Network) -> Endpoint:
+    """A side of a declared flow as the model names it."""
+    if isinstance(side, Pods):
+        return Endpoint("pod", namespace=side.namespace, labels=dict(side.labels))
+    if isinstance(side, ServiceRef):
+        return Endpoint("service", namespace=side.namespace, name=side.name)
+    if side.what == "internet":
+        return Endpoint("address", address=INTERNET)
+    if side.what == "vpc":
+        return Endpoint("address", address=network.vpc_host() or network.vpc_cidr)
+    return Endpoint("api-server" if side.what == "kubernetes-api" else "control-plane")
+
+
+def required_flows_are_allowed(needs: Sequence[Need], model: ClusterModel, network: Network) -> list[str]:
+    """Every flow a component declares it needs (components/traffic.py) is allowed, as
+    EKS enforces the stack's NetworkPolicies."""
+    findings = []
+    for need in needs:
+        flow = Flow(endpoint(need.source, network), endpoint(need.destination, network), need.port, need.protocol)
+        try:
+            verdict = model.verdict(flow)
+        except ValueError as error:  # the declaration names no workload (or several) of the stack
+            findings.append(f"{need.why}: {error}")
+            continue
+        if not verdict.allowed:
+            where = f"{describe(flow.source)} -> {describe(flow.destination)} {need.protocol} {need.port}"
+            findings.append(f"{need.why}: {where} is blocked: {verdict.reason}")
+    return findings
+
+
 def purposes(objects: Iterable[Placed]) -> dict[str, str]:
     """Each NetworkPolicy's stated purpose, by ``namespace/name``."""
     found = {}
@@ -54,7 +85,8 @@ def purposes(objects: Iterable[Placed]) -> dict[str, str]:
 
 def describe(endpoint: Endpoint) -> str:
     if endpoint.kind == "pod":
-        return f"{endpoint.namespace}/{endpoint.name}"
+        name = endpoint.name or ",".join(f"{k}={v}" for k, v in sorted(endpoint.labels.items()))
+        return f"{endpoint.namespace}/{name}"
     if endpoint.kind == "service":
         return f"Service {endpoint.namespace}/{endpoint.name}"
     if endpoint.kind == "address":

@@ -28,6 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.applications import ChildApplication
 from components.settings import PROJECT, SECRET_KEYS, qualified
+from components.traffic import Need
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("prod", "dr")
@@ -80,6 +81,8 @@ class StackRun:
     application_values: dict[str, Any] = field(default_factory=dict)
     # The same with their Vault seeds resolved (and whether values and seeds stayed secret).
     application_runs: dict[str, ApplicationRun] = field(default_factory=dict)
+    # The network flows the components declare their workloads need (components/traffic.py).
+    flows: tuple[Need, ...] = ()
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -374,6 +377,7 @@ def run_stack(
         raise
     exports, secret_exports = _sync_await(_resolve_exports())
     applications = tuple(getattr(program_globals.get("platform"), "applications", ()))
+    flows = tuple(getattr(program_globals.get("platform"), "flows", ()))
     application_runs = _sync_await(_resolve_applications(list(applications)))
     return StackRun(
         stack=stack,
@@ -381,6 +385,7 @@ def run_stack(
         exports=exports,
         secret_exports=secret_exports,
         applications=applications,
+        flows=flows,
         application_values={app.name: resolve(app.values) for app in applications},
         application_runs=application_runs,
     )

@@ -15,7 +15,8 @@ the source named next to it:
   pods with the labels its CRD documents under ``spec.podMetadata`` ("prometheus",
   "app.kubernetes.io/{name,instance,managed-by}", "operator.prometheus.io/{name,shard}";
   "alertmanager" and the same app labels), plus ``spec.podMetadata.labels``, behind the
-  governing Services ``prometheus-operated`` (``web`` 9090) and ``alertmanager-operated``
+  governing Services ``prometheus-operated`` (``web`` 9090; with a Thanos sidecar also
+  ``grpc`` 10901 and ``http`` 10902 on the pod) and ``alertmanager-operated``
   (``web`` 9093, ``tcp-mesh`` 9094); with ``--kubelet-service=<namespace>/<name>`` it keeps
   that Service for the kubelets (``https-metrics`` 10250, ``http-metrics`` 10255,
   ``cadvisor`` 4194; labels ``k8s-app`` and ``app.kubernetes.io/name`` ``kubelet``)
@@ -122,7 +123,7 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
                     "operator.prometheus.io/name": name,
                     "operator.prometheus.io/shard": str(shard),
                 }
-                yield _pod(namespace, f"prometheus-{name}-shard-{shard}", labels, [("web", 9090, "TCP")])
+                yield _pod(namespace, f"prometheus-{name}-shard-{shard}", labels, _prometheus_ports(obj))
             selector = {"app.kubernetes.io/name": "prometheus"}
             yield _service(namespace, "prometheus-operated", [("web", 9090, "TCP")], selector)
         elif group == "monitoring.coreos.com" and kind == "Alertmanager":
@@ -138,6 +139,15 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
             yield _service(namespace, "alertmanager-operated", ALERTMANAGER_PORTS, selector)
         else:
             yield from _kubelet_service(obj)
+
+
+def _prometheus_ports(prometheus: Mapping[str, Any]) -> list[tuple[str, int, str]]:
+    """Prometheus's web port, and with ``spec.thanos`` the Thanos sidecar's gRPC and HTTP
+    ports, which the operator adds as a container of the same pod."""
+    ports = [("web", 9090, "TCP")]
+    if (prometheus.get("spec") or {}).get("thanos") is not None:
+        ports += [("grpc", 10901, "TCP"), ("http", 10902, "TCP")]
+    return ports
 
 
 def _kubelet_service(obj: Mapping[str, Any]) -> Iterator[Placed]:

@@ -17,7 +17,7 @@ import kubernetes_validate
 from components.charts import BITNAMI_IMAGES
 from components.monitoring import EKS_UNSCRAPED
 from components.namespaces import PLATFORM_NAMESPACES
-from offline import pod_security, wiring
+from offline import connectivity, pod_security, wiring
 from offline.charts import chart_archive
 from offline.checks import run_checks
 from offline.crd_schemas import duplicate_list_key_findings
@@ -309,4 +309,11 @@ def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
     rendering = render_stack(run)
     findings = run_checks(run)
     findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
+    if run.flows:
+        network = connectivity.stack_network(run)
+        model = connectivity.stack_model(list(deployed(rendering)), network)
+        findings += [
+            f"required_flows_are_allowed: {finding}"
+            for finding in connectivity.required_flows_are_allowed(run.flows, model, network)
+        ]
     return rendering, findings

@@ -4,10 +4,12 @@ EKS's semantics (offline/flows.py), and written for review."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from offline.connectivity import stack_model, stack_network, write_map
+from components.traffic import INTERNET, KUBERNETES_API, Need, Pods
+from offline.connectivity import required_flows_are_allowed, stack_model, stack_network, write_map
 from offline.flows import ClusterModel, Endpoint, Flow
 from offline.harness import StackRun
 from offline.render import StackRendering
@@ -75,3 +77,50 @@ def test_the_plan_writes_the_map_with_the_reason_of_each_flow(
     assert "traefik/allow-kubernetes-api: the Kubernetes API" in row
     assert '"namespace traefik" -> "Kubernetes API" [label="443"];' in (tmp_path / "flows.dot").read_text()
     assert (tmp_path / "flows.svg").read_text().startswith("<?xml")
+
+
+def test_every_flow_a_component_declares_is_allowed(runs: dict[str, StackRun], models: dict[str, ClusterModel]) -> None:
+    for name, run in runs.items():
+        assert len(run.flows) > 80
+        assert required_flows_are_allowed(run.flows, models[name], stack_network(run)) == []
+
+
+def test_a_blocked_required_flow_is_reported(runs: dict[str, StackRun], renderings: dict[str, StackRendering]) -> None:
+    """Without Traefik's API policy, the flow Traefik declares is reported blocked."""
+    run = runs["prod"]
+    objects = [
+        p
+        for p in deployed(renderings["prod"])
+        if not (
+            p.obj["kind"] == "NetworkPolicy"
+            and (p.namespace, p.obj["metadata"]["name"]) == ("traefik", "allow-kubernetes-api")
+        )
+    ]
+    network = stack_network(run)
+    (finding,) = required_flows_are_allowed(run.flows, stack_model(objects, network), network)
+    assert finding.startswith(
+        "Traefik (its Ingress, IngressRoute and Gateway providers) calls the Kubernetes API: "
+        "traefik/app.kubernetes.io/name=traefik -> api-server TCP 443 is blocked"
+    )
+
+
+def test_a_declared_flow_must_name_a_workload_the_stack_runs(
+    runs: dict[str, StackRun], models: dict[str, ClusterModel]
+) -> None:
+    ghost = Need(Pods("traefik", {"app.kubernetes.io/name": "traefic"}), KUBERNETES_API, 443, "a typo")
+    (finding,) = required_flows_are_allowed((ghost,), models["prod"], stack_network(runs["prod"]))
+    assert finding.startswith("a typo: pod traefik/") and "names 0 pods of the model, not one" in finding
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"protocol": "SCTP"}, "is not TCP or UDP"),
+        ({"port": 0}, "out of range"),
+        ({"why": ""}, "says why"),
+    ],
+)
+def test_a_declared_flow_is_checked_when_it_is_made(kwargs: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {"source": Pods("a"), "destination": INTERNET, "port": 443, "why": "x", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        Need(**arguments)
