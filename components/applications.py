@@ -70,8 +70,8 @@ class SyncedSecret:
     # Argo CD), and its workloads read that name. External Secrets then creates the Secret
     # with the Vault values or merges them into the chart's (ExternalSecret target
     # creationPolicy CreateOrMerge) instead of owning it, and Argo CD leaves its data to it
-    # (ignoreDifferences on /data with the RespectIgnoreDifferences sync option), so a
-    # sync neither fights External Secrets nor rotates the values.
+    # (ignoreDifferences on /data and /stringData with the RespectIgnoreDifferences sync
+    # option), so a sync neither fights External Secrets nor rotates the values.
     chart_renders: bool = False
 
     def __post_init__(self) -> None:

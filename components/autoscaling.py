@@ -24,12 +24,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import charts, edc, monitoring
+from components import charts, edc, monitoring, portal_values
 from components.helm import chart_release
 from components.namespaces import Namespaces
 from components.traffic import CONTROL_PLANE, Need, Pods, ServiceRef, api_client, name_resolution
 
 WORKLOAD_NAMESPACE = edc.NAMESPACE
+# The namespaces of the scaled Deployments: the connector's and the portal's.
+SCALED_NAMESPACES = (WORKLOAD_NAMESPACE, portal_values.PORTAL_NAMESPACE)
 
 
 # metrics-server chart 3.13.1 ships metrics-server 0.8.1 (its CHANGELOG). Like the other
@@ -122,14 +124,14 @@ EDC_METRIC_SERIES = {
 }
 
 
-def prometheus_query(metric: str, deployment: str) -> str:
+def prometheus_query(metric: str, deployment: str, namespace: str = WORKLOAD_NAMESPACE) -> str:
     """The total of ``metric`` over the Deployment's pods; KEDA divides it by the replica
     count (metricType AverageValue), which gives the playbook's per-pod average.
 
     ``http_requests_per_second`` is what prometheus-adapter derived from the
     ``http_requests_total`` counter; the EDC metrics are in EDC_METRIC_SERIES.
     """
-    pods = f'namespace="{WORKLOAD_NAMESPACE}",pod=~"{deployment}-[a-z0-9]+-[a-z0-9]+"'
+    pods = f'namespace="{namespace}",pod=~"{deployment}-[a-z0-9]+-[a-z0-9]+"'
     if metric in EDC_METRIC_SERIES:
         return EDC_METRIC_SERIES[metric].format(pods=f'job="{edc.JOB}",{pods}')
     if metric == "http_requests_per_second":
@@ -137,7 +139,9 @@ def prometheus_query(metric: str, deployment: str) -> str:
     raise ValueError(f"no Prometheus query for the metric {metric!r}")
 
 
-def scaled_object_spec(target: Target, deployment: str, prometheus_url: str) -> dict[str, Any]:
+def scaled_object_spec(
+    target: Target, deployment: str, prometheus_url: str, namespace: str = WORKLOAD_NAMESPACE
+) -> dict[str, Any]:
     triggers: list[dict[str, Any]] = [
         {"type": resource, "metricType": "Utilization", "metadata": {"value": str(percent)}}
         for resource, percent in (("cpu", target.cpu_percent), ("memory", target.memory_percent))
@@ -151,7 +155,7 @@ def scaled_object_spec(target: Target, deployment: str, prometheus_url: str) -> 
                 "metricType": "AverageValue",
                 "metadata": {
                     "serverAddress": prometheus_url,
-                    "query": prometheus_query(metric, deployment),
+                    "query": prometheus_query(metric, deployment, namespace),
                     "threshold": str(average),
                     # No data is an error, not zero: KEDA keeps the replicas instead of
                     # scaling in when Prometheus is down.
@@ -226,9 +230,9 @@ def keda_values() -> dict[str, Any]:
             },
             "pullPolicy": "IfNotPresent",
         },
-        # Only the scaled workloads' namespace is watched; the operator reads Secrets only
+        # Only the scaled workloads' namespaces are watched; the operator reads Secrets only
         # in its own namespace (the Prometheus triggers need none).
-        "watchNamespace": WORKLOAD_NAMESPACE,
+        "watchNamespace": ",".join(SCALED_NAMESPACES),
         "permissions": {"operator": {"restrict": {"secret": True}}},
         "operator": {"replicaCount": REPLICAS},
         "metricsServer": {"replicaCount": REPLICAS},
@@ -253,10 +257,16 @@ def keda_values() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ScaledDeployment:
-    """A Deployment in ``tractus-x`` and the labels of its pods (the budget's selector)."""
+    """A Deployment, the labels of its pods (the budget's selector) and its namespace (one
+    of SCALED_NAMESPACES)."""
 
     name: str
     labels: Mapping[str, str]
+    namespace: str = WORKLOAD_NAMESPACE
+
+    def __post_init__(self) -> None:
+        if self.namespace not in SCALED_NAMESPACES:
+            raise ValueError(f"{self.name}: KEDA watches {SCALED_NAMESPACES}, not {self.namespace}")
 
 
 @dataclass(frozen=True)
@@ -284,12 +294,12 @@ class Autoscaling(pulumi.ComponentResource):
             KEDA, KEDA_NAMESPACE, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)]
         )
         standby = args.connector_standby
-        self._scaled(
-            "edc-control-plane", EDC_CONTROL_PLANE, edc.CONTROL_PLANE_DEPLOYMENT, edc.CONTROL_PLANE_LABELS, standby
-        )
-        self._scaled("edc-data-plane", EDC_DATA_PLANE, edc.DATA_PLANE_DEPLOYMENT, edc.DATA_PLANE_LABELS, standby)
+        control_plane = ScaledDeployment(edc.CONTROL_PLANE_DEPLOYMENT, edc.CONTROL_PLANE_LABELS)
+        data_plane = ScaledDeployment(edc.DATA_PLANE_DEPLOYMENT, edc.DATA_PLANE_LABELS)
+        self._scaled("edc-control-plane", EDC_CONTROL_PLANE, control_plane, standby)
+        self._scaled("edc-data-plane", EDC_DATA_PLANE, data_plane, standby)
         if args.portal is not None:
-            self._scaled("portal", PORTAL, args.portal.name, args.portal.labels, False)
+            self._scaled("portal", PORTAL, args.portal, False)
         self.register_outputs({"metrics_server": self.metrics_server.name, "keda": self.keda.name})
 
     def _release(
@@ -306,11 +316,12 @@ class Autoscaling(pulumi.ComponentResource):
             depends_on=depends_on,
         )
 
-    def _scaled(self, role: str, target: Target, deployment: str, labels: Mapping[str, str], paused: bool) -> None:
+    def _scaled(self, role: str, target: Target, scaled: ScaledDeployment, paused: bool) -> None:
+        deployment, namespace = scaled.name, scaled.namespace
         opts = pulumi.ResourceOptions(
             parent=self,
             provider=self._args.provider,
-            depends_on=[self._args.namespaces.namespace(WORKLOAD_NAMESPACE), self.keda, self.metrics_server],
+            depends_on=[self._args.namespaces.namespace(namespace), self.keda, self.metrics_server],
         )
         k8s.apiextensions.CustomResource(
             f"{self._name}-{role}-scaler",
@@ -318,18 +329,18 @@ class Autoscaling(pulumi.ComponentResource):
             kind="ScaledObject",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=deployment,
-                namespace=WORKLOAD_NAMESPACE,
+                namespace=namespace,
                 annotations={PAUSED_REPLICAS_ANNOTATION: "0"} if paused else None,
             ),
-            spec=scaled_object_spec(target, deployment, self._args.prometheus_url),
+            spec=scaled_object_spec(target, deployment, self._args.prometheus_url, namespace),
             opts=opts,
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{self._name}-{role}-pdb",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=WORKLOAD_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 max_unavailable=PDB_MAX_UNAVAILABLE,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(scaled.labels)),
                 unhealthy_pod_eviction_policy="AlwaysAllow",
             ),
             opts=opts,

@@ -63,7 +63,24 @@ CENTRALIDP = Chart(TRACTUS_X, "centralidp", "4.2.1")
 # Bitnami's free images moved to bitnamilegacy in August 2025 and get no updates, so the
 # platform runs none of its own; an upstream chart that can only run one is listed here,
 # image repository -> why it stays.
-BITNAMI_IMAGES: dict[str, str] = {}
+BITNAMI_IMAGES: dict[str, str] = {
+    "docker.io/bitnamilegacy/keycloak": (
+        "centralidp 4.2.1, the only packaging of the Tractus-X central identity provider, wraps Bitnami's "
+        "keycloak chart 23.0.0, whose StatefulSet runs the container through Bitnami's scripts and "
+        "environment (/opt/bitnami, the KEYCLOAK_* variables of its env-vars ConfigMap); the official "
+        "quay.io/keycloak/keycloak image has neither, so Keycloak 25.0.6 runs as upstream pins it "
+        "(components/portal_values.KEYCLOAK_IMAGE) until a centralidp release drops the Bitnami chart"
+    ),
+}
+
+# Literal values a chart puts where a credential would go although nothing uses them as
+# one, by chart: value -> why. The portal chart fills the username and password of the
+# backend's clients that authenticate with client_credentials (GRANTTYPE) with
+# `backend.placeholder` ("empty", values.yaml): those clients send only their client
+# secret, which comes from a Secret.
+PLACEHOLDER_CREDENTIALS: dict[str, dict[str, str]] = {
+    PORTAL.name: {"empty": "the portal backend's placeholder for unused usernames and passwords"},
+}
 
 PINNED: tuple[Chart, ...] = (
     ARGO_CD,

@@ -104,7 +104,7 @@ DATABASES = (
 
 # The portal and its central identity provider (optional, `portal.enabled`): one
 # database each, their owners' passwords seeded into Vault by components/portal.py.
-PORTAL_DATABASE = DatabaseSpec("portal", "tractus-x", in_vault=True)
+PORTAL_DATABASE = DatabaseSpec("portal", "portal", in_vault=True)
 CENTRALIDP_DATABASE = DatabaseSpec("centralidp", "tractus-x", in_vault=True)
 PORTAL_DATABASES = (PORTAL_DATABASE, CENTRALIDP_DATABASE)
 

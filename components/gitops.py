@@ -278,9 +278,17 @@ def child_application(app: ChildApplication) -> dict[str, Any]:
     ]
     # Secrets the chart renders with random values and External Secrets fills from Vault
     # (SyncedSecret.chart_renders): their data is External Secrets'. With the sync option
-    # RespectIgnoreDifferences, a sync keeps the live data instead of the chart's.
+    # RespectIgnoreDifferences, a sync keeps the live data instead of the chart's. The
+    # charts render those values as stringData, which the API server writes over data:
+    # a sync must leave out both, or each one would overwrite the Vault values.
     ignored += [
-        {"group": "", "kind": "Secret", "name": secret, "namespace": app.namespace, "jsonPointers": ["/data"]}
+        {
+            "group": "",
+            "kind": "Secret",
+            "name": secret,
+            "namespace": app.namespace,
+            "jsonPointers": ["/data", "/stringData"],
+        }
         for secret in app.chart_rendered_secrets
     ]
     if ignored:

@@ -30,13 +30,26 @@ class NamespaceSpec:
 # Reviewed against the charts' pod security defaults: cert-manager (controller, webhook,
 # cainjector and its ACME solver pods), Traefik (non-root 65532, read-only root,
 # unprivileged ports 8000/8443), KEDA (non-root, RuntimeDefault seccomp, no capabilities)
-# and the backup jobs all run under `restricted`. Only the node exporter cannot.
-# Vault (non-root uid 100, all capabilities dropped, RuntimeDefault seccomp, read-only
-# root with /tmp as emptyDir, disable_mlock so it needs no IPC_LOCK) and External Secrets
-# (non-root 1000, read-only root, no capabilities, RuntimeDefault: the chart's defaults)
+# and the backup jobs all run under `restricted`. Only the node exporter and the portal
+# chart cannot. Vault (non-root uid 100, all capabilities dropped, RuntimeDefault seccomp,
+# read-only root with /tmp as emptyDir, disable_mlock so it needs no IPC_LOCK), External
+# Secrets (non-root 1000, read-only root, no capabilities, RuntimeDefault: the chart's
+# defaults) and the central identity provider (the Bitnami keycloak chart's
+# containerSecurityContext, and the program's own realm seeding Job: components/portal.py)
 # run under `restricted` too.
 PLATFORM_NAMESPACES: tuple[NamespaceSpec, ...] = (
-    NamespaceSpec("tractus-x", "Tractus-X applications (portal, identity provider, Redis)"),
+    NamespaceSpec("tractus-x", "Tractus-X applications (connector, central identity provider, Redis)"),
+    NamespaceSpec(
+        "portal",
+        "the Tractus-X portal (frontends, backend services, their migration and maintenance jobs)",
+        pod_security=BASELINE,
+        exception=(
+            "the portal chart 2.5.0 gives every container a fixed securityContext (non-root, no privilege "
+            "escalation, all capabilities dropped, read-only root) without a seccompProfile and has no value "
+            "that sets one, pod or container (templates deployment-*, job-* and cronjob-*.yaml), so "
+            "restricted refuses each of its pods; baseline admits them, and nothing else runs here"
+        ),
+    ),
     NamespaceSpec("backup", "database, configuration and certificate backups; weekly restore test"),
     NamespaceSpec("cert-manager", "cert-manager and its ACME solvers"),
     NamespaceSpec("traefik", "the ingress controller behind the Network Load Balancer"),

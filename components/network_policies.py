@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import certificates, edc, gitops, ingress, monitoring, redis, vault_spec
+from components import certificates, edc, gitops, ingress, monitoring, portal_values, redis, vault_spec
 from components import connector_values as connector
 from components.autoscaling import KEDA_NAMESPACE
 from components.schedules import BACKUP_NAMESPACE
@@ -62,7 +62,10 @@ ACME_SOLVER_NAMESPACES = tuple(sorted({certificates.CERTIFICATE_NAMESPACE, edc.N
 KEDA_METRICS_API_PORT = 6443
 KEDA_WEBHOOK_PORT = 9443
 
-# Playbook "Network Policies": the portal and the EDC connectors.
+# Playbook "Network Policies": the portal and the EDC connectors. The portal runs in its own
+# namespace (Pod Security baseline), its identity provider in tractus-x.
+PORTAL_NAMESPACE = portal_values.PORTAL_NAMESPACE
+IDENTITY_PROVIDER_NAMESPACE = portal_values.CENTRALIDP_NAMESPACE
 PORTAL_PORT = 8080
 REDIS_LABELS = {"app.kubernetes.io/name": redis.NAME}
 # prometheus-operator labels every Prometheus pod it runs with this.
@@ -235,14 +238,22 @@ class PortalTraffic:
     identity_provider_cluster_port: int  # Keycloak's replicas talk to each other (JGroups)
 
 
-def _portal(namespace: str, portal: PortalTraffic, net: ClusterNetwork) -> list[Policy]:
-    """Playbook "Network Policies" (allow-portal-ingress), for the pods of the charts.
+def _outside(net: ClusterNetwork) -> tuple[Rule, ...]:
+    """The portal and Keycloak call the identity providers (the central one at its public
+    host, through the ingress controller), the data space's services and the SMTP relay,
+    all outside the cluster."""
+    return (Rule((_internet(net),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),)
 
-    The portal's backend calls the identity providers (its own at its public host, through
-    the ingress controller), the data space's services and the SMTP relay, all outside the
-    cluster; Keycloak brokers to the shared identity provider and sends mail."""
-    keycloak = portal.identity_provider_pods
-    outside = (Rule((_internet(net),), (HTTPS_PORT, SMTP_SUBMISSION_PORT)),)
+
+def _portal(net: ClusterNetwork, portal: PortalTraffic | None) -> list[Policy]:
+    """Playbook "Network Policies" (allow-portal-ingress), for the pods of the portal chart,
+    the only workload of its namespace: the ingress controller in; out, the outside world
+    and the database (RDS) for every pod, since the chart's Jobs and CronJobs (migrations,
+    maintenance, the processes worker) carry none of its labels; and cert-manager's HTTP-01
+    solvers for the certificates of its Ingresses, which run here while the portal does."""
+    if portal is None:
+        return []
+    namespace = PORTAL_NAMESPACE
     return [
         Policy(
             "allow-portal-ingress",
@@ -250,8 +261,25 @@ def _portal(namespace: str, portal: PortalTraffic, net: ClusterNetwork) -> list[
             "the ingress controller reaches the portal's frontends and backend services",
             pods=portal.portal_pods,
             ingress=(Rule((_in(INGRESS_NAMESPACE),), (PORTAL_PORT,)),),
-            egress=outside,
         ),
+        Policy(
+            "allow-portal-egress",
+            namespace,
+            "the portal's services, jobs and processes worker call the identity providers, the data space's "
+            "services and the SMTP relay",
+            egress=_outside(net),
+        ),
+        _acme_solver(namespace),
+        _database(namespace, net),
+    ]
+
+
+def _identity_provider(namespace: str, portal: PortalTraffic, net: ClusterNetwork) -> list[Policy]:
+    """Keycloak brokers to the shared identity provider and sends mail; the realm seeding
+    Job beside it calls its Service."""
+    keycloak = portal.identity_provider_pods
+    outside = _outside(net)
+    return [
         Policy(
             "allow-identity-provider",
             namespace,
@@ -274,9 +302,9 @@ def _portal(namespace: str, portal: PortalTraffic, net: ClusterNetwork) -> list[
 
 
 def _tractus_x(net: ClusterNetwork, portal: PortalTraffic | None) -> list[Policy]:
-    namespace = "tractus-x"
+    namespace = IDENTITY_PROVIDER_NAMESPACE
     return [
-        *(_portal(namespace, portal, net) if portal is not None else []),
+        *(_identity_provider(namespace, portal, net) if portal is not None else []),
         *connector_policies(net),
         Policy(
             "allow-redis",
@@ -358,7 +386,7 @@ def _traefik(net: ClusterNetwork) -> list[Policy]:
             namespace,
             "the applications it routes to and cert-manager's HTTP-01 solvers",
             egress=(
-                Rule((_in("tractus-x"),)),
+                Rule((_in("tractus-x"), _in(PORTAL_NAMESPACE))),
                 Rule(tuple(_in(ns, ACME_SOLVER_LABELS) for ns in ACME_SOLVER_NAMESPACES), (ACME_SOLVER_PORT,)),
             ),
         ),
@@ -595,7 +623,10 @@ def network_policies(
     def tractus_x(network: ClusterNetwork) -> list[Policy]:
         return _tractus_x(network, portal)
 
-    builders = {**_BY_NAMESPACE, "tractus-x": tractus_x}
+    def portal_namespace(network: ClusterNetwork) -> list[Policy]:
+        return _portal(network, portal)
+
+    builders = {**_BY_NAMESPACE, "tractus-x": tractus_x, PORTAL_NAMESPACE: portal_namespace}
     unknown = [name for name in namespaces if name not in builders]
     if unknown:
         raise KeyError(f"no NetworkPolicies defined for namespaces {unknown}; add them to components.network_policies")

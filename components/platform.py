@@ -124,7 +124,9 @@ class Platform(pulumi.ComponentResource):
                 # that let the API server in exist.
                 depends_on=[*self.cluster.node_groups, self.security],
                 portal=(
-                    ScaledDeployment(portal_values.PORTAL_DEPLOYMENT, portal_values.PORTAL_POD_LABELS)
+                    ScaledDeployment(
+                        portal_values.PORTAL_DEPLOYMENT, portal_values.PORTAL_POD_LABELS, portal_values.PORTAL_NAMESPACE
+                    )
                     if _portal_runs(settings)
                     else None
                 ),

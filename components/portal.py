@@ -1,13 +1,17 @@
 """The Tractus-X portal and its central identity provider (optional, ``portal.enabled``).
 
-Two Argo CD Applications in ``tractus-x`` (project ``tractus-x-portal``): centralidp
-(Keycloak with the CX-Central realm, sync wave 0, the identity provider first) and the
-portal (sync wave 2, after the connector), both on the platform's RDS instance. Every
-secret is explicit: the program generates what the platform owns (Keycloak admin,
-client and service-account secrets, the portal's encryption keys) and takes the
-database owners' passwords from the database component and the credentials of outside
-services from encrypted config; all reach Vault as seeds and the workloads as Secrets
-External Secrets makes (components/portal_values.py explains the chart-rendered ones).
+Two Argo CD Applications (project ``tractus-x-portal``), both on the platform's RDS
+instance: centralidp (Keycloak, sync wave 0, the identity provider first) in
+``tractus-x`` under Pod Security ``restricted``, and the portal (sync wave 2, after the
+connector) in its own namespace ``portal`` at ``baseline``, as its chart cannot set a
+seccomp profile (components/portal_values.py, "Pod Security"). The CX-Central realm is
+seeded by the program's own Job beside Keycloak, in place of the chart's
+(components/portal_values.py, "Realm seeding"). Every secret is explicit: the program
+generates what the platform owns (Keycloak admin, client and service-account secrets, the
+portal's encryption keys) and takes the database owners' passwords from the database
+component and the credentials of outside services from encrypted config; all reach Vault
+as seeds and the workloads as Secrets External Secrets makes (components/portal_values.py
+explains the ones the portal chart renders too).
 
 The registration frontend is routed by a Traefik IngressRoute with a stripPrefix
 Middleware (components/portal_values.py, "Ingress").
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -65,8 +70,9 @@ class PortalArgs:
     namespaces: Namespaces
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]  # the ingress controller (its CRDs)
-    # An image that ships the RDS CA bundle at ca_bundle_path (the backup image): Keycloak
-    # verifies the database's certificate against it.
+    # An image that ships the RDS CA bundle at ca_bundle_path and python3 (the backup
+    # image): Keycloak verifies the database's certificate against the bundle, and the
+    # realm seeding Job waits for Keycloak with its python3.
     ca_bundle_image: pulumi.Input[str]
     ca_bundle_path: str
     # On a dr stack: the primary's generated values (its portalGeneratedSecrets export).
@@ -88,6 +94,7 @@ def generated_names() -> tuple[str, ...]:
 class Portal(pulumi.ComponentResource):
     applications: list[ChildApplication]
     generated: dict[str, pulumi.Output[str]]
+    realm_seeding: k8s.batch.v1.Job | None
 
     def __init__(self, name: str, args: PortalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:portal:Portal", name, None, opts)
@@ -96,6 +103,7 @@ class Portal(pulumi.ComponentResource):
         self.hosts = pv.Hosts.under(args.domain)
         self.generated = self._generated()
         self.applications = [self._centralidp(), self._portal()] if args.running else []
+        self.realm_seeding = self._realm_seeding() if args.running else None
         self.registration_route = self._registration_route() if args.running else None
         self.register_outputs({"hosts": vars(self.hosts), "applications": [app.name for app in self.applications]})
 
@@ -144,28 +152,34 @@ class Portal(pulumi.ComponentResource):
                 f"{path}/service-accounts", {a: self._service_account(a) for a in pv.CENTRALIDP_SERVICE_ACCOUNTS}
             ),
         ]
+        # The chart renders none of these (existingSecret, realm seeding off): External
+        # Secrets owns all four.
         secrets = [
-            _synced(pv.CENTRALIDP_ADMIN_SECRET, seeds[0], chart_renders=True),
-            _synced(pv.CENTRALIDP_DATABASE_SECRET, seeds[1], chart_renders=True),
-            _synced(pv.CENTRALIDP_CLIENTS_SECRET, seeds[2], chart_renders=False),
-            _synced(pv.CENTRALIDP_SERVICE_ACCOUNTS_SECRET, seeds[3], chart_renders=False),
+            _synced(name, seed, pv.CENTRALIDP_NAMESPACE, chart_renders=False)
+            for name, seed in zip(
+                (
+                    pv.CENTRALIDP_ADMIN_SECRET,
+                    pv.CENTRALIDP_DATABASE_SECRET,
+                    pv.CENTRALIDP_CLIENTS_SECRET,
+                    pv.CENTRALIDP_SERVICE_ACCOUNTS_SECRET,
+                ),
+                seeds,
+                strict=True,
+            )
         ]
-        settings = args.settings
         ca_path = args.ca_bundle_path
         values = pulumi.Output.all(self._database(CENTRALIDP_DATABASE), args.ca_bundle_image).apply(
             lambda found: pv.centralidp_values(
                 self.hosts,
                 found[0],
                 pv.CaBundle(image=found[1], path=ca_path),
-                sharedidp=settings.services["sharedidp"],
-                operator_bpn=settings.operator_bpn,
                 replicas=pv.CENTRALIDP_REPLICAS,
             )
         )
         return ChildApplication(
             name=pv.CENTRALIDP_RELEASE,
             project=pv.PROJECT,
-            namespace=pv.NAMESPACE,
+            namespace=pv.CENTRALIDP_NAMESPACE,
             chart=pv.CENTRALIDP_CHART,
             release=pv.CENTRALIDP_RELEASE,
             values=values,
@@ -206,8 +220,9 @@ class Portal(pulumi.ComponentResource):
             ),
             VaultSeed(f"{path}/interfaces", interfaces),
         ]
+        # The chart renders these whatever the values say: External Secrets merges into them.
         secrets = [
-            _synced(name, seed, chart_renders=True)
+            _synced(name, seed, pv.PORTAL_NAMESPACE, chart_renders=True)
             for name, seed in zip(
                 (
                     pv.PORTAL_DATABASE_SECRET,
@@ -235,7 +250,7 @@ class Portal(pulumi.ComponentResource):
         return ChildApplication(
             name=pv.PORTAL_RELEASE,
             project=pv.PROJECT,
-            namespace=pv.NAMESPACE,
+            namespace=pv.PORTAL_NAMESPACE,
             chart=pv.PORTAL_CHART,
             release=pv.PORTAL_RELEASE,
             values=values,
@@ -244,6 +259,39 @@ class Portal(pulumi.ComponentResource):
             seeds=seeds,
             secrets=secrets,
             labels={"app.kubernetes.io/part-of": "tractus-x-portal"},
+        )
+
+    def _realm_seeding(self) -> k8s.batch.v1.Job:
+        """The CX-Central realm's seeding (components/portal_values.py, "Realm seeding"),
+        beside Keycloak. Replaced (deleted first: one seeding at a time, same name)
+        whenever its spec changes, so a changed realm setting is seeded again. The program
+        waits for it to finish; a seeding that failed (Keycloak did not answer within the
+        deadline) is replaced, and so run again, on the next ``pulumi up``."""
+        args = self._args
+        settings = args.settings
+        spec = pulumi.Output.from_input(args.ca_bundle_image).apply(
+            lambda image: pv.realm_seeding_job(
+                self.hosts, services=settings.services, operator_bpn=settings.operator_bpn, wait_image=image
+            )
+        )
+        timeout = f"{pv.REALM_SEEDING_DEADLINE_SECONDS // 60}m"
+        return k8s.batch.v1.Job(
+            f"{self._name}-realm-seeding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=pv.REALM_SEEDING_JOB,
+                namespace=pv.CENTRALIDP_NAMESPACE,
+                labels={**pv.REALM_SEEDING_LABELS, "app.kubernetes.io/part-of": "tractus-x-portal"},
+                annotations={"pulumi.com/replaceUnready": "true"},
+            ),
+            spec=cast("k8s.batch.v1.JobSpecArgsDict", spec),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=[args.namespaces.namespace(pv.CENTRALIDP_NAMESPACE)],
+                replace_on_changes=["spec"],
+                delete_before_replace=True,
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
         )
 
     # --- routing ---------------------------------------------------------------------
@@ -258,14 +306,14 @@ class Portal(pulumi.ComponentResource):
             return pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,
-                depends_on=[args.namespaces.namespace(pv.NAMESPACE), *args.depends_on, *after],
+                depends_on=[args.namespaces.namespace(pv.PORTAL_NAMESPACE), *args.depends_on, *after],
             )
 
         strip = k8s.apiextensions.CustomResource(
             f"{self._name}-registration-strip",
             api_version="traefik.io/v1alpha1",
             kind="Middleware",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="portal-registration-strip", namespace=pv.NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="portal-registration-strip", namespace=pv.PORTAL_NAMESPACE),
             spec={"stripPrefix": {"prefixes": [pv.REGISTRATION_PATH]}},
             opts=opts(),
         )
@@ -273,7 +321,7 @@ class Portal(pulumi.ComponentResource):
             f"{self._name}-registration-route",
             api_version="traefik.io/v1alpha1",
             kind="IngressRoute",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="portal-registration", namespace=pv.NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="portal-registration", namespace=pv.PORTAL_NAMESPACE),
             spec={
                 "entryPoints": ["websecure"],
                 "routes": [
@@ -290,11 +338,11 @@ class Portal(pulumi.ComponentResource):
         )
 
 
-def _synced(name: str, seed: VaultSeed, chart_renders: bool) -> SyncedSecret:
-    """The Secret ``name`` with every property of ``seed`` under the same key."""
+def _synced(name: str, seed: VaultSeed, namespace: str, chart_renders: bool) -> SyncedSecret:
+    """The Secret ``name`` in ``namespace`` with every property of ``seed`` under the same key."""
     return SyncedSecret(
         name=name,
-        namespace=pv.NAMESPACE,
+        namespace=namespace,
         path=seed.path,
         keys={key: key for key in seed.data},
         chart_renders=chart_renders,

@@ -5,11 +5,14 @@ the repository the charts' own READMEs install from):
 
 - ``portal`` 2.5.0 (eclipse-tractusx/portal, charts/portal): frontends (portal,
   registration, assets) and the backend services, with the portal database external.
-- ``centralidp`` 4.2.1 (eclipse-tractusx/portal-iam, charts/centralidp): Keycloak (the
-  chart wraps Bitnami's keycloak chart 25.2.0 under the ``keycloak`` key, image
-  ``bitnamilegacy/keycloak:26.3.3``) and the CX-Central realm seeding Job. The Bitnami
-  dependency is upstream's choice and the only packaging of the central IdP; 4.2.1's
-  values reference the ``bitnamilegacy`` images (the catalog Bitnami moved in 2025).
+- ``centralidp`` 4.2.1 (eclipse-tractusx/portal-iam, charts/centralidp): Keycloak 25.0.6
+  (the chart wraps Bitnami's keycloak chart 23.0.0 under the ``keycloak`` key, image
+  ``docker.io/bitnamilegacy/keycloak:25.0.6-debian-12-r0``) and the CX-Central realm
+  seeding Job. The Bitnami chart is upstream's choice and the only packaging of the
+  central IdP: it runs its container through Bitnami's scripts (/opt/bitnami, the
+  ``KEYCLOAK_*`` variables of its env-vars ConfigMap), which the official Keycloak image
+  does not have, so no maintained image can take its place (components/charts.py,
+  BITNAMI_IMAGES). The CX-Central realm and theme come from ``tractusx/portal-iam``.
 
 Value keys were read from the charts' values.yaml and templates: the portal's
 ``portalAddress``, ``portalBackendAddress``, ``centralidp.address``, ``sharedidpAddress``,
@@ -23,27 +26,53 @@ Value keys were read from the charts' values.yaml and templates: the portal's
 ``backend.mailing.{secret,host,port,user,senderEmail}``, ``backend.interfaces.secret``,
 ``backend.processesworker.<client>.clientId``, ``postgresql.enabled``,
 ``externalDatabase.{host,port,database,secret,portalUser,provisioningUser}``,
-``replicaCount``; centralidp's ``keycloak.{auth,production,httpRelativePath,replicaCount,
-ingress,postgresql.enabled,externalDatabase}`` and ``realmSeeding.{clients,serviceAccounts,
-sharedidp,bpn,sslRequired}``; under ``keycloak`` the Bitnami chart's parameters table
-(bitnami/charts keycloak README): ``auth.passwordSecretKey``, ``proxyHeaders``,
-``extraEnvVars``, ``initContainers``, ``extraVolumes``, ``extraVolumeMounts``,
-``resources``, ``ingress.{pathType,tls}``, ``networkPolicy.enabled``
+``replicaCount``; centralidp's ``keycloak.{image,auth,production,replicaCount,ingress,
+postgresql.enabled,externalDatabase}`` and ``realmSeeding.enabled``; under ``keycloak`` the
+Bitnami chart's parameters table (bitnami/charts keycloak README): ``auth.passwordSecretKey``,
+``proxyHeaders``, ``extraEnvVars``, ``initContainers``, ``extraVolumes``,
+``extraVolumeMounts``, ``resources``, ``ingress.{pathType,tls}``, ``networkPolicy.enabled``
 (the chart's own policy, on by default, allows any source and any egress: the platform's
 NetworkPolicies govern instead) and ``externalDatabase.existingSecretPasswordKey``.
 The Bitnami defaults already run Keycloak as a non-root user with a read-only root
 filesystem, no privilege escalation, all capabilities dropped and RuntimeDefault seccomp,
 with a PodDisruptionBudget.
 
+Pod Security. The portal chart renders every container's securityContext itself
+(runAsNonRoot, no privilege escalation, all capabilities dropped, read-only root) with no
+seccompProfile and no pod securityContext, and no value adds either (every
+deployment-*, job-* and cronjob-*.yaml template), so ``restricted`` refuses all its pods:
+the portal runs in its own namespace at ``baseline`` (PORTAL_NAMESPACE,
+components/namespaces.py). Keycloak meets ``restricted`` and stays in ``tractus-x``
+(CENTRALIDP_NAMESPACE); the chart's realm seeding Job does not (its containers'
+securityContexts are fixed as well, job-seeding.yaml), which is one reason the program runs
+the seeding itself (below).
+
+Realm seeding. centralidp 4.2.1's seeding Job (job-seeding.yaml) cannot run here as it is:
+its ``wait-for-keycloak`` init container is ``alpine/curl:latest``, written into the
+template with no value to change it; no seccompProfile can be set; it reads the admin
+password from a Secret named after the Keycloak fullname (``centralidp-keycloak``, key
+``admin-password``), which nothing creates once ``keycloak.auth.existingSecret`` is set;
+and its name carries ``.Release.Revision``, which is always 1 under Argo CD (``helm
+template``), so any change of its pod template would make every later sync fail on the
+Job's immutable template. ``realmSeeding.enabled: false`` turns it (and the chart's
+client Secrets) off, and the program runs the same seeding as its own Job
+(``realm_seeding_job``: the chart's seeding image and realm files, the environment of
+job-seeding.yaml entry for entry) with pinned images, under ``restricted``, reading the
+platform's Secrets, and replaced whenever its spec changes.
+
 Secrets. Both charts render their own Secrets and fill every value they are not given
 with ``randAlphaNum`` at each render (their ``lookup`` of the existing Secret finds
-nothing under Argo CD, which renders with ``helm template``), so every Argo CD sync would
-rotate them. No secret value may be put in the values instead. The realm seeding's
-client and service-account Secrets have an ``existingSecret`` switch that stops the
-chart from rendering them: External Secrets owns those. The others (the Keycloak admin
-and database Secrets, the portal's keycloak, mailing, interfaces and database Secrets)
-are rendered whatever the values say and their workloads read exactly that name, so
-External Secrets merges the Vault values into them (``SyncedSecret.chart_renders``).
+nothing under Argo CD, which renders with ``helm template``), so every Argo CD sync
+would write new random values over the ones External Secrets keeps there. No secret value
+may be put in the values instead. centralidp renders none: ``keycloak.auth.existingSecret``
+and ``keycloak.externalDatabase.existingSecret`` switch off the Bitnami chart's admin and
+database Secrets (its secrets.yaml and secret-external-db.yaml), and the realm seeding is
+off, so External Secrets owns all four centralidp Secrets (creationPolicy Owner). The
+portal chart renders its keycloak, mailing and interfaces Secrets unconditionally and the
+external database one whenever ``postgresql.enabled`` is false (secret-backend-*.yaml),
+each under the very name its workloads read, with no switch: External Secrets merges
+the Vault values into them (``SyncedSecret.chart_renders``) and Argo CD must leave their
+data alone, ``/data`` and the ``/stringData`` the chart renders alike (components/gitops.py).
 
 Ingress (Traefik's Kubernetes Ingress NGINX provider, components/ingress.py). The portal
 chart's frontend paths are regular expressions with ``use-regex`` and ``rewrite-target:
@@ -55,7 +84,10 @@ routing would depend on the exact Traefik patch release. The rewrites are identi
 except for the registration frontend, so the values use plain ``Prefix`` paths without
 regex or rewrite (any controller routes them the same), and the registration frontend
 is served by a Traefik IngressRoute with a stripPrefix Middleware that the portal
-component creates (``REGISTRATION_PATH``). The backend's paths are plain prefixes already.
+component creates (``REGISTRATION_PATH``). The backend's paths are plain prefixes already;
+the chart's default routes ``/api/provisioning`` to a ``provisioning-service`` that no
+template of portal 2.5.0 renders, so the values route only to the five backend Services
+the chart has (BACKEND_ROUTES).
 """
 
 from __future__ import annotations
@@ -69,7 +101,10 @@ from components import charts
 PORTAL_CHART = charts.PORTAL
 CENTRALIDP_CHART = charts.CENTRALIDP
 
-NAMESPACE = "tractus-x"
+# The portal runs at `baseline` in its own namespace, the identity provider beside the
+# other Tractus-X applications at `restricted` (module docstring, "Pod Security").
+PORTAL_NAMESPACE = "portal"
+CENTRALIDP_NAMESPACE = "tractus-x"
 PROJECT = "tractus-x-portal"
 PORTAL_RELEASE = "portal"
 CENTRALIDP_RELEASE = "centralidp"
@@ -90,6 +125,15 @@ PORTAL_SELECTOR_LABELS: Mapping[str, str] = {
 }
 REGISTRATION_SERVICE = f"{PORTAL_FULLNAME}-registration"
 PORT = 8080  # portContainer and portService of every portal workload
+# The backend Ingress's paths and the Services they reach (`<fullname>-<service>`): one per
+# backend Service template of portal 2.5.0 (service-backend-*.yaml).
+BACKEND_ROUTES: tuple[tuple[str, str], ...] = (
+    ("/api/registration", "registration-service"),
+    ("/api/administration", "administration-service"),
+    ("/api/notification", "notification-service"),
+    ("/api/apps", "marketplace-app-service"),
+    ("/api/services", "services-service"),
+)
 REGISTRATION_PATH = "/registration"
 # The certificate cert-manager issues for the frontend Ingress; the registration
 # IngressRoute on the same host serves it too.
@@ -101,7 +145,25 @@ CENTRALIDP_POD_LABELS: Mapping[str, str] = {
     "app.kubernetes.io/name": "keycloak",
     "app.kubernetes.io/instance": CENTRALIDP_RELEASE,
 }
+# centralidp 4.2.1's keycloak.image (Keycloak 25.0.6 of Bitnami's packaging), set
+# explicitly so that the image that runs is named here.
+KEYCLOAK_IMAGE: Mapping[str, str] = {
+    "registry": "docker.io",
+    "repository": "bitnamilegacy/keycloak",
+    "tag": "25.0.6-debian-12-r0",
+}
 KEYCLOAK_PORT = 8080  # Bitnami keycloak containerPorts.http
+# Keycloak's Service (common.names.fullname: `<release>-keycloak`, service.ports.http)
+# and path (centralidp's httpRelativePath, kept from Keycloak 16).
+KEYCLOAK_ADDRESS = f"http://{CENTRALIDP_RELEASE}-keycloak.{CENTRALIDP_NAMESPACE}:80"
+KEYCLOAK_PATH = "/auth"
+CENTRALIDP_ADMIN_USER = "admin"
+# The CX-Central theme and realm files (tractusx/portal-iam, the image centralidp 4.2.1's
+# keycloak.initContainers and realmSeeding.initContainer use), copied by init containers
+# into emptyDirs: the theme into Keycloak's themes directory, the realm for the seeding.
+PORTAL_IAM_IMAGE = "docker.io/tractusx/portal-iam:v4.2.0"
+THEMES_VOLUME = "themes"
+THEMES_DIR = "/opt/bitnami/keycloak/themes/catenax-central"
 # Keycloak's embedded Infinispan cluster (JGroups) between the replicas.
 KEYCLOAK_CLUSTER_PORT = 7800
 CENTRALIDP_REPLICAS = 2
@@ -127,13 +189,45 @@ PORTAL_MAILING_SECRET = "portal-backend-mailing"
 PORTAL_INTERFACES_SECRET = "portal-backend-interfaces"
 PORTAL_DATABASE_SECRET = "portal-postgres-external-db"
 CENTRALIDP_ADMIN_SECRET = "centralidp-admin"
+CENTRALIDP_ADMIN_KEY = "admin-password"
 CENTRALIDP_DATABASE_SECRET = "centralidp-database"
 CENTRALIDP_CLIENTS_SECRET = "centralidp-clients"
 CENTRALIDP_SERVICE_ACCOUNTS_SECRET = "centralidp-service-accounts"
 
-# CX-Central's confidential clients (realmSeeding.clients; Secret keys are the chart's).
-CENTRALIDP_CLIENTS = ("miw", "bpdm", "bpdm-gate", "bpdm-orchestrator")
-# CX-Central's base service accounts (realmSeeding.serviceAccounts.clientSecrets).
+# The realm seeding (module docstring, "Realm seeding"): centralidp 4.2.1's
+# realmSeeding.image with the realm files of PORTAL_IAM_IMAGE.
+REALM_SEEDING_JOB = "centralidp-realm-seeding"
+REALM_SEEDING_IMAGE = "docker.io/tractusx/portal-iam-seeding:v4.2.0-iam"
+REALM_SEEDING_LABELS: Mapping[str, str] = {
+    "app.kubernetes.io/name": "realm-seeding",
+    "app.kubernetes.io/instance": CENTRALIDP_RELEASE,
+}
+REALM = "CX-Central"
+REALM_VOLUME = "realms"
+REALM_DIR = "/app/realms"  # the seeding image's working directory is /app
+# Keycloak starts within minutes; a seeding still waiting after this fails, and so does
+# `pulumi up` (the program waits for the Job).
+REALM_SEEDING_DEADLINE_SECONDS = 1800
+# CX-Central's clients in the order (and so the index) job-seeding.yaml gives them: the
+# client id and the key of its secret in CENTRALIDP_CLIENTS_SECRET (None: public client).
+REALM_CLIENTS: tuple[tuple[str, str | None], ...] = (
+    ("Cl1-CX-Registration", None),
+    ("Cl2-CX-Portal", None),
+    ("Cl3-CX-Semantic", None),
+    ("Cl5-CX-Custodian", "miw"),
+    ("Cl7-CX-BPDM", "bpdm"),
+    ("Cl16-CX-BPDMGate", "bpdm-gate"),
+    ("Cl25-CX-BPDM-Orchestrator", "bpdm-orchestrator"),
+)
+# job-seeding.yaml numbers the base service accounts' clients from 20, their users from 1
+# (user 0 is the realm's initial user, whose BPN attribute it sets too).
+REALM_SERVICE_ACCOUNT_FIRST_CLIENT = 20
+REALM_INITIAL_USER = "ac1cf001-7fbc-1f2f-817f-bce058020006"
+SHARED_IDP_ALIAS = "CX-Operator"
+
+# CX-Central's confidential clients (the keys of CENTRALIDP_CLIENTS_SECRET).
+CENTRALIDP_CLIENTS = tuple(key for _, key in REALM_CLIENTS if key is not None)
+# CX-Central's base service accounts (centralidp 4.2.1's realmSeeding.serviceAccounts).
 CENTRALIDP_SERVICE_ACCOUNTS = (
     "sa-cl1-reg-2",
     "sa-cl2-01",
@@ -225,26 +319,48 @@ class Mail:
     sender: str
 
 
+def _restricted(user: int | None = None) -> dict[str, Any]:
+    """A container securityContext that Pod Security `restricted` admits. Without ``user``
+    the image's own (numeric, non-root) user runs, as the charts run these images."""
+    context: dict[str, Any] = {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if user is not None:
+        context |= {"runAsUser": user, "runAsGroup": user}
+    return context
+
+
+def _copy_init(name: str, image: str, command: list[str], volume: str, directory: str) -> dict[str, Any]:
+    """An init container that copies files into the emptyDir ``volume`` at ``directory``."""
+    return {
+        "name": name,
+        "image": image,
+        "command": command,
+        "securityContext": _restricted(),
+        "resources": _resources("10m", "32Mi", "100m"),
+        "volumeMounts": [{"name": volume, "mountPath": directory}],
+    }
+
+
 def _rds_ca_init(ca: CaBundle) -> dict[str, Any]:
     """Copies the RDS CA bundle into the emptyDir Keycloak reads it from, as the
     Bitnami image's user and as locked down as the chart's own containers."""
     copy = f"import shutil; shutil.copyfile({ca.path!r}, {RDS_CA_FILE!r})"
-    return {
-        "name": "rds-ca",
-        "image": ca.image,
-        "command": ["python3", "-c", copy],
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": KEYCLOAK_USER_ID,
-            "runAsGroup": KEYCLOAK_USER_ID,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "resources": _resources("10m", "32Mi", "100m"),
-        "volumeMounts": [{"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR}],
-    }
+    init = _copy_init("rds-ca", ca.image, ["python3", "-c", copy], RDS_CA_VOLUME, RDS_CA_DIR)
+    init["securityContext"] = _restricted(KEYCLOAK_USER_ID)
+    return init
+
+
+def _themes_init() -> dict[str, Any]:
+    """centralidp 4.2.1's own `import` init container (keycloak.initContainers, with the
+    `themes` volume and mount): the values' initContainers, extraVolumes and
+    extraVolumeMounts replace the chart's lists, so the CX-Central theme is copied here."""
+    copy = "cp -R /import/themes/catenax-central/* /themes"
+    return _copy_init("themes", PORTAL_IAM_IMAGE, ["sh", "-c", copy], THEMES_VOLUME, "/themes")
 
 
 def _tls_annotations(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -325,14 +441,7 @@ def portal_values(
                 "hosts": [
                     {
                         "host": hosts.backend,
-                        "paths": _paths(
-                            ("/api/registration", "registration-service"),
-                            ("/api/administration", "administration-service"),
-                            ("/api/notification", "notification-service"),
-                            ("/api/provisioning", "provisioning-service"),
-                            ("/api/apps", "marketplace-app-service"),
-                            ("/api/services", "services-service"),
-                        ),
+                        "paths": _paths(*BACKEND_ROUTES),
                     }
                 ],
             },
@@ -383,18 +492,16 @@ def portal_values(
     }
 
 
-def centralidp_values(
-    hosts: Hosts, database: Database, ca: CaBundle, *, sharedidp: str, operator_bpn: str, replicas: int
-) -> dict[str, Any]:
-    """The centralidp chart's values: Keycloak on RDS behind the ingress, the realm seeded
-    for the portal's hosts, every Secret named."""
-    portal = f"https://{hosts.portal}"
+def centralidp_values(hosts: Hosts, database: Database, ca: CaBundle, *, replicas: int) -> dict[str, Any]:
+    """The centralidp chart's values: Keycloak on RDS behind the ingress, every Secret
+    named, the chart's realm seeding off (``realm_seeding_job`` seeds the realm)."""
     return {
         "keycloak": {
+            "image": dict(KEYCLOAK_IMAGE),
             "auth": {
-                "adminUser": "admin",
+                "adminUser": CENTRALIDP_ADMIN_USER,
                 "existingSecret": CENTRALIDP_ADMIN_SECRET,
-                "passwordSecretKey": "admin-password",
+                "passwordSecretKey": CENTRALIDP_ADMIN_KEY,
             },
             # Production mode behind the TLS-terminating ingress controller, which sets
             # the X-Forwarded-* headers Keycloak then trusts.
@@ -422,24 +529,160 @@ def centralidp_values(
             },
             # RDS refuses unencrypted connections (rds.force_ssl); the JDBC driver
             # verifies the server's certificate and name against the RDS CA bundle,
-            # which an init container copies into the emptyDir at RDS_CA_FILE.
+            # which an init container copies into the emptyDir at RDS_CA_FILE. The
+            # CX-Central theme is copied by the chart's own init container (_themes_init).
             "extraEnvVars": [{"name": "KEYCLOAK_JDBC_PARAMS", "value": KEYCLOAK_JDBC_PARAMS}],
-            "initContainers": [_rds_ca_init(ca)],
-            "extraVolumes": [{"name": RDS_CA_VOLUME, "emptyDir": {"sizeLimit": "2Mi"}}],
-            "extraVolumeMounts": [{"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True}],
+            "initContainers": [_themes_init(), _rds_ca_init(ca)],
+            "extraVolumes": [
+                {"name": THEMES_VOLUME, "emptyDir": {"sizeLimit": "64Mi"}},
+                {"name": RDS_CA_VOLUME, "emptyDir": {"sizeLimit": "2Mi"}},
+            ],
+            "extraVolumeMounts": [
+                {"name": THEMES_VOLUME, "mountPath": THEMES_DIR, "readOnly": True},
+                {"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True},
+            ],
             "networkPolicy": {"enabled": False},
         },
-        "realmSeeding": {
-            "enabled": True,
-            "sslRequired": "external",
-            "bpn": operator_bpn,
-            "sharedidp": sharedidp,
-            "clients": {
-                "registration": {"redirects": [f"{portal}/*"]},
-                "portal": {"rootUrl": f"{portal}/home", "redirects": [f"{portal}/*"]},
-                "semantics": {"redirects": [f"{portal}/*"]},
-                "existingSecret": CENTRALIDP_CLIENTS_SECRET,
+        # The program seeds the realm (module docstring, "Realm seeding"); off, the chart
+        # renders neither its Job nor its client Secrets.
+        "realmSeeding": {"enabled": False},
+    }
+
+
+def _env(name: str, value: str) -> dict[str, Any]:
+    return {"name": name, "value": value}
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _everything_under(address: str) -> str:
+    return f"{address.rstrip('/')}/*"
+
+
+def realm_seeding_env(hosts: Hosts, *, services: Mapping[str, str], operator_bpn: str) -> list[dict[str, Any]]:
+    """The seeding's configuration, entry for entry as centralidp 4.2.1's job-seeding.yaml
+    renders it (clients, base service accounts, BPN attributes, the shared IdP), with
+    the platform's hosts, services and Secrets where the chart takes values."""
+    portal = f"https://{hosts.portal}"
+    # Where each client may send a browser back to: the portal's clients to the portal,
+    # the data space's services' clients to the service (the chart's defaults are
+    # example.org placeholders).
+    redirects = {
+        "Cl1-CX-Registration": f"{portal}/*",
+        "Cl2-CX-Portal": f"{portal}/*",
+        "Cl3-CX-Semantic": f"{portal}/*",
+        "Cl5-CX-Custodian": _everything_under(services["custodian"]),
+        "Cl7-CX-BPDM": _everything_under(services["bpdmPool"]),
+        "Cl16-CX-BPDMGate": _everything_under(services["bpdmPortalGate"]),
+    }
+    realm = "KEYCLOAKSEEDING__REALMS__0"
+    env = [
+        _env("KEYCLOAK__CENTRAL__CONNECTIONSTRING", KEYCLOAK_ADDRESS),
+        _env("KEYCLOAK__CENTRAL__USER", CENTRALIDP_ADMIN_USER),
+        _secret_env("KEYCLOAK__CENTRAL__PASSWORD", CENTRALIDP_ADMIN_SECRET, CENTRALIDP_ADMIN_KEY),
+        _env("KEYCLOAK__CENTRAL__AUTHREALM", "master"),
+        _env("KEYCLOAK__CENTRAL__USEAUTHTRAIL", "true"),
+        _env(f"{realm}__DATAPATHS__0", f"realms/{REALM}-realm.json"),
+        _env(f"{realm}__CREATE", "true"),
+        _env(f"{realm}__UPDATE", "true"),
+        _env(f"{realm}__DELETE", "true"),
+        _env(f"{realm}__INSTANCENAME", "central"),
+        _env(f"{realm}__REALM", REALM),
+        _env(f"{realm}__SSLREQUIRED", "external"),
+        _env(f"{realm}__DATAPATHS__1", f"realms/{REALM}-users-0.json"),
+    ]
+    for index, (client, key) in enumerate(REALM_CLIENTS):
+        prefix = f"{realm}__CLIENTS__{index}"
+        env.append(_env(f"{prefix}__CLIENTID", client))
+        if client == "Cl2-CX-Portal":
+            env.append(_env(f"{prefix}__ROOTURL", f"{portal}/home"))
+        if client in redirects:
+            env.append(_env(f"{prefix}__REDIRECTURIS__0", redirects[client]))
+        if key is not None:
+            env.append(_secret_env(f"{prefix}__SECRET", CENTRALIDP_CLIENTS_SECRET, key))
+    for offset, account in enumerate(CENTRALIDP_SERVICE_ACCOUNTS):
+        prefix = f"{realm}__CLIENTS__{REALM_SERVICE_ACCOUNT_FIRST_CLIENT + offset}"
+        env.append(_env(f"{prefix}__CLIENTID", account))
+        env.append(_secret_env(f"{prefix}__SECRET", CENTRALIDP_SERVICE_ACCOUNTS_SECRET, account))
+    users = (REALM_INITIAL_USER, *(f"service-account-{account}" for account in CENTRALIDP_SERVICE_ACCOUNTS))
+    for index, user in enumerate(users):
+        prefix = f"{realm}__USERS__{index}"
+        env.append(_env(f"{prefix}__USERNAME", user))
+        env.append(_env(f"{prefix}__ATTRIBUTES__0__NAME", "bpn"))
+        env.append(_env(f"{prefix}__ATTRIBUTES__0__VALUES__0", operator_bpn))
+    prefix = f"{realm}__IDENTITYPROVIDERS__0"
+    openid = f"{services['sharedidp'].rstrip('/')}/auth/realms/{SHARED_IDP_ALIAS}/protocol/openid-connect"
+    env.append(_env(f"{prefix}__ALIAS", SHARED_IDP_ALIAS))
+    for setting, endpoint in (
+        ("TOKENURL", "token"),
+        ("JWKSURL", "certs"),
+        ("AUTHORIZATIONURL", "auth"),
+        ("LOGOUTURL", "logout"),
+    ):
+        env.append(_env(f"{prefix}__CONFIG__{setting}", f"{openid}/{endpoint}"))
+    return env
+
+
+def _wait_for_keycloak(image: str) -> dict[str, Any]:
+    """Polls Keycloak's master realm through its Service until it answers 200 (the
+    chart's `until curl ...` loop, with the platform's python3 image for curl)."""
+    url = f"{KEYCLOAK_ADDRESS}{KEYCLOAK_PATH}/realms/master/.well-known/openid-configuration"
+    script = (
+        "import time, urllib.request\n"
+        "while True:\n"
+        "    try:\n"
+        f"        urllib.request.urlopen({url!r}, timeout=5).close()\n"
+        "        break\n"
+        "    except OSError as error:\n"
+        "        print('waiting for Keycloak:', error, flush=True)\n"
+        "        time.sleep(5)\n"
+    )
+    return {
+        "name": "wait-for-keycloak",
+        "image": image,
+        "command": ["python3", "-c", script],
+        "securityContext": _restricted(),
+        "resources": _resources("10m", "64Mi", "100m"),
+    }
+
+
+def realm_seeding_job(
+    hosts: Hosts, *, services: Mapping[str, str], operator_bpn: str, wait_image: str
+) -> dict[str, Any]:
+    """The spec of the Job that creates and updates the CX-Central realm: the realm files
+    copied from PORTAL_IAM_IMAGE, Keycloak awaited (``wait_image`` has python3), then the
+    seeding image with ``realm_seeding_env``."""
+    copy = f"cp -R /import/catenax-central/realms/* {REALM_DIR}"
+    seeding = {
+        "name": "realm-seeding",
+        "image": REALM_SEEDING_IMAGE,
+        "env": realm_seeding_env(hosts, services=services, operator_bpn=operator_bpn),
+        "securityContext": _restricted(),
+        # centralidp 4.2.1's realmSeeding.resources.
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "850M", "ephemeral-storage": "50Mi"},
+            "limits": {"cpu": "750m", "memory": "850M", "ephemeral-storage": "1024Mi"},
+        },
+        "volumeMounts": [{"name": REALM_VOLUME, "mountPath": REALM_DIR, "readOnly": True}],
+    }
+    return {
+        # Keycloak may answer before its admin API does: a failed seeding is retried.
+        "backoffLimit": 6,
+        "activeDeadlineSeconds": REALM_SEEDING_DEADLINE_SECONDS,
+        "template": {
+            "metadata": {"labels": dict(REALM_SEEDING_LABELS)},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                "initContainers": [
+                    _copy_init("realms", PORTAL_IAM_IMAGE, ["sh", "-c", copy], REALM_VOLUME, REALM_DIR),
+                    _wait_for_keycloak(wait_image),
+                ],
+                "containers": [seeding],
+                "volumes": [{"name": REALM_VOLUME, "emptyDir": {"sizeLimit": "64Mi"}}],
             },
-            "serviceAccounts": {"existingSecret": CENTRALIDP_SERVICE_ACCOUNTS_SECRET},
         },
     }

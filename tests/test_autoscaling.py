@@ -77,7 +77,7 @@ def test_portal_scales_from_three_to_twenty_on_cpu_and_request_rate(portal_stack
     requests = found["http-requests-per-second"]
     assert requests["metadata"]["threshold"] == "100" and requests["metricType"] == "AverageValue"
     assert requests["metadata"]["query"].startswith(
-        'sum(rate(http_requests_total{namespace="tractus-x",pod=~"portal-portal-'
+        'sum(rate(http_requests_total{namespace="portal",pod=~"portal-portal-'
     )
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "portal-hpa"
 
@@ -123,8 +123,8 @@ def test_every_scaled_workload_has_a_disruption_budget_selecting_its_pods(
         "app.kubernetes.io/name": "tractusx-connector-dataplane",
         "app.kubernetes.io/instance": "edc-dataplane",
     }
-    for budget in budgets.values():
-        assert budget["metadata"]["namespace"] == "tractus-x"
+    for name, budget in budgets.items():
+        assert budget["metadata"]["namespace"] == ("portal" if name == PORTAL_DEPLOYMENT else "tractus-x")
         assert budget["spec"]["maxUnavailable"] == 1
         assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
 
@@ -173,7 +173,7 @@ def test_metrics_server_and_keda_are_pinned_highly_available_and_hardened(stack:
         assert keda["securityContext"][component]["runAsNonRoot"] is True
         assert keda["resources"][component]["limits"]["memory"]
         assert keda["podDisruptionBudget"][component] == {"maxUnavailable": 1}
-    assert keda["watchNamespace"] == "tractus-x"
+    assert keda["watchNamespace"] == "tractus-x,portal"
     assert keda["permissions"]["operator"]["restrict"]["secret"] is True
 
 

@@ -1,6 +1,8 @@
 """Portal and central identity provider (issue 7, item 6): off by default; when enabled,
 two pinned charts on the platform's RDS with every secret explicit, plain-prefix ingress
-paths on Traefik, and nothing running against a pilot-light dr stack's replica."""
+paths on Traefik, the portal in its own namespace at Pod Security baseline and Keycloak
+with the program's realm seeding Job at restricted, and nothing running against a
+pilot-light dr stack's replica."""
 
 from __future__ import annotations
 
@@ -11,10 +13,15 @@ from typing import Any
 import pytest
 
 from components import portal_values as pv
+from components.charts import CENTRALIDP
 from components.database import CENTRALIDP_DATABASE, DATABASES, PORTAL_DATABASE
+from components.namespaces import BASELINE, PLATFORM_NAMESPACES, RESTRICTED
 from components.portal import generated_names
+from offline import pod_security, wiring
 from offline.checks import plain, run_checks
 from offline.harness import StackRun, resolve
+from offline.render import ChartSource, Placed, StackRendering, helm_template, parse_objects
+from offline.rendered_checks import check_stack
 from policy import rules
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
@@ -23,6 +30,8 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 INGRESS_ROUTE = "kubernetes:traefik.io/v1alpha1:IngressRoute"
+JOB = "kubernetes:batch/v1:Job"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 MIDDLEWARE = "kubernetes:traefik.io/v1alpha1:Middleware"
 INSTANCE = "aws:rds/instance:Instance"
 PORTAL_NAMES = {PORTAL_DATABASE.name, CENTRALIDP_DATABASE.name}
@@ -51,6 +60,34 @@ def seed_values(run: StackRun) -> dict[str, dict[str, str]]:
     return {seed.path: dict(resolve(dict(seed.data))) for app in run.applications for seed in app.seeds}
 
 
+def realm_seeding(run: StackRun) -> dict[str, Any]:
+    (job,) = [
+        plain(r.inputs) for r in run.of_type(JOB) if r.inputs["metadata"].get("name") == "centralidp-realm-seeding"
+    ]
+    return dict(job)
+
+
+def backup_image(run: StackRun) -> str:
+    (image,) = {
+        c["image"]
+        for job in run.of_type(CRON_JOB)
+        if job.inputs["metadata"]["name"] == "backup-database"
+        for c in plain(job.inputs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    }
+    return str(image)
+
+
+@pytest.fixture(scope="module")
+def portal_rendering(portal_runs: dict[str, StackRun]) -> tuple[StackRendering, list[str]]:
+    """prod with the portal, every chart rendered with the real helm, and every finding."""
+    return check_stack(portal_runs["prod"])
+
+
+def rendered(rendering: StackRendering, application: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the Argo CD Application ``application`` deploys, with the namespace of each."""
+    return [(ns, obj) for origin, ns, obj in rendering.objects() if origin == f"Argo CD Application {application}"]
+
+
 def test_the_portal_is_off_by_default(stack: StackRun) -> None:
     assert apps(stack) == {}
     assert not stack.of_type(INGRESS_ROUTE) and not stack.of_type(MIDDLEWARE)
@@ -72,7 +109,7 @@ def test_enabled_portal_adds_its_databases_to_rds_the_init_job_and_the_backups(
     for spec in (PORTAL_DATABASE, CENTRALIDP_DATABASE):
         assert f"CREATE DATABASE %I OWNER %I', '{spec.name}', '{spec.owner}'" in sql
         assert spec.name in backup_databases(prod).split(",")
-        assert spec.namespace == "tractus-x"
+    assert (PORTAL_DATABASE.namespace, CENTRALIDP_DATABASE.namespace) == ("portal", "tractus-x")
     assert set(prod.exports["databaseOwnerPasswords"]) == {db.name for db in DATABASES} | PORTAL_NAMES
     # The owners' passwords reach the charts through Vault only, not a database-* Secret.
     secrets = {r.inputs["metadata"]["name"] for r in prod.of_type(SECRET)}
@@ -91,7 +128,9 @@ def test_centralidp_then_portal_as_pinned_charts_in_their_own_project(portal_sta
     assert (portal.chart.name, portal.chart.version) == ("portal", "2.5.0")
     for app in (centralidp, portal):
         assert app.chart.repository == "https://eclipse-tractusx.github.io/charts/dev"
-        assert (app.project, app.namespace, app.release) == ("tractus-x-portal", "tractus-x", app.name)
+        assert (app.project, app.release) == ("tractus-x-portal", app.name)
+    # The portal at baseline in its own namespace, Keycloak at restricted (test below).
+    assert (centralidp.namespace, portal.namespace) == ("tractus-x", "portal")
     # The identity provider first (wave 0), the portal after the connector (wave 1).
     assert (centralidp.sync_wave, portal.sync_wave) == (0, 2)
     # KEDA owns the frontend's replicas: Argo CD ignores them.
@@ -134,14 +173,8 @@ def test_keycloak_verifies_the_database_certificate_against_the_rds_ca(portal_st
     (mount,) = [m for m in keycloak["extraVolumeMounts"] if m["name"] == pv.RDS_CA_VOLUME]
     assert mount == {"name": "rds-ca", "mountPath": "/rds-ca", "readOnly": True}
     assert pv.RDS_CA_FILE.startswith(mount["mountPath"] + "/")
-    (init,) = keycloak["initContainers"]
-    (backup_image,) = {
-        c["image"]
-        for job in portal_stack.of_type(CRON_JOB)
-        if job.inputs["metadata"]["name"] == "backup-database"
-        for c in plain(job.inputs)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    }
-    assert init["image"] == backup_image  # the image that ships the RDS CA bundle
+    (init,) = [c for c in keycloak["initContainers"] if c["name"] == "rds-ca"]
+    assert init["image"] == backup_image(portal_stack)  # the image that ships the RDS CA bundle
     assert init["command"][:2] == ["python3", "-c"]
     assert "'/etc/ssl/certs/rds-global-bundle.pem'" in init["command"][2]
     assert f"{pv.RDS_CA_FILE!r}" in init["command"][2]
@@ -213,7 +246,7 @@ def test_the_portals_regex_paths_are_replaced_by_prefixes_and_a_strip_prefix_rou
     assert route["spec"]["entryPoints"] == ["websecure"]
     assert route["spec"]["tls"] == {"secretName": portal["frontend"]["ingress"]["tls"][0]["secretName"]}
     for resource in (route, middleware):
-        assert resource["metadata"]["namespace"] == "tractus-x"
+        assert resource["metadata"]["namespace"] == "portal"
 
 
 def test_no_secret_value_is_in_any_helm_values(portal_stack: StackRun) -> None:
@@ -224,11 +257,22 @@ def test_no_secret_value_is_in_any_helm_values(portal_stack: StackRun) -> None:
         assert value not in rendered
 
 
-def test_every_secret_the_charts_read_is_synced_from_a_seeded_vault_path(portal_stack: StackRun) -> None:
+def test_every_secret_the_workloads_read_is_synced_from_a_seeded_vault_path(portal_stack: StackRun) -> None:
     seeds = seed_values(portal_stack)
     portal = portal_stack.application_values["portal"]
     keycloak = portal_stack.application_values["centralidp"]["keycloak"]
-    seeding = portal_stack.application_values["centralidp"]["realmSeeding"]
+    seeding = realm_seeding(portal_stack)["spec"]["template"]["spec"]["containers"][0]["env"]
+    read_by_seeding: dict[str, set[str]] = {}
+    for env in seeding:
+        if "valueFrom" in env:
+            ref = env["valueFrom"]["secretKeyRef"]
+            read_by_seeding.setdefault(ref["name"], set()).add(ref["key"])
+    # The realm seeding Job reads the Secrets External Secrets makes, by their literal names.
+    assert read_by_seeding == {
+        "centralidp-admin": {"admin-password"},
+        "centralidp-clients": {"miw", "bpdm", "bpdm-gate", "bpdm-orchestrator"},
+        "centralidp-service-accounts": set(pv.CENTRALIDP_SERVICE_ACCOUNTS),
+    }
     read_by_charts = {
         portal["externalDatabase"]["secret"]: {"portal-password", "provisioning-password"},
         portal["backend"]["keycloak"]["secret"]: {"central-client-secret", "shared-client-secret"},
@@ -240,19 +284,35 @@ def test_every_secret_the_charts_read_is_synced_from_a_seeded_vault_path(portal_
         },
         keycloak["auth"]["existingSecret"]: {keycloak["auth"]["passwordSecretKey"]},
         keycloak["externalDatabase"]["existingSecret"]: {keycloak["externalDatabase"]["existingSecretPasswordKey"]},
-        seeding["clients"]["existingSecret"]: set(pv.CENTRALIDP_CLIENTS),
-        seeding["serviceAccounts"]["existingSecret"]: set(pv.CENTRALIDP_SERVICE_ACCOUNTS),
+    }
+    read = {
+        name: read_by_charts.get(name, set()) | read_by_seeding.get(name, set())
+        for name in {*read_by_charts, *read_by_seeding}
     }
     synced = {secret.name: secret for app in apps(portal_stack).values() for secret in app.secrets}
-    assert set(synced) == set(read_by_charts)
-    for name, keys in read_by_charts.items():
+    assert set(synced) == set(read)
+    for name, keys in read.items():
         secret = synced[name]
         assert set(secret.keys) == keys, name
-        assert secret.namespace == "tractus-x"
         assert set(secret.keys.values()) <= set(seeds[secret.path]), name
-    # The realm seeding's Secrets are not rendered when named (existingSecret); all others are.
-    rendered = {name for app in portal_stack.applications for name in app.chart_rendered_secrets}
-    assert rendered == set(read_by_charts) - {pv.CENTRALIDP_CLIENTS_SECRET, pv.CENTRALIDP_SERVICE_ACCOUNTS_SECRET}
+    assert {name: secret.namespace for name, secret in synced.items()} == {
+        "portal-postgres-external-db": "portal",
+        "portal-backend-keycloak": "portal",
+        "portal-backend-mailing": "portal",
+        "portal-backend-interfaces": "portal",
+        "centralidp-admin": "tractus-x",
+        "centralidp-database": "tractus-x",
+        "centralidp-clients": "tractus-x",
+        "centralidp-service-accounts": "tractus-x",
+    }
+    # The portal chart renders its four Secrets whatever the values say; centralidp none.
+    rendered_by_charts = {name for app in portal_stack.applications for name in app.chart_rendered_secrets}
+    assert rendered_by_charts == {
+        "portal-postgres-external-db",
+        "portal-backend-keycloak",
+        "portal-backend-mailing",
+        "portal-backend-interfaces",
+    }
 
 
 def test_the_portal_and_keycloak_share_one_generated_secret_per_service_account(portal_stack: StackRun) -> None:
@@ -289,6 +349,8 @@ def test_the_dr_stack_uses_the_primarys_generated_values_and_waits_for_activatio
     # start (migrations, realm seeding), so neither runs until dr.active.
     assert apps(pilot) == {}
     assert not pilot.of_type(INGRESS_ROUTE)
+    assert [r for r in pilot.of_type(JOB) if r.inputs["metadata"].get("name") == "centralidp-realm-seeding"] == []
+    assert realm_seeding(active)["metadata"]["namespace"] == "tractus-x"
     assert set(apps(active)) == {"centralidp", "portal"}
     # Nothing is generated anew: Vault is restored from the primary's snapshots and the
     # portal's data is encrypted with the primary's keys.
@@ -309,10 +371,12 @@ def test_argo_cd_leaves_the_data_of_the_chart_rendered_secrets_to_external_secre
     children = root["spec"]["source"]["helm"]["valuesObject"]["applications"]
     for app in portal_stack.applications:
         child = children[app.name]
-        secrets = {d["name"]: d for d in child["ignoreDifferences"] if d["kind"] == "Secret"}
+        secrets = {d["name"]: d for d in child.get("ignoreDifferences", []) if d["kind"] == "Secret"}
         assert set(secrets) == set(app.chart_rendered_secrets)
         for entry in secrets.values():
-            assert entry == {**entry, "group": "", "namespace": "tractus-x", "jsonPointers": ["/data"]}
+            # The chart writes its random values as stringData, which the API server
+            # writes over data: a sync must leave out both.
+            assert entry == {**entry, "group": "", "namespace": "portal", "jsonPointers": ["/data", "/stringData"]}
         assert "RespectIgnoreDifferences=true" in child["syncPolicy"]["syncOptions"]
     deployments = [d["name"] for d in children["portal"]["ignoreDifferences"] if d["kind"] == "Deployment"]
     assert deployments == [pv.PORTAL_DEPLOYMENT]
@@ -341,13 +405,247 @@ def test_the_secret_policy_reads_the_portal_charts_secret_name_keys_as_reference
 def test_external_secrets_merges_into_the_secrets_the_charts_render(portal_stack: StackRun) -> None:
     external = {
         r.inputs["metadata"]["name"]: plain(r.inputs)["spec"]
-        for r in portal_stack.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
-        if r.inputs["metadata"]["namespace"] == "tractus-x"
+        for r in portal_stack.of_type(EXTERNAL_SECRET)
+        if r.inputs["metadata"]["namespace"] in ("tractus-x", "portal")
     }
     for app in apps(portal_stack).values():
         for secret in app.secrets:
+            assert secret.namespace == app.namespace
             target = external[secret.name]["target"]
             assert target["name"] == secret.name
             # The chart renders these too: External Secrets creates or merges, never owns them.
             assert target["creationPolicy"] == ("CreateOrMerge" if secret.chart_renders else "Owner"), secret.name
             assert target["deletionPolicy"] == "Retain"
+
+
+# --- what the charts render (the real helm), and the program's realm seeding Job ----------
+
+
+def workloads(rendering: StackRendering, application: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(ns, obj) for ns, obj in rendered(rendering, application) if pod_security.pod_template(obj) is not None]
+
+
+def test_the_portal_runs_at_baseline_in_its_own_namespace_and_keycloak_at_restricted(
+    portal_rendering: tuple[StackRendering, list[str]], portal_stack: StackRun
+) -> None:
+    """portal 2.5.0 fixes every container's securityContext without a seccompProfile and has
+    no value for one: restricted refuses each of its pods, so its namespace is baseline, with
+    the reason on it. Keycloak and the program's realm seeding Job meet restricted."""
+    levels = {spec.name: spec for spec in PLATFORM_NAMESPACES}
+    assert (levels["portal"].pod_security, levels["tractus-x"].pod_security) == (BASELINE, RESTRICTED)
+    assert "seccompProfile" in levels["portal"].exception
+    rendering, _ = portal_rendering
+    portal = workloads(rendering, "portal")
+    assert len(portal) == 12  # 8 Deployments, 2 CronJobs, 2 migration Jobs
+    for namespace, obj in portal:
+        assert namespace == "portal"
+        assert pod_security.pod_security_findings(obj, BASELINE) == []
+        # Why the namespace cannot be restricted: every pod lacks the seccomp profile.
+        assert any("seccompProfile" in f for f in pod_security.pod_security_findings(obj, RESTRICTED))
+    keycloak = workloads(rendering, "centralidp")
+    assert [(ns, obj["kind"], obj["metadata"]["name"]) for ns, obj in keycloak] == [
+        ("tractus-x", "StatefulSet", "centralidp-keycloak")
+    ]
+    for _, obj in keycloak:
+        assert pod_security.pod_security_findings(obj, RESTRICTED) == []
+    assert pod_security.pod_security_findings(realm_seeding(portal_stack), RESTRICTED) == []
+
+
+def test_every_ingress_backend_of_the_portal_is_a_service_the_charts_render(
+    portal_rendering: tuple[StackRendering, list[str]],
+) -> None:
+    """The wiring check (offline/wiring.py) finds every Ingress and IngressRoute backend
+    among the Services the charts render; the portal chart's own default backend Ingress
+    fails it, with its route to a `provisioning-service` portal 2.5.0 does not have."""
+    rendering, findings = portal_rendering
+    assert [f for f in findings if f.startswith("wiring_matches_the_charts") and "portal" in f] == []
+    charts = rendered(rendering, "portal")
+    (backend,) = [obj for _, obj in charts if obj["kind"] == "Ingress" and obj["metadata"]["name"] == "portal-backend"]
+    assert {p["path"]: p["backend"]["service"]["name"] for p in backend["spec"]["rules"][0]["http"]["paths"]} == {
+        "/api/registration": "portal-registration-service",
+        "/api/administration": "portal-administration-service",
+        "/api/notification": "portal-notification-service",
+        "/api/apps": "portal-marketplace-app-service",
+        "/api/services": "portal-services-service",
+    }
+    source = ChartSource("defaults", "argocd", "portal", "portal", "portal", pv.PORTAL_CHART, {})
+    values = {"backend": {"ingress": {"enabled": True}}, "postgresql": {"enabled": False}}
+    defaults = [
+        Placed("defaults", "portal", obj)
+        for obj in parse_objects(helm_template(source, rendering.kube_version, values))
+    ]
+    cluster = wiring.Cluster.of(defaults)
+    assert [f for placed in defaults for f in wiring.ingress_backend_findings(cluster, placed)] == [
+        "defaults: Ingress portal/portal-backend: no Service portal/portal-provisioning-service"
+    ]
+
+
+def test_keycloak_runs_the_pinned_keycloak_image_with_the_cx_central_theme(
+    portal_rendering: tuple[StackRendering, list[str]], portal_stack: StackRun
+) -> None:
+    keycloak = portal_stack.application_values["centralidp"]["keycloak"]
+    assert keycloak["image"] == {
+        "registry": "docker.io",
+        "repository": "bitnamilegacy/keycloak",
+        "tag": "25.0.6-debian-12-r0",
+    }
+    rendering, _ = portal_rendering
+    ((_, statefulset),) = workloads(rendering, "centralidp")
+    pod = statefulset["spec"]["template"]["spec"]
+    assert {c["name"]: c["image"] for c in pod["containers"]} == {
+        "keycloak": "docker.io/bitnamilegacy/keycloak:25.0.6-debian-12-r0"
+    }
+    # The values' initContainers and extra volumes replace the chart's lists: the theme
+    # copy that centralidp's own values carry is kept.
+    init = {c["name"]: c for c in pod["initContainers"]}
+    assert set(init) == {"prepare-write-dirs", "themes", "rds-ca"}
+    assert init["themes"]["image"] == "docker.io/tractusx/portal-iam:v4.2.0"
+    assert init["themes"]["command"] == ["sh", "-c", "cp -R /import/themes/catenax-central/* /themes"]
+    assert init["themes"]["volumeMounts"] == [{"name": "themes", "mountPath": "/themes"}]
+    (keycloak_container,) = pod["containers"]
+    assert {"name": "themes", "mountPath": "/opt/bitnami/keycloak/themes/catenax-central", "readOnly": True} in (
+        keycloak_container["volumeMounts"]
+    )
+    assert {"name": "themes", "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
+
+
+def test_the_realm_seeding_job_runs_pinned_images_with_the_platforms_secrets(portal_stack: StackRun) -> None:
+    """centralidp's own seeding Job is off (its wait-for-keycloak image is
+    alpine/curl:latest, written into the template); the program's Job seeds instead."""
+    assert portal_stack.application_values["centralidp"]["realmSeeding"] == {"enabled": False}
+    job = realm_seeding(portal_stack)
+    assert (job["metadata"]["namespace"], job["metadata"]["name"]) == ("tractus-x", "centralidp-realm-seeding")
+    pod = job["spec"]["template"]["spec"]
+    images = {c["name"]: c["image"] for c in (*pod["initContainers"], *pod["containers"])}
+    assert images == {
+        "realms": "docker.io/tractusx/portal-iam:v4.2.0",
+        "wait-for-keycloak": backup_image(portal_stack),  # the platform's image, by digest
+        "realm-seeding": "docker.io/tractusx/portal-iam-seeding:v4.2.0-iam",
+    }
+    assert re.fullmatch(r".+@sha256:[0-9a-f]{64}", images["wait-for-keycloak"])
+    wait = pod["initContainers"][1]["command"]
+    assert wait[:2] == ["python3", "-c"]
+    assert "'http://centralidp-keycloak.tractus-x:80/auth/realms/master/.well-known/openid-configuration'" in wait[2]
+    assert pod["automountServiceAccountToken"] is False and pod["restartPolicy"] == "Never"
+    assert job["spec"]["activeDeadlineSeconds"] == 1800
+    # A seeding that failed runs again on the next `pulumi up` (replaced, not awaited again).
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true"}
+    # Every Secret the Job reads is one External Secrets makes in its namespace.
+    external = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]) for r in portal_stack.of_type(EXTERNAL_SECRET)
+    }
+    refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in pod["containers"][0]["env"] if "valueFrom" in e}
+    assert refs == {"centralidp-admin", "centralidp-clients", "centralidp-service-accounts"}
+    assert {("tractus-x", name) for name in refs} <= external
+
+
+def test_the_realm_seeding_configures_what_the_charts_job_would_entry_for_entry(
+    portal_stack: StackRun, portal_rendering: tuple[StackRendering, list[str]]
+) -> None:
+    """The program's Job against centralidp 4.2.1's job-seeding.yaml rendered by helm with
+    the same settings: the same variables in the same order, the same values and Secret
+    keys; only the admin Secret's name is the platform's (the chart's is the Keycloak
+    fullname, which nothing creates once keycloak.auth.existingSecret is set), and Keycloak's
+    address is namespace-qualified (the wiring check verifies such addresses)."""
+    rendering, _ = portal_rendering
+    domain = portal_stack.exports["domain"]
+    portal = f"https://{domain}"
+    values = {
+        **portal_stack.application_values["centralidp"],
+        "realmSeeding": {
+            "enabled": True,
+            "sslRequired": "external",
+            "bpn": "BPNL000000000001",
+            "sharedidp": "https://sharedidp.partner.example.org",
+            "clients": {
+                "registration": {"redirects": [f"{portal}/*"]},
+                "portal": {"rootUrl": f"{portal}/home", "redirects": [f"{portal}/*"]},
+                "semantics": {"redirects": [f"{portal}/*"]},
+                "miw": {"redirects": ["https://custodian.partner.example.org/*"]},
+                "bpdm": {"redirects": ["https://bpdmpool.partner.example.org/*"]},
+                "bpdmGate": {"redirects": ["https://bpdmportalgate.partner.example.org/*"]},
+                "existingSecret": "centralidp-clients",
+            },
+            "serviceAccounts": {"existingSecret": "centralidp-service-accounts"},
+        },
+    }
+    source = ChartSource("test", "argocd", "centralidp", "centralidp", "tractus-x", CENTRALIDP, values)
+    (chart_job,) = [o for o in parse_objects(helm_template(source, rendering.kube_version)) if o["kind"] == "Job"]
+
+    def entries(env: list[dict[str, Any]], admin_secret: str) -> list[tuple[str, Any]]:
+        found = []
+        for entry in env:
+            # .NET configuration keys are case-insensitive; the chart spells one `Attributes`.
+            name = entry["name"].upper()
+            if "valueFrom" in entry:
+                ref = entry["valueFrom"]["secretKeyRef"]
+                found.append((name, ("secret", "admin" if ref["name"] == admin_secret else ref["name"], ref["key"])))
+            else:
+                value = entry["value"].strip().replace("centralidp-keycloak.tractus-x:", "centralidp-keycloak:")
+                found.append((name, value))
+        return found
+
+    (chart_container,) = chart_job["spec"]["template"]["spec"]["containers"]
+    (container,) = realm_seeding(portal_stack)["spec"]["template"]["spec"]["containers"]
+    assert entries(container["env"], "centralidp-admin") == entries(chart_container["env"], "centralidp-keycloak")
+    assert len(container["env"]) == 134
+    assert container["resources"] == chart_container["resources"]
+    # The chart's Job: what the program's replaces.
+    chart_pod = chart_job["spec"]["template"]["spec"]
+    assert [c["image"] for c in chart_pod["initContainers"]] == [
+        "docker.io/tractusx/portal-iam:v4.2.0",
+        "alpine/curl:latest",
+    ]
+    assert chart_job["metadata"]["name"] == "centralidp-keycloak-realm-seeding-1"  # .Release.Revision: always 1
+
+
+def test_no_secret_the_platform_fills_is_rendered_with_random_values_argo_cd_would_apply(
+    portal_rendering: tuple[StackRendering, list[str]], portal_stack: StackRun
+) -> None:
+    rendering, _ = portal_rendering
+    assert [obj for _, obj in rendered(rendering, "centralidp") if obj["kind"] == "Secret"] == []
+    secrets = {obj["metadata"]["name"]: obj for _, obj in rendered(rendering, "portal") if obj["kind"] == "Secret"}
+    assert set(secrets) == {
+        "portal-postgres-external-db",
+        "portal-backend-keycloak",
+        "portal-backend-mailing",
+        "portal-backend-interfaces",
+    }
+    (root,) = [plain(r.inputs) for r in portal_stack.of_type(APPLICATION)]
+    ignored = {
+        d["name"]: d["jsonPointers"]
+        for d in root["spec"]["source"]["helm"]["valuesObject"]["applications"]["portal"]["ignoreDifferences"]
+        if d["kind"] == "Secret"
+    }
+    for name, secret in secrets.items():
+        # randAlphaNum at each render: Argo CD must leave both fields to External Secrets.
+        assert set(secret) >= {"stringData"} and "data" not in secret, name
+        assert ignored[name] == ["/data", "/stringData"], name
+
+
+def test_what_the_charts_render_for_the_portal_passes_the_checks_but_the_charts_placeholders(
+    portal_rendering: tuple[StackRendering, list[str]],
+) -> None:
+    """The one finding left: the portal chart fills the unused username and password of
+    its client-credentials clients with ``backend.placeholder`` ("empty"), a literal env
+    value the credential check cannot tell from a password (deployment-backend-*.yaml,
+    cronjob-backend-processes.yaml)."""
+    rendering, findings = portal_rendering
+    ours = [
+        f
+        for f in findings
+        if "Application portal" in f or "Application centralidp" in f or "realm-seeding" in f or "portal/" in f
+    ]
+    placeholder = re.compile(
+        r"no_credential_in_plain_env: Argo CD Application portal: (Deployment|CronJob) portal/[a-z-]+: "
+        r"container [a-z-]+: (APPLICATIONCHECKLIST__[A-Z_]+|DIM|OFFERPROVIDER)__PASSWORD is a literal value"
+    )
+    assert [f for f in ours if not placeholder.match(f)] == []
+    for _, obj in workloads(rendering, "portal"):
+        _, spec = pod_security.pod_template(obj) or ({}, {})
+        for container in spec["containers"]:
+            env = {e["name"]: e.get("value") for e in container.get("env") or []}
+            for name, value in env.items():
+                if name.endswith("__PASSWORD") and value is not None:
+                    assert value == "empty", name
+                    assert env[name.removesuffix("__PASSWORD") + "__GRANTTYPE"] == "client_credentials", name

@@ -155,7 +155,7 @@ def flows(
 
 KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
 # A pod of the portal chart: its frontend's label and the chart's selector labels.
-PORTAL = ("tractus-x", {"app": PORTAL_DEPLOYMENT, **PORTAL_SELECTOR_LABELS})
+PORTAL = ("portal", {"app": PORTAL_DEPLOYMENT, **PORTAL_SELECTOR_LABELS})
 CENTRALIDP = ("tractus-x", {**CENTRALIDP_POD_LABELS, "app.kubernetes.io/component": "keycloak"})
 EDC = ("tractus-x", edc.CONTROL_PLANE_LABELS)  # the platform's connector
 TRAEFIK = ("traefik", {"app.kubernetes.io/name": "traefik"})
@@ -200,11 +200,23 @@ def test_portal_is_reachable_only_through_the_ingress_controller(stack: StackRun
     assert not allowed(stack, "in", TRAEFIK, 9000, peer_ip=INTERNET_HOST)
 
 
+def test_the_portals_jobs_reach_the_database_and_the_services_it_calls(portal_stack: StackRun) -> None:
+    # The chart's migration Jobs and CronJobs (the processes worker) carry none of its labels.
+    worker = ("portal", {"job-name": "portal-processes-worker-29000000"})
+    assert allowed(portal_stack, "out", worker, 5432, peer_ip=vpc_host(portal_stack))
+    for port in (443, 587):
+        assert allowed(portal_stack, "out", worker, port, peer_ip=INTERNET_HOST)
+    assert not flows(portal_stack, TRAEFIK, worker, 8080)
+    # cert-manager's HTTP-01 solvers for the portal's Ingresses run in its namespace.
+    assert flows(portal_stack, TRAEFIK, ("portal", {"acme.cert-manager.io/http01-solver": "true"}), 8089)
+
+
 def test_workloads_reach_the_database_redis_and_the_api_where_they_need_to(stack: StackRun) -> None:
     for namespace in ("tractus-x", "backup"):
         assert allowed(stack, "out", (namespace, {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
     assert not allowed(stack, "out", ("traefik", {"any": "pod"}), 5432, peer_ip=vpc_host(stack))
-    assert flows(stack, PORTAL, REDIS, 6379)
+    assert flows(stack, EDC, REDIS, 6379)
+    assert not flows(stack, PORTAL, REDIS, 6379)  # the portal uses no Redis
     assert not flows(stack, BACKUP_JOB, REDIS, 6379)
     assert not flows(stack, REDIS, PORTAL, 6379)  # only Redis listens on 6379
     for namespace in ("traefik", "cert-manager", "backup", "keda", "monitoring"):
