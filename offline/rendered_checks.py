@@ -14,7 +14,7 @@ from typing import Any
 
 import kubernetes_validate
 
-from components.charts import BITNAMI_IMAGES
+from components.charts import BITNAMI_IMAGES, PLACEHOLDER_CREDENTIALS
 from components.monitoring import EKS_UNSCRAPED
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import connectivity, pod_security, wiring
@@ -32,12 +32,16 @@ RenderedCheck = Callable[[StackRendering], list[str]]
 _TEST_HOOKS = {"test", "test-success", "test-failure"}
 
 
+def _is_test_hook(obj: Mapping[str, Any]) -> bool:
+    hooks = ((obj.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook", "")
+    return bool(set(str(hooks).replace(" ", "").split(",")) & _TEST_HOOKS)
+
+
 def deployed(rendering: StackRendering) -> Iterator[Placed]:
     """Everything the stack creates in the cluster: the program's objects and the
     charts' (helm test hooks excepted)."""
     for placed in rendering.objects():
-        hooks = ((placed.obj.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook", "")
-        if not set(hooks.replace(" ", "").split(",")) & _TEST_HOOKS:
+        if not _is_test_hook(placed.obj):
             yield placed
 
 
@@ -148,18 +152,23 @@ _REFERENCE = re.compile(r"^\$\([A-Za-z_][A-Za-z0-9_]*\)$")
 def no_credential_in_plain_env(rendering: StackRendering) -> list[str]:
     """No container gets a credential as a literal env value (a chart default such as
     "password", or a secret copied into values): credentials come from Secrets
-    (valueFrom, envFrom) or as a $(VAR) reference to a variable that does."""
+    (valueFrom, envFrom) or as a $(VAR) reference to a variable that does. A chart's
+    documented placeholder for an unused credential (components/charts.PLACEHOLDER_CREDENTIALS)
+    is no credential."""
+    sources = [(f"{r.type} {r.name}", obj, "") for r, obj in rendering.program_objects]
+    sources += [(c.source.origin, obj, c.source.chart.name) for c in rendering.charts for obj in c.objects]
     findings = []
-    for origin, _, obj in deployed(rendering):
+    for origin, obj, chart in sources:
         template = pod_security.pod_template(obj)
-        if template is None:
+        if template is None or _is_test_hook(obj):
             continue
-        _, spec = template
+        placeholders = PLACEHOLDER_CREDENTIALS.get(chart, {})
         for kind in ("initContainers", "containers"):
-            for container in spec.get(kind) or []:
+            for container in template[1].get(kind) or []:
                 for env in container.get("env") or []:
-                    value = env.get("value")
-                    if _CREDENTIAL_VARIABLE.search(str(env.get("name"))) and value and not _REFERENCE.match(str(value)):
+                    value = str(env.get("value") or "")
+                    literal = value and not _REFERENCE.match(value) and value not in placeholders
+                    if literal and _CREDENTIAL_VARIABLE.search(str(env.get("name"))):
                         findings.append(
                             f"{origin}: {describe(obj)}: container {container.get('name')}: {env['name']} is a "
                             "literal value; take it from a Secret"

@@ -286,14 +286,19 @@ def fake_run(stack: str) -> StackRun:
     }
     resource = RegisteredResource(APPLICATION, "root", "urn:root", inputs, "", True, "", "gitops")
     cluster = RegisteredResource(CLUSTER, "cluster", "urn:cluster", {"version": "1.35"}, "", True, "", "cluster")
-    return StackRun(stack=stack, resources=[cluster, resource], exports={})
+    subnet_inputs = {"cidrBlock": "10.40.0.0/19", "tags": {"kubernetes.io/role/internal-elb": "1"}}
+    subnet = RegisteredResource(
+        "aws:ec2/subnet:Subnet", "private", "urn:subnet", subnet_inputs, "", True, "", "network"
+    )
+    exports = {"vpcCidr": "10.40.0.0/16", "serviceCidr": "172.20.0.0/16"}
+    return StackRun(stack=stack, resources=[cluster, subnet, resource], exports=exports)
 
 
 def test_the_schema_check_covers_the_children_the_root_renders(renderings: dict[str, StackRendering]) -> None:
     run = fake_run("prod")
     broken = gitops.root_values(APPS)
     broken["applications"]["portal"]["syncPolicy"]["retry"]["backof"] = {}
-    run.resources[1].inputs["spec"]["source"]["helm"]["valuesObject"] = broken
+    run.resources[2].inputs["spec"]["source"]["helm"]["valuesObject"] = broken
     rendering = render_stack(run)
     (crd,) = [c for c in renderings["prod"].all_crds() if c["metadata"]["name"] == "applications.argoproj.io"]
     rendering.program_objects.append((run.resources[0], crd))
@@ -447,7 +452,7 @@ def test_a_program_secret_copied_into_an_application_is_caught() -> None:
         "database",
     )
     run = fake_run("prod")
-    values = run.resources[1].inputs["spec"]["source"]["helm"]["valuesObject"]
+    values = run.resources[2].inputs["spec"]["source"]["helm"]["valuesObject"]
     values["applications"]["portal"]["source"]["helm"]["valuesObject"] = {"db": {"pass": "generated-pw-123"}}
     run.resources.append(secret)
     assert secrets_stay_secret(run) == [f"{APPLICATION} root: a secret value appears in an Argo CD Application"]

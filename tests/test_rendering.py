@@ -51,6 +51,15 @@ def test_every_stack_renders_and_passes_every_check(runs: dict[str, StackRun]) -
         assert len(rendering.charts) == 13, name
 
 
+def test_every_stack_with_the_portal_renders_and_passes_every_check(portal_runs: dict[str, StackRun]) -> None:
+    """prod, dr at pilot light and dr activated, with the portal and its identity provider."""
+    for name, run in portal_runs.items():
+        rendering, findings = check_stack(run)
+        assert findings == [], name
+        charts_of = {chart.source.chart.name for chart in rendering.charts}
+        assert {"portal", "centralidp"} <= charts_of or name == "dr", name
+
+
 def resource(type_: str, name: str, inputs: dict[str, Any], dependencies: tuple[str, ...] = ()) -> RegisteredResource:
     return RegisteredResource(
         type_, name, f"urn:{name}", inputs, "explicit", True, "", "test", dependencies=dependencies
@@ -250,7 +259,7 @@ def test_a_literal_credential_in_a_containers_env_is_reported() -> None:
     [
         ("registry.example.org/app", "has neither a tag nor a digest"),
         ("alpine/curl:latest", "is tagged latest"),
-        ("docker.io/bitnamilegacy/keycloak:25.0.6", "is a Bitnami image"),
+        ("docker.io/bitnamilegacy/postgresql:15-debian-11", "is a Bitnami image"),
     ],
 )
 def test_an_image_that_is_not_pinned_is_reported(image: str, finding: str) -> None:
@@ -310,3 +319,15 @@ def test_an_alert_on_a_job_eks_does_not_expose_is_reported(renderings: dict[str,
             for r in g["rules"]
         }
         assert "KubeProxyDown" not in alerts and "KubeletDown" in alerts
+
+
+def test_only_a_charts_documented_placeholder_passes_for_a_credential() -> None:
+    """The portal chart's `backend.placeholder` ("empty") fills passwords nothing sends."""
+    placeholder = deployment(env=[{"name": "DIM__PASSWORD", "value": "empty"}])
+    (finding,) = no_credential_in_plain_env(rendered(placeholder))
+    assert "DIM__PASSWORD is a literal value" in finding
+    portal = ChartSource("Argo CD Application portal", ARGO_CD, "portal", "portal", "portal", charts.PORTAL, {})
+    in_portal = StackRendering("1.35", [RenderedChart(portal, "", [placeholder])], [])
+    assert no_credential_in_plain_env(in_portal) == []
+    other = deployment(env=[{"name": "DIM__PASSWORD", "value": "changeme"}])
+    assert no_credential_in_plain_env(StackRendering("1.35", [RenderedChart(portal, "", [other])], []))
