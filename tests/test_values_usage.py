@@ -276,13 +276,19 @@ def test_subchart_and_global_keys_confirmed_by_helm(parent_chart: Path) -> None:
 # --- Confirmation (a stand-in render) ---------------------------------------------------
 
 
-def test_random_lines_do_not_make_every_key_look_read(tmp_path: Path) -> None:
-    package = tmp_path / "none.tgz"
+def template_less_chart(folder: Path) -> Path:
+    """A chart with no templates: every key is a candidate, so the render decides."""
+    package = folder / "none.tgz"
     with tarfile.open(package, "w:gz") as archive:
         data = b"apiVersion: v2\nname: none\nversion: 0.1.0\n"
         member = tarfile.TarInfo("none/Chart.yaml")
         member.size = len(data)
         archive.addfile(member, io.BytesIO(data))
+    return package
+
+
+def test_random_lines_do_not_make_every_key_look_read(tmp_path: Path) -> None:
+    package = template_less_chart(tmp_path)
 
     def render(values: Mapping[str, Any]) -> str:
         # `a` shows; a password is generated anew on every render.
@@ -292,12 +298,7 @@ def test_random_lines_do_not_make_every_key_look_read(tmp_path: Path) -> None:
 
 
 def test_a_render_error_under_a_change_counts_as_read(tmp_path: Path) -> None:
-    package = tmp_path / "none.tgz"
-    with tarfile.open(package, "w:gz") as archive:
-        data = b"apiVersion: v2\nname: none\nversion: 0.1.0\n"
-        member = tarfile.TarInfo("none/Chart.yaml")
-        member.size = len(data)
-        archive.addfile(member, io.BytesIO(data))
+    package = template_less_chart(tmp_path)
 
     def render(values: Mapping[str, Any]) -> str:
         if "needed" not in values:
