@@ -6,7 +6,18 @@ from typing import Any
 
 import pulumi
 
-from components import autoscaling, backup, certificates, edc, gitops, ingress, monitoring, portal_values, secrets
+from components import (
+    autoscaling,
+    backup,
+    certificates,
+    edc,
+    gitops,
+    ingress,
+    monitoring,
+    portal,
+    portal_values,
+    secrets,
+)
 from components.alerts import AlertParameters
 from components.applications import ChildApplication
 from components.autoscaling import Autoscaling, AutoscalingArgs, ScaledDeployment
@@ -241,6 +252,7 @@ class Platform(pulumi.ComponentResource):
             *secrets.flows(),
             *backup.flows(),
             *edc.flows(),
+            *(portal.flows() if self.portal is not None and self.portal.applications else ()),
         )
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)

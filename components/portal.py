@@ -37,9 +37,11 @@ import pulumi_random as random
 from components import portal_values as pv
 from components.applications import ChildApplication, SyncedSecret, VaultSeed
 from components.database import CENTRALIDP_DATABASE, PORTAL_DATABASE, DatabaseSpec
+from components.ingress import TRAEFIK_PODS
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import PortalSettings
+from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, name_resolution
 
 VAULT_PREFIX = "tractus-x"
 
@@ -358,3 +360,25 @@ def _pick(values: pulumi.Output[Mapping[str, str]], key: str) -> pulumi.Output[s
         return found[key]
 
     return values.apply(pick)
+
+
+def flows() -> tuple[Need, ...]:
+    """The portal and its identity provider, while they run: the ingress controller in;
+    out, the identity providers, the data space's services and mail over HTTPS and SMTP
+    submission, and their databases (RDS)."""
+    frontend = Pods(pv.PORTAL_NAMESPACE, pv.PORTAL_POD_LABELS)
+    keycloak = Pods(pv.CENTRALIDP_NAMESPACE, pv.CENTRALIDP_POD_LABELS)
+    seeding = Pods(pv.CENTRALIDP_NAMESPACE, pv.REALM_SEEDING_LABELS)
+    keycloak_service = ServiceRef(pv.CENTRALIDP_NAMESPACE, f"{pv.CENTRALIDP_RELEASE}-keycloak")
+    return (
+        Need(TRAEFIK_PODS, frontend, pv.PORT, "users reach the portal through Traefik"),
+        Need(TRAEFIK_PODS, keycloak, pv.KEYCLOAK_PORT, "users and the portal sign in at the central identity provider"),
+        Need(frontend, INTERNET, 443, "the portal calls the identity providers and the data space's services"),
+        Need(frontend, VPC, 5432, "the portal uses its database (RDS)"),
+        Need(keycloak, INTERNET, 443, "Keycloak brokers to the shared identity provider"),
+        Need(keycloak, VPC, 5432, "Keycloak uses its database (RDS)"),
+        Need(seeding, keycloak_service, 80, "the realm seeding Job configures Keycloak"),
+        *name_resolution(frontend, "the portal"),
+        *name_resolution(keycloak, "Keycloak"),
+        *name_resolution(seeding, "the realm seeding Job"),
+    )

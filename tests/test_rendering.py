@@ -58,6 +58,8 @@ def test_every_stack_with_the_portal_renders_and_passes_every_check(portal_runs:
         assert findings == [], name
         charts_of = {chart.source.chart.name for chart in rendering.charts}
         assert {"portal", "centralidp"} <= charts_of or name == "dr", name
+        portal_flows = [need for need in run.flows if need.why == "users reach the portal through Traefik"]
+        assert len(portal_flows) == (0 if name == "dr" else 1), name
 
 
 def resource(type_: str, name: str, inputs: dict[str, Any], dependencies: tuple[str, ...] = ()) -> RegisteredResource:
