@@ -325,6 +325,12 @@ class Database(pulumi.ComponentResource):
         # waiting in the dr region is single-AZ (pilot light); promotion adds the standby.
         multi_az = replica is None or replica.promoted
         primary = replica is None
+        # A replica waiting in the dr region holds only a copy of the primary's data: RDS
+        # takes no final snapshot of a read replica ("If you delete a read replica ... you
+        # must enable" SkipFinalSnapshot, RDS API DeleteDBInstance) and deletion protection
+        # would stop `pulumi destroy` of the dr stack. Once promoted it serves production
+        # and gets both, like the primary.
+        standby = replica is not None and not replica.promoted
         return aws.rds.Instance(
             f"{self._name}-instance",
             identifier=args.identifier,
@@ -366,9 +372,9 @@ class Database(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             # Automated backups outlive a deleted instance until their retention ends.
             delete_automated_backups=False,
-            deletion_protection=args.deletion_protection,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.identifier}-final",
+            deletion_protection=args.deletion_protection and not standby,
+            skip_final_snapshot=standby,
+            final_snapshot_identifier=None if standby else f"{args.identifier}-final",
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.key.arn,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
@@ -381,7 +387,9 @@ class Database(pulumi.ComponentResource):
             # other changes of an activation are applied at once.
             apply_immediately=replica is not None and replica.promoted,
             tags={**args.tags, "Name": args.identifier},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
+            # The primary's data: `pulumi destroy` refuses to delete it until someone
+            # unprotects it on purpose (`pulumi state unprotect`).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups, protect=primary),
         )
 
     # --- Kubernetes ------------------------------------------------------------------

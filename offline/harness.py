@@ -56,6 +56,8 @@ class RegisteredResource:
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Read (`Resource.get`): an existing object the program looks at, not one it manages.
     read: bool = False
+    # `pulumi destroy` refuses to delete it (ResourceOptions.protect).
+    protect: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     key: tuple(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items()
                 },
                 read=read,
+                protect=bool(getattr(request, "protect", False)),
             )
         )
 

@@ -295,7 +295,8 @@ def s3_buckets_protected(resources: Sequence[Resource]) -> list[str]:
 
 def rds_protected(resource: Resource) -> list[str]:
     """RDS: encrypted, not public, backups kept 7+ days; Multi-AZ and deletion protection in prod
-    (and on the dr stack's database once promoted; a waiting replica needs no Multi-AZ)."""
+    (and on the dr stack's database once promoted). A waiting replica needs neither: its data
+    is the primary's, and deletion protection would stop `pulumi destroy` of the dr stack."""
     if resource.type not in (RDS_INSTANCE, RDS_CLUSTER):
         return []
     props = resource.props
@@ -312,7 +313,7 @@ def rds_protected(resource: Resource) -> list[str]:
     # (no replicateSourceDb any more), the production database itself.
     replica = bool(props.get("replicateSourceDb"))
     if _is_production(props) or _get(props, "tags", "role") == "dr":
-        if props.get("deletionProtection") is not True:
+        if not replica and props.get("deletionProtection") is not True:
             violations.append("deletion protection is off in production")
         if resource.type == RDS_INSTANCE and not replica and props.get("multiAz") is not True:
             violations.append("not Multi-AZ in production")

@@ -97,6 +97,9 @@ def test_prod_database_cannot_be_deleted_without_a_final_snapshot(prod: StackRun
     assert db["deletionProtection"] is True
     assert db["skipFinalSnapshot"] is False
     assert db["finalSnapshotIdentifier"] == "tx-prod-postgres-final"
+    # `pulumi destroy -s prod` refuses to delete it (Pulumi's protect).
+    (resource,) = prod.of_type("aws:rds/instance:Instance")
+    assert resource.protect is True
 
 
 def test_prod_keeps_deletion_protection_even_when_the_setting_is_off() -> None:

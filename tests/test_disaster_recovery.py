@@ -155,7 +155,11 @@ def test_the_dr_database_is_a_cross_region_replica_of_prods(dr: StackRun, prod: 
     # Backups on the replica, so the promoted database has them from the start.
     assert db["backupRetentionPeriod"] >= 7
     assert db["multiAz"] is False  # pilot light
-    assert db["deletionProtection"] is True
+    # `pulumi destroy -s dr` must work: RDS takes no final snapshot of a read replica and
+    # deletion protection would refuse the delete; the data is the primary's.
+    assert db["deletionProtection"] is False and db["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in db
+    assert dr.one(INSTANCE).protect is False
 
 
 def test_the_replica_keeps_tls_private_subnets_and_the_cluster_only_security_group(dr: StackRun) -> None:
@@ -193,6 +197,7 @@ def test_activation_promotes_the_replica_with_multi_az_and_deletion_protection(a
     assert "replicateSourceDb" not in db  # removing it promotes the replica
     assert db["multiAz"] is True
     assert db["deletionProtection"] is True
+    assert db["skipFinalSnapshot"] is False and db["finalSnapshotIdentifier"].endswith("-final")
     assert db["applyImmediately"] is True
     assert db["storageEncrypted"] is True and db["kmsKeyId"] == active.exports["databaseKmsKeyArn"]
     (job,) = named(active, JOB, "database-init")
