@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.iam import role, service_trust_policy
+from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, encrypted_log_group
 from components.namespaces import Namespaces
 from components.passwords import generated_password
@@ -39,6 +40,8 @@ ENGINE = "postgres"
 # constant to the version RDS moved to before the next `pulumi up --refresh`, or Pulumi
 # would try to go back.
 ENGINE_VERSION = "17.9"
+# The init Job's deadline: RDS may still be applying its parameter group.
+INIT_DEADLINE_SECONDS = 900
 PARAMETER_GROUP_FAMILY = "postgres17"
 PORT = 5432
 # The RSA 2048 CA valid until 2061, which every PostgreSQL client can verify.
@@ -504,10 +507,12 @@ class Database(pulumi.ComponentResource):
         labels = {"app.kubernetes.io/name": "database-init", "app.kubernetes.io/part-of": "tractusx-platform"}
         return k8s.batch.v1.Job(
             f"{self._name}-init",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="database-init", namespace=BACKUP_NAMESPACE, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="database-init", namespace=BACKUP_NAMESPACE, labels=labels, annotations=REPLACE_UNREADY
+            ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=6,
-                active_deadline_seconds=900,
+                active_deadline_seconds=INIT_DEADLINE_SECONDS,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=template_annotations),
                     spec=k8s.core.v1.PodSpecArgs(
@@ -572,6 +577,7 @@ class Database(pulumi.ComponentResource):
                 # Any change of the spec is a new run of the SQL.
                 replace_on_changes=["spec"],
                 delete_before_replace=True,
+                custom_timeouts=wait_timeouts(INIT_DEADLINE_SECONDS),
             ),
         )
 

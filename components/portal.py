@@ -38,6 +38,7 @@ from components import portal_values as pv
 from components.applications import ChildApplication, SyncedSecret, VaultSeed
 from components.database import CENTRALIDP_DATABASE, PORTAL_DATABASE, DatabaseSpec
 from components.ingress import TRAEFIK_PODS
+from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import PortalSettings
@@ -276,14 +277,13 @@ class Portal(pulumi.ComponentResource):
                 self.hosts, services=settings.services, operator_bpn=settings.operator_bpn, wait_image=image
             )
         )
-        timeout = f"{pv.REALM_SEEDING_DEADLINE_SECONDS // 60}m"
         return k8s.batch.v1.Job(
             f"{self._name}-realm-seeding",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=pv.REALM_SEEDING_JOB,
                 namespace=pv.CENTRALIDP_NAMESPACE,
                 labels={**pv.REALM_SEEDING_LABELS, "app.kubernetes.io/part-of": "tractus-x-portal"},
-                annotations={"pulumi.com/replaceUnready": "true"},
+                annotations=REPLACE_UNREADY,
             ),
             spec=cast("k8s.batch.v1.JobSpecArgsDict", spec),
             opts=pulumi.ResourceOptions(
@@ -292,7 +292,7 @@ class Portal(pulumi.ComponentResource):
                 depends_on=[args.namespaces.namespace(pv.CENTRALIDP_NAMESPACE)],
                 replace_on_changes=["spec"],
                 delete_before_replace=True,
-                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+                custom_timeouts=wait_timeouts(pv.REALM_SEEDING_DEADLINE_SECONDS),
             ),
         )
 

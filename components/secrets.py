@@ -29,6 +29,7 @@ from components.backup_image import program_pod
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.iam import policy_document
+from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
 from components.schedules import BACKUP_NAMESPACE
@@ -728,7 +729,7 @@ class Secrets(pulumi.ComponentResource):
                 name=BOOTSTRAP,
                 namespace=NAMESPACE,
                 labels=labels,
-                annotations={"tractusx-platform/seeds-sha256": seed_hash},
+                annotations={"tractusx-platform/seeds-sha256": seed_hash, **REPLACE_UNREADY},
             ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=6,  # Vault's pods may still be starting: retried with back-off
@@ -746,7 +747,7 @@ class Secrets(pulumi.ComponentResource):
                 depends_on=[self.vault, config_map, binding, *seeds],
                 replace_on_changes=["spec", "metadata.annotations"],
                 delete_before_replace=True,
-                custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m"),
+                custom_timeouts=wait_timeouts(BOOTSTRAP_DEADLINE_SECONDS),
             ),
         )
 

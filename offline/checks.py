@@ -206,6 +206,37 @@ def rds_encrypted_and_private(run: StackRun) -> list[str]:
     return findings
 
 
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def _seconds(duration: str) -> int | None:
+    match = _DURATION.match(duration)
+    if not duration or match is None:
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def awaited_jobs_finish_or_are_rerun(run: StackRun) -> list[str]:
+    """Every Job of the program (which ``pulumi up`` waits for) is replaced when a run left
+    it failed (pulumi.com/replaceUnready) and is waited for at least as long as its own
+    deadline (components/jobs.py)."""
+    findings = []
+    for r in run.of_type("kubernetes:batch/v1:Job"):
+        inputs = plain(r.inputs)
+        annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+        if annotations.get("pulumi.com/replaceUnready") != "true":
+            findings.append(f"{r.type} {r.name}: a failed run stays failed (no pulumi.com/replaceUnready)")
+        deadline = (inputs.get("spec") or {}).get("activeDeadlineSeconds")
+        wait = _seconds(r.custom_timeouts.get("create", ""))
+        if deadline is None or wait is None or wait < deadline:
+            findings.append(
+                f"{r.type} {r.name}: pulumi up waits {r.custom_timeouts.get('create') or 'its default 10m'} "
+                f"for a Job whose deadline is {deadline} s"
+            )
+    return findings
+
+
 def policy_resources(run: StackRun) -> list[rules.Resource]:
     """The stack's resources as the policy pack sees them (secrets unwrapped)."""
     return [
@@ -230,6 +261,7 @@ CHECKS: tuple[Check, ...] = (
     kubernetes_uses_explicit_provider,
     policy_pack,
     kms_keys_rotate,
+    awaited_jobs_finish_or_are_rerun,
     log_groups_encrypted_with_retention,
     eks_api_not_open_to_internet,
     secrets_stay_secret,

@@ -58,6 +58,8 @@ class RegisteredResource:
     read: bool = False
     # `pulumi destroy` refuses to delete it (ResourceOptions.protect).
     protect: bool = False
+    # ResourceOptions.custom_timeouts: "create", "update", "delete" as Pulumi durations.
+    custom_timeouts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,8 +186,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 },
                 read=read,
                 protect=bool(getattr(request, "protect", False)),
+                custom_timeouts=_timeouts(getattr(request, "customTimeouts", None)),
             )
         )
+
+
+def _timeouts(message: Any) -> dict[str, str]:
+    if message is None:
+        return {}
+    return {kind: value for kind in ("create", "update", "delete") if (value := getattr(message, kind, ""))}
 
 
 class PlatformMocks(pulumi_mocks.Mocks):

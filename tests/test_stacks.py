@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml
 
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import plan
-from offline.checks import CHECKS, plain, run_checks
+from offline.checks import CHECKS, awaited_jobs_finish_or_are_rerun, plain, run_checks
 from offline.harness import RegisteredResource, StackRun, run_stack
 from offline.render import StackRendering, render_stack
 from offline.rendered_checks import objects_match_schema
@@ -230,3 +231,27 @@ def test_every_helm_release_is_pinned_atomic_and_in_a_platform_namespace(stack: 
         assert re.fullmatch(r"v?\d+\.\d+\.\d+", inputs["version"]), f"{release.name}: chart version not exact"
         assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True, release.name
         assert inputs["createNamespace"] is False and inputs["namespace"] in owned, release.name
+
+
+def test_a_job_pulumi_waits_for_is_rerun_after_a_failure_and_waited_for_to_its_deadline() -> None:
+    job = {"metadata": {"name": "database-init"}, "spec": {"activeDeadlineSeconds": 900.0}}
+    bare = resource("kubernetes:batch/v1:Job", job)
+    assert awaited_jobs_finish_or_are_rerun(StackRun("test", [bare], {})) == [
+        "kubernetes:batch/v1:Job bad: a failed run stays failed (no pulumi.com/replaceUnready)",
+        "kubernetes:batch/v1:Job bad: pulumi up waits its default 10m for a Job whose deadline is 900 s",
+    ]
+    annotated = {**job, "metadata": {"name": "x", "annotations": {"pulumi.com/replaceUnready": "true"}}}
+    short = replace(resource("kubernetes:batch/v1:Job", annotated), custom_timeouts={"create": "10m"})
+    assert len(awaited_jobs_finish_or_are_rerun(StackRun("test", [short], {}))) == 1
+    enough = replace(short, custom_timeouts={"create": "20m", "update": "20m"})
+    assert awaited_jobs_finish_or_are_rerun(StackRun("test", [enough], {})) == []
+
+
+def test_the_programs_jobs_are_rerun_and_waited_for(stack: StackRun) -> None:
+    jobs = {r.name: r for r in stack.of_type("kubernetes:batch/v1:Job")}
+    # The dr stack's database is a read-only replica until activation: no init Job there.
+    expected = {"tractusx-secrets-bootstrap"} | ({"tractusx-database-init"} if stack.stack == "prod" else set())
+    assert set(jobs) == expected
+    for job in jobs.values():
+        assert job.custom_timeouts == {"create": "20m", "update": "20m"}
+        assert plain(job.inputs)["metadata"]["annotations"]["pulumi.com/replaceUnready"] == "true"
