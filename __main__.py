@@ -4,9 +4,10 @@ import pulumi
 
 from components.aws_context import AwsContext
 from components.platform import Platform
-from components.settings import load_settings
+from components.settings import deploys_nothing, load_settings, refuse_example_values, stack_example_values
 
 settings = load_settings()
+refuse_example_values(stack_example_values(), offline=deploys_nothing())
 platform = Platform("tractusx", settings, AwsContext.lookup(settings.region))
 for key, value in platform.exports.items():
     pulumi.export(key, value)

@@ -1148,3 +1148,67 @@ def load_settings() -> Settings:
     """Read and validate the running stack's settings."""
     raw, secret_keys = _raw_config()
     return parse_settings(raw, pulumi.get_stack(), secret_keys)
+
+
+# RFC 2606 and RFC 6761 names that are never anybody's: the stack files' examples use them.
+_EXAMPLE_HOST = re.compile(r"(^|[.@/:])(example\.(com|net|org)|example|test|invalid|localhost)($|[.:/])", re.IGNORECASE)
+
+
+def example_values(raw: Mapping[str, Any], secret_keys: Collection[str] = ()) -> list[str]:
+    """The settings (by key) that still hold an example value: a domain, address, e-mail or
+    URL at a reserved example name. Let's Encrypt refuses an account at one, DNS serves
+    none, and partners cannot reach one."""
+    found = []
+    for key, value in sorted(raw.items()):
+        if key in secret_keys:
+            continue
+        texts = _strings_in(_decoded(value))
+        examples = sorted({text for text in texts if _EXAMPLE_HOST.search(text)})
+        if examples:
+            found.append(f"{key}: {', '.join(examples)}")
+    return found
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings_in(item)]
+    return []
+
+
+def refuse_example_values(examples: Sequence[str], offline: bool) -> None:
+    """A deployment (preview or up) stops with every example value listed; the offline
+    plan, which deploys nothing, shows them as a notice."""
+    if not examples:
+        return
+    if offline:
+        pulumi.log.warn("example values, to replace before a deployment:\n  " + "\n  ".join(examples))
+        return
+    raise SettingsError([f"{line} is an example value; set the stack's own" for line in examples])
+
+
+def stack_example_values() -> list[str]:
+    """The running stack's settings that still hold an example value."""
+    raw, secret_keys = _raw_config()
+    return example_values(raw, secret_keys)
+
+
+def deploys_nothing() -> bool:
+    """Whether the program runs under Pulumi's mocks (the offline plan and the tests), with
+    no engine and no cloud behind it."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import SETTINGS
+
+    return isinstance(SETTINGS.monitor, MockMonitor)

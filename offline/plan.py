@@ -22,11 +22,11 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import SettingsError
+from components.settings import PROJECT, SettingsError, example_values
 from offline import observability
 from offline.checks import is_kubernetes_object, masked
 from offline.connectivity import write_map
-from offline.harness import STACKS, RegisteredResource, StackRun, run_stack
+from offline.harness import STACKS, RegisteredResource, StackRun, load_stack_config, run_stack
 from offline.render import ARGO_CD, StackRendering, write_rendered
 from offline.rendered_checks import check_stack, deployed, figures
 
@@ -90,6 +90,14 @@ def write_applications(rendering: StackRendering, target: Path) -> None:
         )
 
 
+def _project_config(stack: str) -> tuple[dict[str, str], set[str]]:
+    """The stack file's settings of the project, keyed as the program reads them."""
+    config, secret_keys = load_stack_config(stack)
+    prefix = f"{PROJECT}:"
+    raw = {key.removeprefix(prefix): value for key, value in config.items() if key.startswith(prefix)}
+    return raw, {key.removeprefix(prefix) for key in secret_keys}
+
+
 def summary(run: StackRun) -> str:
     counts = Counter((r.component, r.type) for r in run.resources if r.custom)
     width = max(len(t) for _, t in counts) if counts else 10
@@ -123,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         write_plan(runs[stack], rendering, args.out)
         print(summary(runs[stack]))
         print(f"  {figures(rendering)}")
+        examples = example_values(*_project_config(stack))
+        if examples:
+            print(f"  notice: example values, refused by pulumi preview and up: {'; '.join(examples)}")
         for finding in findings:
             print(f"  CHECK FAILED {finding}", file=sys.stderr)
         failed = failed or bool(findings)

@@ -14,9 +14,12 @@ from components.settings import (
     Settings,
     SettingsError,
     _Reader,
+    deploys_nothing,
+    example_values,
     parse_settings,
+    refuse_example_values,
 )
-from offline.harness import load_stack_config, run_stack
+from offline.harness import StackRun, load_stack_config, run_stack
 
 
 def group(**overrides: Any) -> dict[str, Any]:
@@ -356,3 +359,43 @@ def test_the_portals_outside_credentials_are_encrypted_config_and_it_mails_throu
     del without_relay["smtpPassword"]
     with pytest.raises(SettingsError, match="smtpPassword: is required when the portal is enabled"):
         parse(without_relay)
+
+
+def _stack_file_config(stack: str) -> dict[str, str]:
+    config, _ = load_stack_config(stack)
+    return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("tractusx-platform:")}
+
+
+def test_the_stack_files_example_values_are_all_found() -> None:
+    keys = [line.split(":", 1)[0] for line in example_values(_stack_file_config("prod"))]
+    assert keys == [
+        "acmeEmail",
+        "alerting",
+        "domain",
+        "edcBdrsUrl",
+        "edcParticipantDid",
+        "edcStsTokenUrl",
+        "edcStsUrl",
+        "edcTrustedIssuers",
+    ]
+    own = {
+        "domain": "tractus-x.acme-corp.eu",
+        "acmeEmail": "pki@acme-corp.eu",
+        "alerting": '{"emailTo": ["sre@acme-corp.eu"]}',
+    }
+    assert example_values(own) == []
+
+
+def test_a_deployment_with_example_values_stops_and_lists_every_one() -> None:
+    examples = example_values({"domain": "tractus-x.example.com", "acmeEmail": "certificates@example.org"})
+    with pytest.raises(SettingsError) as raised:
+        refuse_example_values(examples, offline=False)
+    assert raised.value.problems == [
+        "acmeEmail: certificates@example.org is an example value; set the stack's own",
+        "domain: tractus-x.example.com is an example value; set the stack's own",
+    ]
+    refuse_example_values(examples, offline=True)  # the offline plan only notes them
+
+
+def test_the_offline_plan_runs_under_mocks_and_a_deployment_does_not(prod: StackRun) -> None:
+    assert deploys_nothing() is True
