@@ -441,7 +441,8 @@ class Platform(pulumi.ComponentResource):
             "region": settings.region,
             "role": settings.role,
             "environment": settings.environment,
-            "domain": settings.domain,
+            # On a dr stack, checked against the primary's: both serve the same hosts.
+            "domain": _domain_as_primary(self.primary, settings) if self.primary is not None else settings.domain,
             "availabilityZones": self.network.zones,
             "vpcId": self.network.vpc_id,
             "vpcCidr": settings.vpc_cidr,
@@ -526,6 +527,21 @@ def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[
         return str(region)
 
     return primary.require("region").apply(check)
+
+
+def _domain_as_primary(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:
+    """The dr stack's domain, which must be its primary's: failover moves the same host
+    names between the stacks, and certificates and probes are for those names."""
+
+    def check(domain: Any) -> str:
+        if domain != settings.domain:
+            raise pulumi.RunError(
+                f"tractusx-platform:domain: the dr stack serves {settings.domain}, its primary stack "
+                f"{settings.primary_stack} serves {domain}; set the primary's domain on the dr stack"
+            )
+        return settings.domain
+
+    return primary.require("domain").apply(check)
 
 
 def cluster_network(settings: Settings) -> ClusterNetwork:

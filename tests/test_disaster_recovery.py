@@ -79,6 +79,18 @@ def test_a_prod_stack_without_an_output_the_dr_stack_needs_is_named_in_the_error
     assert "pulumi up -s prod" in str(error.value)
 
 
+def test_the_dr_stack_serves_its_primarys_domain(prod: StackRun) -> None:
+    """Failover moves the same host names between the stacks: a dr stack that kept the
+    example domain while prod's was changed stops with both named."""
+    elsewhere = dataclasses.replace(prod, exports={**prod.exports, "domain": "tractus-x.acme-corp.eu"})
+    with pytest.raises(
+        Exception,
+        match=r"the dr stack serves tractus-x\.example\.com, its primary stack .* serves tractus-x\.acme-corp\.eu",
+    ):
+        run_stack("dr", references={"prod": elsewhere})
+    assert run_stack("dr", references={"prod": prod}).exports["domain"] == prod.exports["domain"]
+
+
 def test_activation_needs_prods_node_group_sizes(prod: StackRun) -> None:
     older = dataclasses.replace(prod, exports={k: v for k, v in prod.exports.items() if k != "nodeGroupSizes"})
     with pytest.raises(Exception, match="has no output 'nodeGroupSizes'"):
