@@ -72,6 +72,41 @@ def required_flows_are_allowed(needs: Sequence[Need], model: ClusterModel, netwo
     return findings
 
 
+def _matches(declared: Pods | ServiceRef | Outside, actual: Endpoint, network: Network) -> bool:
+    if isinstance(declared, Pods):
+        return (
+            actual.kind == "pod"
+            and actual.namespace == declared.namespace
+            and declared.labels.items() <= actual.labels.items()
+        )
+    if isinstance(declared, ServiceRef):
+        return actual.kind == "service" and (actual.namespace, actual.name) == (declared.namespace, declared.name)
+    if declared.what == "kubernetes-api":  # its Service, or the private endpoint's interfaces
+        return actual.kind == "api-server" or (actual.kind == "control-plane" and bool(actual.address))
+    if declared.what == "control-plane":
+        return actual.kind == "control-plane"
+    return actual == endpoint(declared, network)
+
+
+def undeclared(
+    entries: Sequence[tuple[Flow, Verdict]], needs: Sequence[Need], network: Network
+) -> list[tuple[Flow, Verdict]]:
+    """The allowed flows no component declares it needs: where the policies grant more
+    than the platform asks for (a selector that also admits a Service's pods directly,
+    a namespace without policies, a rule wider than its use)."""
+    return [
+        (flow, verdict)
+        for flow, verdict in entries
+        if not any(
+            need.port == flow.port
+            and need.protocol == flow.protocol
+            and _matches(need.source, flow.source, network)
+            and _matches(need.destination, flow.destination, network)
+            for need in needs
+        )
+    ]
+
+
 def purposes(objects: Iterable[Placed]) -> dict[str, str]:
     """Each NetworkPolicy's stated purpose, by ``namespace/name``."""
     found = {}
@@ -104,7 +139,12 @@ def _why(verdict: Verdict, policy_purposes: Mapping[str, str]) -> str:
     return "; ".join(f"{name}: {policy_purposes.get(name) or '(no purpose stated)'}" for name in names)
 
 
-def flows_markdown(stack: str, entries: Sequence[tuple[Flow, Verdict]], policy_purposes: Mapping[str, str]) -> str:
+def flows_markdown(
+    stack: str,
+    entries: Sequence[tuple[Flow, Verdict]],
+    policy_purposes: Mapping[str, str],
+    extra: Sequence[tuple[Flow, Verdict]] = (),
+) -> str:
     lines = [
         f"# Connectivity of stack {stack}",
         "",
@@ -118,11 +158,24 @@ def flows_markdown(stack: str, entries: Sequence[tuple[Flow, Verdict]], policy_p
         "| from | to | port | allowed by |",
         "|---|---|---|---|",
     ]
+    lines += [_row(f, v, policy_purposes) for f, v in entries]
     lines += [
-        f"| {describe(f.source)} | {describe(f.destination)} | {f.protocol} {f.port} | {_why(v, policy_purposes)} |"
-        for f, v in entries
+        "",
+        f"## Allowed, but declared by no component ({len(extra)} of {len(entries)})",
+        "",
+        "Flows the policies let through that no component's `flows()` asks for "
+        "(components/traffic.py): where the policies grant more than the platform needs.",
+        "",
+        "| from | to | port | allowed by |",
+        "|---|---|---|---|",
+        *(_row(f, v, policy_purposes) for f, v in extra),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _row(flow: Flow, verdict: Verdict, policy_purposes: Mapping[str, str]) -> str:
+    where = f"| {describe(flow.source)} | {describe(flow.destination)} | {flow.protocol} {flow.port} |"
+    return f"{where} {_why(verdict, policy_purposes)} |"
 
 
 def _area(endpoint: Endpoint) -> str:
@@ -170,10 +223,13 @@ def connectivity(model: ClusterModel) -> list[tuple[Flow, Verdict]]:
     return [(flow, model.verdict(flow)) for flow in model.allowed_flows()]
 
 
-def write_map(run: StackRun, objects: Sequence[Placed], target: Path) -> None:
-    entries = connectivity(stack_model(objects, stack_network(run)))
+def write_map(run: StackRun, objects: Sequence[Placed], target: Path) -> tuple[int, int, int]:
+    """Writes the map; returns (flows declared, flows allowed, allowed but undeclared)."""
+    network = stack_network(run)
+    entries = connectivity(stack_model(objects, network))
+    extra = undeclared(entries, run.flows, network)
     target.mkdir(parents=True, exist_ok=True)
-    (target / "flows.md").write_text(flows_markdown(run.stack, entries, purposes(objects)))
+    (target / "flows.md").write_text(flows_markdown(run.stack, entries, purposes(objects), extra))
     graph = dot(run.stack, entries)
     (target / "flows.dot").write_text(graph)
     renderer = shutil.which("dot")
@@ -181,3 +237,4 @@ def write_map(run: StackRun, objects: Sequence[Placed], target: Path) -> None:
         subprocess.run(
             [renderer, "-Tsvg", "-o", str(target / "flows.svg")], input=graph, text=True, check=True, timeout=120
         )
+    return len(run.flows), len(entries), len(extra)

@@ -44,7 +44,9 @@ def _kubernetes_path(resource: RegisteredResource) -> Path:
     return Path("kubernetes") / _file_name(namespace) / f"{kind}-{_file_name(metadata.get('name', resource.name))}.yaml"
 
 
-def write_plan(run: StackRun, rendering: StackRendering, out: Path) -> None:
+def write_plan(run: StackRun, rendering: StackRendering, out: Path) -> tuple[int, int, int]:
+    """Writes the plan; returns the connectivity map's figures (flows declared, allowed,
+    allowed but undeclared)."""
     target = out / run.stack
     shutil.rmtree(target, ignore_errors=True)
     for resource in run.resources:
@@ -71,11 +73,12 @@ def write_plan(run: StackRun, rendering: StackRendering, out: Path) -> None:
         (target / path).write_text(text + "\n")
     write_applications(rendering, target / "applications")
     write_rendered(rendering, target / "rendered")
-    write_map(run, list(deployed(rendering)), target)
+    flows = write_map(run, list(deployed(rendering)), target)
     exports = {key: "[secret]" if key in run.secret_exports else value for key, value in run.exports.items()}
     (target / "exports.json").write_text(json.dumps(exports, indent=2, sort_keys=True) + "\n")
     # The alert rules and Alertmanager configuration as promtool and amtool read them.
     observability.write_files(run, target)
+    return flows
 
 
 def write_applications(rendering: StackRendering, target: Path) -> None:
@@ -128,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.stack not in ("all", stack):
             continue
         rendering, findings = check_stack(runs[stack])
-        write_plan(runs[stack], rendering, args.out)
+        declared, allowed, extra = write_plan(runs[stack], rendering, args.out)
         print(summary(runs[stack]))
         print(f"  {figures(rendering)}")
+        print(f"  flows: {declared} declared by the components, {allowed} allowed, {extra} allowed but undeclared")
         examples = example_values(*_project_config(stack))
         if examples:
             print(f"  notice: example values, refused by pulumi preview and up: {'; '.join(examples)}")

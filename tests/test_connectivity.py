@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from components.traffic import INTERNET, KUBERNETES_API, Need, Pods
-from offline.connectivity import required_flows_are_allowed, stack_model, stack_network, write_map
+from offline.connectivity import (
+    connectivity,
+    describe,
+    required_flows_are_allowed,
+    stack_model,
+    stack_network,
+    undeclared,
+    write_map,
+)
 from offline.flows import ClusterModel, Endpoint, Flow
 from offline.harness import StackRun
 from offline.render import StackRendering
@@ -124,3 +132,18 @@ def test_a_declared_flow_is_checked_when_it_is_made(kwargs: dict[str, Any], mess
     arguments: dict[str, Any] = {"source": Pods("a"), "destination": INTERNET, "port": 443, "why": "x", **kwargs}
     with pytest.raises(ValueError, match=message):
         Need(**arguments)
+
+
+def test_the_map_lists_what_the_policies_allow_beyond_the_declared_flows(
+    runs: dict[str, StackRun], models: dict[str, ClusterModel]
+) -> None:
+    run, model = runs["prod"], models["prod"]
+    entries = connectivity(model)
+    extra = {
+        (describe(f.source), describe(f.destination), f.port)
+        for f, _ in undeclared(entries, run.flows, stack_network(run))
+    }
+    assert ("traefik/Deployment/traefik", "api-server", 443) not in extra, "declared by the ingress component"
+    # kube-system has no policies of the platform's: everything reaches metrics-server.
+    assert ("203.0.113.10", "kube-system/Deployment/metrics-server", 10250) in extra
+    assert len(extra) < len(entries)
