@@ -38,7 +38,8 @@ from components.schedules import (
     VAULT_RESTORE,
     ScheduledJob,
 )
-from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, api_client, name_resolution
+from components.traffic import INTERNET, VPC, Need, Pods, api_client, name_resolution
+from components.vault_spec import API_SERVICE as VAULT_API
 from components.vault_spec import BACKUP_CA_SECRET, CA_KEY, CA_MOUNT, RESTORE_POLICY, SNAPSHOT_POLICY, vault_client_env
 
 # Playbook "Backup Strategy" > "Database Backups": RETENTION_DAYS=30.
@@ -669,20 +670,22 @@ class Backup(pulumi.ComponentResource):
         ]
 
 
-def flows() -> tuple[Need, ...]:
+def flows(vault_restore: bool) -> tuple[Need, ...]:
     """The backup and restore-test jobs: the database in the VPC, the backup bucket (S3,
-    over HTTPS), Vault for its snapshots, the API for the configuration backup."""
+    over HTTPS), Vault for its snapshots (and, on a dr stack, the restore of prod's), the
+    API for the configuration backup."""
 
     def job(scheduled: ScheduledJob) -> Pods:
         return Pods(BACKUP_NAMESPACE, {"app.kubernetes.io/name": scheduled.name})
 
     database, config, certificates = job(DATABASE_BACKUP), job(CONFIG_BACKUP), job(CERTIFICATE_BACKUP)
     restore, vault = job(RESTORE_TEST), job(VAULT_BACKUP)
-    jobs = (database, config, certificates, restore, vault)
+    vault_jobs = (vault, job(VAULT_RESTORE)) if vault_restore else (vault,)
+    jobs = (database, config, certificates, restore, *vault_jobs)
     return (
         Need(database, VPC, 5432, "the database backup reads every database (RDS)"),
         Need(restore, VPC, 5432, "the restore test restores into a scratch database (RDS)"),
-        Need(vault, ServiceRef("vault", "vault"), 8200, "the Vault backup takes raft snapshots"),
+        *(Need(pods, VAULT_API, 8200, "a Vault job takes or restores raft snapshots") for pods in vault_jobs),
         api_client(config, "the configuration backup"),
         api_client(certificates, "the certificate backup"),
         *(Need(pods, INTERNET, 443, "a backup job reads and writes the backup bucket (S3) and KMS") for pods in jobs),

@@ -36,6 +36,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import connector_values as chart
+from components import vault_spec
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
 from components.database import EDC_DATABASE
@@ -235,7 +236,7 @@ class Connector(pulumi.ComponentResource):
 def flows() -> tuple[Need, ...]:
     """The connector's flows, plane by plane (components/network_policies.connector_policies)."""
     control, data = Pods(NAMESPACE, CONTROL_PLANE_LABELS), Pods(NAMESPACE, DATA_PLANE_LABELS)
-    vault = ServiceRef("vault", "vault")
+    vault = vault_spec.API_SERVICE
     public = {
         chart.CONTROL_PLANE: chart.CONTROL_PLANE_ENDPOINTS["protocol"],
         chart.DATA_PLANE: chart.DATA_PLANE_ENDPOINTS["public"],

@@ -22,10 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import certificates, edc, gitops, ingress, monitoring, portal_values, redis, vault_spec
+from components import certificates, edc, gitops, ingress, monitoring, portal_values, redis, traffic, vault_spec
 from components import connector_values as connector
 from components.autoscaling import KEDA_NAMESPACE
 from components.schedules import BACKUP_NAMESPACE
+from components.traffic import Need
 
 ANYWHERE = "0.0.0.0/0"
 # The EC2 instance metadata service (IMDS), reachable from pods unless a policy says no.
@@ -485,21 +486,33 @@ def _vault_api(namespace: str) -> Policy:
     )
 
 
-def _vault(net: ClusterNetwork) -> list[Policy]:
-    """Vault serves its API to the namespaces that use it; the pods form a raft cluster;
-    auto-unseal calls AWS KMS (no VPC endpoint: its public regional endpoint over HTTPS,
-    the metadata address excluded) and Kubernetes auth calls the API server (TokenReview)."""
+def vault_clients(flows: Sequence[Need]) -> tuple[Peer, ...]:
+    """Exactly the workloads that declare they use Vault's API (components/traffic.py):
+    External Secrets, the bootstrap Job, the Vault backup jobs, the connector's planes."""
+    service = vault_spec.API_SERVICE
+    peers = {
+        (need.source.namespace, tuple(sorted(need.source.labels.items())))
+        for need in flows
+        if isinstance(need.source, traffic.Pods) and need.destination == service and need.port == VAULT_API_PORT
+    }
+    return tuple(Peer(namespace=ns, pods=dict(labels)) for ns, labels in sorted(peers))
+
+
+def _vault(net: ClusterNetwork, flows: Sequence[Need]) -> list[Policy]:
+    """Vault serves its API to the workloads that declare they use it; the pods form a raft
+    cluster; auto-unseal calls AWS KMS (no VPC endpoint: its public regional endpoint over
+    HTTPS, the metadata address excluded) and Kubernetes auth calls the API server
+    (TokenReview)."""
     namespace = VAULT_NAMESPACE
-    clients = tuple(_in(ns) for ns in (ESO_NAMESPACE, BACKUP_NAMESPACE, "tractus-x"))
     servers = (Peer(pods=VAULT_SERVER_LABELS),)
     return [
         Policy(
             "allow-vault-clients",
             namespace,
-            "External Secrets, the backup jobs and the connector (tractus-x) use Vault's API; "
-            "the bootstrap Job and the other Vault pods (request forwarding) in this namespace too",
+            "the workloads that declare they use Vault's API (External Secrets, the bootstrap Job, the Vault "
+            "backup jobs, the connector); the other Vault pods (request forwarding)",
             pods=VAULT_SERVER_LABELS,
-            ingress=(Rule((*clients, Peer(pods={})), (VAULT_API_PORT,)),),
+            ingress=(Rule((*vault_clients(flows), *servers), (VAULT_API_PORT,)),),
         ),
         Policy(
             "allow-raft",
@@ -607,13 +620,12 @@ _BY_NAMESPACE: dict[str, Callable[[ClusterNetwork], list[Policy]]] = {
     INGRESS_NAMESPACE: _traefik,
     KEDA_NAMESPACE: _keda,
     MONITORING_NAMESPACE: _monitoring,
-    VAULT_NAMESPACE: _vault,
     ESO_NAMESPACE: _external_secrets,
 }
 
 
 def network_policies(
-    namespaces: Sequence[str], net: ClusterNetwork, portal: PortalTraffic | None = None
+    namespaces: Sequence[str], net: ClusterNetwork, portal: PortalTraffic | None = None, flows: Sequence[Need] = ()
 ) -> list[Policy]:
     """Every namespace's policies; a namespace without its own allow rules is refused so a
     new namespace cannot come up with only a default deny nobody thought through.
@@ -626,7 +638,15 @@ def network_policies(
     def portal_namespace(network: ClusterNetwork) -> list[Policy]:
         return _portal(network, portal)
 
-    builders = {**_BY_NAMESPACE, "tractus-x": tractus_x, PORTAL_NAMESPACE: portal_namespace}
+    def vault_namespace(network: ClusterNetwork) -> list[Policy]:
+        return _vault(network, flows)
+
+    builders = {
+        **_BY_NAMESPACE,
+        "tractus-x": tractus_x,
+        PORTAL_NAMESPACE: portal_namespace,
+        VAULT_NAMESPACE: vault_namespace,
+    }
     unknown = [name for name in namespaces if name not in builders]
     if unknown:
         raise KeyError(f"no NetworkPolicies defined for namespaces {unknown}; add them to components.network_policies")

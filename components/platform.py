@@ -114,6 +114,9 @@ class Platform(pulumi.ComponentResource):
             provider=self.cluster.k8s_provider,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # The network flows every component's workloads need (components/traffic.py); the
+        # NetworkPolicies admit Vault's clients from them.
+        self.flows = declared_flows(settings)
         self.security = Security(
             f"{name}-security",
             SecurityArgs(
@@ -121,6 +124,7 @@ class Platform(pulumi.ComponentResource):
                 provider=self.cluster.k8s_provider,
                 network=cluster_network(settings),
                 portal=_portal_traffic() if _portal_runs(settings) else None,
+                flows=self.flows,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -242,18 +246,6 @@ class Platform(pulumi.ComponentResource):
         self.secrets = self._secrets(name, settings, ctx)
         self.failover = self._failover(name, settings)
         self.gitops = self._gitops(name)
-        # The network flows every component's workloads need (components/traffic.py).
-        self.flows: tuple[Need, ...] = (
-            *ingress.flows(),
-            *certificates.flows(),
-            *monitoring.flows(),
-            *autoscaling.flows(),
-            *gitops.flows(),
-            *secrets.flows(),
-            *backup.flows(),
-            *edc.flows(),
-            *(portal.flows() if self.portal is not None and self.portal.applications else ()),
-        )
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 
@@ -542,6 +534,21 @@ def _domain_as_primary(primary: PrimaryStack, settings: Settings) -> pulumi.Outp
         return settings.domain
 
     return primary.require("domain").apply(check)
+
+
+def declared_flows(settings: Settings) -> tuple[Need, ...]:
+    """Every flow the stack's components declare their workloads need."""
+    return (
+        *ingress.flows(),
+        *certificates.flows(),
+        *monitoring.flows(),
+        *autoscaling.flows(),
+        *gitops.flows(),
+        *secrets.flows(),
+        *backup.flows(vault_restore=settings.is_dr),
+        *edc.flows(),
+        *(portal.flows() if _portal_runs(settings) else ()),
+    )
 
 
 def cluster_network(settings: Settings) -> ClusterNetwork:

@@ -33,8 +33,9 @@ from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
 from components.schedules import BACKUP_NAMESPACE
-from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, ServiceRef, api_client, name_resolution
+from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, name_resolution
 from components.vault_spec import (
+    API_SERVICE,
     BACKUP_CA_SECRET,
     BOOTSTRAP,
     CA_KEY,
@@ -830,7 +831,7 @@ def _suffix(namespace: str) -> str:
     return "" if namespace == BACKUP_NAMESPACE else f"-{namespace}"
 
 
-VAULT_SERVICE = ServiceRef(NAMESPACE, VAULT_RELEASE)
+VAULT_SERVICE = API_SERVICE
 
 
 def flows() -> tuple[Need, ...]:

@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 from components.namespaces import Namespaces
 from components.network_policies import ClusterNetwork, Policy, PortalTraffic, network_policies
 from components.settings import ACCESS_LEVEL_GROUPS
+from components.traffic import Need
 
 DEVELOPER_NAMESPACE = "tractus-x"
 
@@ -92,6 +93,8 @@ class SecurityArgs:
     network: ClusterNetwork
     # The portal's and the identity provider's pods while they run (components.portal).
     portal: PortalTraffic | None
+    # What the components' workloads need (components/traffic.py): Vault admits its clients from it.
+    flows: Sequence[Need] = ()
 
 
 class Security(pulumi.ComponentResource):
@@ -136,7 +139,9 @@ class Security(pulumi.ComponentResource):
         )
 
     def _policies(self) -> list[Policy]:
-        return network_policies(list(self._args.namespaces.all), self._args.network, self._args.portal)
+        return network_policies(
+            list(self._args.namespaces.all), self._args.network, self._args.portal, self._args.flows
+        )
 
     def _network_policy(self, policy: Policy) -> k8s.networking.v1.NetworkPolicy:
         return k8s.networking.v1.NetworkPolicy(

@@ -22,8 +22,12 @@ from typing import Any
 
 from components.applications import VAULT_KV_MOUNT, ChildApplication, VaultSeed
 from components.schedules import BACKUP_NAMESPACE, VAULT_BACKUP, VAULT_RESTORE
+from components.traffic import ServiceRef
 
 NAMESPACE = "vault"
+# Vault's API Service (the chart's, named after the release): what its clients declare
+# they reach (components/traffic.py), and what Vault's NetworkPolicy admits them to.
+API_SERVICE = ServiceRef(NAMESPACE, "vault")
 KUBERNETES_AUTH_MOUNT = "kubernetes"
 AUDIT_FILE_PATH = "/vault/audit/audit.log"  # on the chart's auditStorage volume
 RECOVERY_SECRET = "vault-recovery-keys"

@@ -11,8 +11,8 @@ from unittest import mock
 
 import pytest
 
+from components import edc, secrets, vault_spec
 from components import platform as platform_module
-from components import secrets, vault_spec
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.charts import Chart
 from offline.checks import is_secret, plain, run_checks
@@ -582,8 +582,14 @@ def test_vault_is_reached_only_by_its_clients(stack: StackRun) -> None:
     assert flows(stack, ESO, VAULT, 8200)
     assert flows(stack, BACKUP_VAULT, VAULT, 8200)
     assert flows(stack, BOOTSTRAP, VAULT, 8200)
-    for namespace in ("tractus-x", "tractus-x"):
-        assert allowed(stack, "in", VAULT, 8200, peer_ns=namespace, peer_labels={"app": "connector"})
+    # Exactly the workloads that declare they use Vault (components/traffic.py): the
+    # connector's planes, not any pod of their namespace.
+    for plane in (edc.CONTROL_PLANE_LABELS, edc.DATA_PLANE_LABELS):
+        assert allowed(stack, "in", VAULT, 8200, peer_ns="tractus-x", peer_labels=dict(plane))
+    assert not allowed(stack, "in", VAULT, 8200, peer_ns="tractus-x", peer_labels={"app.kubernetes.io/name": "redis"})
+    assert not allowed(
+        stack, "in", VAULT, 8200, peer_ns="backup", peer_labels={"app.kubernetes.io/name": "backup-config"}
+    )
     assert allowed(stack, "in", VAULT, 8200, peer_ns="monitoring", peer_labels={"app.kubernetes.io/name": "prometheus"})
     assert not allowed(stack, "in", VAULT, 8200, peer_ns="traefik", peer_labels={"app.kubernetes.io/name": "traefik"})
     assert not flows(stack, ESO, VAULT, 8201)

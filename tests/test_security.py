@@ -11,6 +11,7 @@ import pytest
 
 from components import edc
 from components.namespaces import PLATFORM_NAMESPACES
+from components.network_policies import vault_clients
 from components.portal_values import CENTRALIDP_POD_LABELS, PORTAL_DEPLOYMENT, PORTAL_SELECTOR_LABELS
 from components.settings import ACCESS_LEVEL_GROUPS
 from offline.checks import plain
@@ -307,3 +308,25 @@ def test_the_identity_provider_is_reached_through_the_ingress_controller_and_by_
         for port in (443, 587):
             assert allowed(portal_stack, "out", workload, port, peer_ip=INTERNET_HOST)
         assert not allowed(portal_stack, "out", workload, 22, peer_ip=INTERNET_HOST)
+
+
+def test_vault_admits_exactly_the_workloads_that_declare_they_use_it(prod: StackRun, dr: StackRun) -> None:
+    """One source of truth: the flows the components declare (components/traffic.py)."""
+
+    def clients(run: StackRun) -> set[tuple[str, str]]:
+        return {
+            (peer.namespace or "", ",".join(f"{k}={v}" for k, v in sorted((peer.pods or {}).items())))
+            for peer in vault_clients(run.flows)
+        }
+
+    assert clients(prod) == {
+        ("backup", "app.kubernetes.io/name=backup-vault"),
+        ("external-secrets", "app.kubernetes.io/name=external-secrets"),
+        (
+            "tractus-x",
+            "app.kubernetes.io/instance=edc-controlplane,app.kubernetes.io/name=tractusx-connector-controlplane",
+        ),
+        ("tractus-x", "app.kubernetes.io/instance=edc-dataplane,app.kubernetes.io/name=tractusx-connector-dataplane"),
+        ("vault", "app.kubernetes.io/name=vault-bootstrap"),
+    }
+    assert clients(dr) - clients(prod) == {("backup", "app.kubernetes.io/name=restore-vault")}
