@@ -47,6 +47,7 @@ WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
 @dataclass(frozen=True)
 class ClusterArgs:
     cluster_name: str
+    aws_profile: str | None
     kubernetes_version: str
     service_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
@@ -73,16 +74,20 @@ def scaling_of(sizes: Mapping[str, Mapping[str, Any]], group: str) -> dict[str, 
     return {key: int(sizes[group][key]) for key in ("minSize", "desiredSize", "maxSize")}
 
 
-def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig whose credentials come from ``aws eks get-token`` at use time."""
-    user = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
-            "interactiveMode": "Never",
-        }
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str, profile: str | None = None) -> str:
+    """A kubeconfig whose credentials come from ``aws eks get-token`` at use time, as the
+    AWS identity Pulumi deploys with (its profile, when the stack names one): the cluster
+    admits the identity that created it, and the program's Kubernetes resources must be
+    created as that identity."""
+    command: dict[str, Any] = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "aws",
+        "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+        "interactiveMode": "Never",
     }
+    if profile:
+        command["env"] = [{"name": "AWS_PROFILE", "value": profile}]
+    user = {"exec": command}
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -129,7 +134,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
-                lambda values: kubeconfig(values[0], values[1], values[2], args.ctx.region)
+                lambda values: kubeconfig(values[0], values[1], values[2], args.ctx.region, args.aws_profile)
             )
         )
         self.k8s_provider = k8s.Provider(
@@ -441,6 +446,14 @@ class Cluster(pulumi.ComponentResource):
 
     def _access_entries(self) -> None:
         args = self._args
+        if not args.access_principals.admin:
+            # The creator keeps admin (bootstrap_cluster_creator_admin_permissions); with no
+            # other admin, CI and on-call are locked out whenever that identity is gone.
+            pulumi.log.warn(
+                "tractusx-platform:accessPrincipals.admin lists no principal: only the identity that runs "
+                "`pulumi up` can administer the cluster; declare the CI and on-call roles there",
+                resource=self,
+            )
         for level, principals in args.access_principals.by_level().items():
             for principal in principals:
                 # Named by the principal, so removing one entry leaves the others untouched.

@@ -88,6 +88,7 @@ class Platform(pulumi.ComponentResource):
             f"{name}-cluster",
             ClusterArgs(
                 cluster_name=cluster_name,
+                aws_profile=settings.aws_profile,
                 kubernetes_version=settings.kubernetes_version,
                 service_cidr=settings.service_cidr,
                 private_subnet_ids=self.network.private_subnet_ids,

@@ -298,6 +298,8 @@ class Settings:
     node_groups: tuple[NodeGroupSettings, ...]
     api_public_access_cidrs: tuple[str, ...]
     access_principals: AccessPrincipals
+    # The AWS profile Pulumi deploys with (aws:profile), which the kubeconfig uses as well.
+    aws_profile: str | None
     log_retention_days: int
     edc: EdcSettings
     alerting: AlertingSettings
@@ -557,7 +559,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
             )
         elif key in REPLACED_KEYS:
             r.fail(key, f"is no longer used; it was replaced by {REPLACED_KEYS[key]}")
-        elif key != "aws:region" and key not in KNOWN_KEYS:
+        elif key not in ("aws:region", "aws:profile") and key not in KNOWN_KEYS:
             r.fail(key, f"unknown setting; known settings are {', '.join(KNOWN_KEYS)}")
 
     region = r.string("aws:region")
@@ -660,6 +662,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         node_groups=node_groups,
         api_public_access_cidrs=api_cidrs,
         access_principals=principals,
+        aws_profile=r.string("aws:profile") or None,
         log_retention_days=retention,
         deletion_protection=deletion_protection,
         primary_stack=primary_stack,
@@ -1130,8 +1133,8 @@ def _check_capacity(settings: Settings) -> None:
 
 
 def _raw_config() -> tuple[dict[str, Any], set[str]]:
-    """Every config value of the running stack in the project's namespace, plus aws:region,
-    and which of those keys the stack stores encrypted."""
+    """Every config value of the running stack in the project's namespace, plus aws:region
+    and aws:profile, and which of those keys the stack stores encrypted."""
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
@@ -1141,6 +1144,9 @@ def _raw_config() -> tuple[dict[str, Any], set[str]]:
     region = pulumi.Config("aws").get("region")
     if region is not None:
         raw["aws:region"] = region
+    profile = pulumi.Config("aws").get("profile")
+    if profile is not None:
+        raw["aws:profile"] = profile
     return raw, secret_keys
 
 

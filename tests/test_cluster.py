@@ -204,6 +204,15 @@ def test_kubeconfig_is_a_secret_that_gets_tokens_from_aws(stack: StackRun) -> No
     assert is_secret(provider.inputs["kubeconfig"])
 
 
+def test_kubeconfig_uses_the_aws_profile_pulumi_deploys_with(stack: StackRun) -> None:
+    """The stack files name no profile: the default credentials, as Pulumi's."""
+    (user,) = json.loads(stack.exports["kubeconfig"])["users"]
+    assert "env" not in user["user"]["exec"]
+    with_profile = run_stack("prod", overrides={"aws:profile": "platform-deployer"})
+    (user,) = json.loads(with_profile.exports["kubeconfig"])["users"]
+    assert user["user"]["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "platform-deployer"}]
+
+
 def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_log_groups(stack: StackRun) -> None:
     statements = {
         s["Sid"]: s for s in policy(stack.one("aws:kms/key:Key", "tractusx-logs").inputs["policy"])["Statement"]
