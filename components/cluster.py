@@ -19,6 +19,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws_context import AwsContext
+from components.eks_addons import COREDNS, EBS_CSI_DRIVER, KUBE_PROXY, VPC_CNI, addon_version
 from components.iam import OidcIssuer, irsa_trust_policy, policy_document, role, service_trust_policy
 from components.keys import KEY_USE_ACTIONS, customer_key, encrypted_log_group
 from components.settings import ACCESS_LEVEL_GROUPS, AccessPrincipals, NodeGroupSettings
@@ -40,8 +41,8 @@ VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
 VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 # Managed add-ons installed before the nodes join (networking) and after (scheduled pods).
-NETWORK_ADDONS = ("vpc-cni", "kube-proxy")
-WORKLOAD_ADDONS = ("coredns", "aws-ebs-csi-driver")
+NETWORK_ADDONS = (VPC_CNI, KUBE_PROXY)
+WORKLOAD_ADDONS = (COREDNS, EBS_CSI_DRIVER)
 
 
 @dataclass(frozen=True)
@@ -380,14 +381,9 @@ class Cluster(pulumi.ComponentResource):
         ebs_key: aws.kms.Key | None = None,
     ) -> aws.eks.Addon:
         args = self._args
-        # The version is the one EKS marks default for the cluster's Kubernetes version:
-        # tested by AWS with that version, looked up at plan time so the preview shows it.
-        version = aws.eks.get_addon_version_output(
-            addon_name=addon, kubernetes_version=args.kubernetes_version, most_recent=False
-        ).version
         service_account_role = None
         configuration: str | None = None
-        if addon == "vpc-cni":
+        if addon == VPC_CNI:
             configuration = json.dumps(VPC_CNI_CONFIGURATION)
             service_account_role = self.irsa_role(
                 f"{self._name}-vpc-cni",
@@ -396,7 +392,7 @@ class Cluster(pulumi.ComponentResource):
                 description="VPC CNI plugin (aws-node): assigns pod IP addresses",
                 managed_policy_arns=[args.ctx.managed_policy("AmazonEKS_CNI_Policy")],
             )
-        elif addon == "aws-ebs-csi-driver" and ebs_key is not None:
+        elif addon == EBS_CSI_DRIVER and ebs_key is not None:
             service_account_role = self.irsa_role(
                 f"{self._name}-ebs-csi",
                 namespace=EBS_CSI_SERVICE_ACCOUNT[0],
@@ -409,12 +405,20 @@ class Cluster(pulumi.ComponentResource):
             f"{self._name}-{addon}",
             cluster_name=self.cluster.name,
             addon_name=addon,
-            addon_version=version,
+            # Pinned in code and changed by review (components/eks_addons.py), never
+            # looked up: a lookup on every `pulumi up` would move the add-on whenever AWS
+            # publishes a new build.
+            addon_version=addon_version(addon, args.kubernetes_version),
             service_account_role_arn=service_account_role.arn if service_account_role else None,
             configuration_values=configuration,
             # EKS installs self-managed copies of the networking add-ons with the cluster;
             # the managed add-on takes them over.
             resolve_conflicts_on_create="OVERWRITE",
+            # UpdateAddon's resolveConflicts (EKS API Reference): OVERWRITE sets a field
+            # changed outside the add-on API back to EKS's default, PRESERVE keeps it. The
+            # reviewed state is the pinned version plus configuration_values, which EKS
+            # applies either way; what OVERWRITE undoes is an edit made with kubectl that
+            # no review saw, and which PRESERVE would carry into every later version.
             resolve_conflicts_on_update="OVERWRITE",
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),

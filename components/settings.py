@@ -16,6 +16,8 @@ from typing import Any
 
 import pulumi
 
+from components import eks_addons
+
 PROJECT = "tractusx-platform"
 
 ROLE_PRIMARY = "primary"
@@ -39,9 +41,11 @@ PRODUCTION_RECOMMENDED_MEMORY_GIB = 64
 
 # Amazon EKS versions in standard support on the EKS release calendar: 1.34 until
 # 2026-12-02 (kept so a 1.34 cluster can be declared while it is upgraded one minor at a
-# time), 1.35 until 2027-03-27, 1.36 until 2027-08-02. Versions in extended support cost
-# more per cluster hour and are refused; each version leaves this list with its support.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35", "1.36")
+# time), 1.35 until 2027-03-27. Versions in extended support cost more per cluster hour
+# and are refused; each version leaves this list with its support. A version enters it
+# together with its pinned add-ons (components/eks_addons.py): 1.36, in standard support
+# until 2027-08-02, waits for them.
+SUPPORTED_KUBERNETES_VERSIONS = ("1.34", "1.35")
 DEFAULT_KUBERNETES_VERSION = "1.35"
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -612,6 +616,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
             "kubernetesVersion",
             f"{kubernetes_version!r} is not supported; allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}",
         )
+    else:
+        for problem in eks_addons.pin_problems(kubernetes_version):
+            r.fail("kubernetesVersion", f"{problem}; pin every add-on for it in components/eks_addons.py")
 
     node_groups = _parse_node_groups(r)
     api_cidrs = _parse_api_cidrs(r)

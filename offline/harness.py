@@ -87,6 +87,8 @@ class StackRun:
     application_runs: dict[str, ApplicationRun] = field(default_factory=dict)
     # The network flows the components declare their workloads need (components/traffic.py).
     flows: tuple[Need, ...] = ()
+    # The provider functions (invokes) the program called, by token, in order.
+    invokes: tuple[str, ...] = ()
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -203,9 +205,13 @@ class PlatformMocks(pulumi_mocks.Mocks):
     def __init__(self, region: str, references: Mapping[str, StackRun]) -> None:
         self.region = region
         self.references = references
+        # The provider functions the program called, in order: what a plan or an up reads
+        # from the account rather than from the code.
+        self.invokes: list[str] = []
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token, inputs = args.token, args.args
+        self.invokes.append(token)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/offline-plan"
             return {"accountId": MOCK_ACCOUNT_ID, "arn": arn, "userId": "AIDAOFFLINEPLAN", "id": MOCK_ACCOUNT_ID}
@@ -233,9 +239,6 @@ class PlatformMocks(pulumi_mocks.Mocks):
             if inputs.get("loadBalancerType") != "network" or region not in zones:
                 raise NotImplementedError(f"the offline harness knows NLB hosted zones of {sorted(zones)} only")
             return {"id": zones[region], "loadBalancerType": "network", "region": region}
-        if token == "aws:eks/getAddonVersion:getAddonVersion":
-            version = f"resolved-at-deploy:{inputs['addonName']}-default-for-{inputs['kubernetesVersion']}"
-            return {"version": version, "id": inputs["addonName"], **inputs}
         raise NotImplementedError(f"the offline harness does not answer {token}; add it to PlatformMocks.call")
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -367,7 +370,8 @@ def run_stack(
         # Checked before the program starts, so a missing run fails with one clear error.
         referenced_run(references or {}, primary)
     region = config.get("aws:region", "eu-central-1")
-    monitor = _RecordingMonitor(PlatformMocks(region, references or {}))
+    mocks = PlatformMocks(region, references or {})
+    monitor = _RecordingMonitor(mocks)
 
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
@@ -398,6 +402,7 @@ def run_stack(
         secret_exports=secret_exports,
         applications=applications,
         flows=flows,
+        invokes=tuple(mocks.invokes),
         application_values={app.name: resolve(app.values) for app in applications},
         application_runs=application_runs,
     )

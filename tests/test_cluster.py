@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.eks_addons import ADDON_VERSIONS, pin_problems
 from components.node_autoscaler import IMAGE_TAGS, autoscaler_policy
 from components.settings import (
     ACCESS_LEVEL_GROUPS,
@@ -15,12 +16,14 @@ from components.settings import (
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_MEMORY_GIB,
     PRODUCTION_RECOMMENDED_VCPU,
+    SUPPORTED_KUBERNETES_VERSIONS,
     kubernetes_service_ip,
 )
 from offline.checks import is_secret, kubernetes_uses_explicit_provider
 from offline.harness import StackRun, run_stack
 from tests.conftest import policy
 
+ADDON = "aws:eks/addon:Addon"
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ROLE = "aws:iam/role:Role"
@@ -107,8 +110,71 @@ def test_irsa_roles_trust_exactly_one_service_account(stack: StackRun, role_name
     assert conditions == {f"{host}:sub": subject, f"{host}:aud": "sts.amazonaws.com"}
 
 
+def test_addons_are_installed_at_the_versions_pinned_in_code(stack: StackRun) -> None:
+    """Changed by review only: the stacks' Kubernetes 1.35 gets exactly the pins of
+    components/eks_addons.py, and an update puts fields edited outside the add-on API back."""
+    addons = stack.of_type(ADDON)
+    assert {a.inputs["addonName"]: a.inputs["addonVersion"] for a in addons} == {
+        "vpc-cni": "v1.21.1-eksbuild.8",
+        "kube-proxy": "v1.35.3-eksbuild.13",
+        "coredns": "v1.14.2-eksbuild.4",
+        "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+    }
+    for addon in addons:
+        assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+        assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
+
+
+def test_a_1_34_cluster_gets_the_1_34_pins() -> None:
+    run = run_stack("prod", overrides={"kubernetesVersion": "1.34"})
+    assert {a.inputs["addonName"]: a.inputs["addonVersion"] for a in run.of_type(ADDON)} == {
+        "vpc-cni": "v1.20.4-eksbuild.1",
+        "kube-proxy": "v1.34.6-eksbuild.13",
+        "coredns": "v1.13.2-eksbuild.7",
+        "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+    }
+
+
+def test_no_addon_version_is_looked_up_when_a_stack_is_planned_or_deployed(stack: StackRun) -> None:
+    """A lookup (aws.eks.get_addon_version) would hand each `pulumi up` whatever AWS marks
+    default that day; the harness records every provider function the program calls."""
+    assert "aws:index/getCallerIdentity:getCallerIdentity" in stack.invokes
+    assert [token for token in stack.invokes if token.startswith("aws:eks/")] == []
+
+
+def test_every_supported_kubernetes_version_has_every_add_on_pinned() -> None:
+    assert sorted(ADDON_VERSIONS) == sorted(SUPPORTED_KUBERNETES_VERSIONS)
+    for version in SUPPORTED_KUBERNETES_VERSIONS:
+        assert pin_problems(version) == []
+
+
+@pytest.mark.parametrize(
+    ("pins", "problem"),
+    [
+        (
+            {"vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.35.3-eksbuild.13", "coredns": "v1.14.2-eksbuild.4"},
+            "no aws-ebs-csi-driver version is pinned for Kubernetes 1.35",
+        ),
+        (
+            {**ADDON_VERSIONS["1.35"], "kube-proxy": "v1.34.6-eksbuild.13"},
+            "kube-proxy v1.34.6-eksbuild.13 is not of the cluster's minor 1.35",
+        ),
+        (
+            {**ADDON_VERSIONS["1.35"], "coredns": "latest"},
+            "coredns 'latest' is not an EKS add-on version (v<major>.<minor>.<patch>-eksbuild.<n>)",
+        ),
+        (
+            {**ADDON_VERSIONS["1.35"], "metrics-server": "v0.8.1-eksbuild.6"},
+            "metrics-server is pinned for Kubernetes 1.35; the cluster installs no such add-on",
+        ),
+    ],
+)
+def test_a_missing_malformed_or_skewed_pin_is_named(pins: dict[str, str], problem: str) -> None:
+    assert pin_problems("1.35", {"1.35": pins}) == [problem]
+
+
 def test_addons_are_installed_with_their_own_roles(stack: StackRun) -> None:
-    addons = {a.inputs["addonName"]: a.inputs for a in stack.of_type("aws:eks/addon:Addon")}
+    addons = {a.inputs["addonName"]: a.inputs for a in stack.of_type(ADDON)}
     assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
     assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"].endswith("/tractusx-cluster-ebs-csi")
     assert addons["vpc-cni"]["serviceAccountRoleArn"].endswith("/tractusx-cluster-vpc-cni")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from components import eks_addons
 from components.settings import (
     PORTAL_SERVICES,
     PRODUCTION_MINIMUM_VCPU,
@@ -80,6 +81,21 @@ def test_valid_settings_have_secure_defaults() -> None:
     assert settings.kubernetes_version == "1.35"
 
 
+def test_a_supported_kubernetes_version_without_every_add_on_pinned_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unpinned = {version: dict(pins) for version, pins in eks_addons.ADDON_VERSIONS.items()}
+    del unpinned["1.35"]["coredns"]
+    unpinned["1.35"]["kube-proxy"] = "v1.34.6-eksbuild.13"
+    monkeypatch.setattr(eks_addons, "ADDON_VERSIONS", unpinned)
+    message = problems()
+    assert (
+        "tractusx-platform:kubernetesVersion: no coredns version is pinned for Kubernetes 1.35; "
+        "pin every add-on for it in components/eks_addons.py"
+    ) in message
+    assert "kube-proxy v1.34.6-eksbuild.13 is not of the cluster's minor 1.35" in message
+
+
 def test_values_arrive_as_pulumi_config_strings() -> None:
     config, secret_keys = load_stack_config("prod")
     settings = parse_settings(
@@ -107,7 +123,8 @@ def test_values_arrive_as_pulumi_config_strings() -> None:
         ({"serviceCidr": "10.40.0.0/20"}, "tractusx-platform:serviceCidr", "overlaps vpcCidr 10.40.0.0/16"),
         ({"apiPublicAccessCidrs": ["203.0.113.0/33"]}, "apiPublicAccessCidrs", "not a CIDR block"),
         ({"apiPublicAccessCidrs": ["0.0.0.0/0"]}, "apiPublicAccessCidrs", "whole internet"),
-        ({"kubernetesVersion": "1.29"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35, 1.36"),
+        ({"kubernetesVersion": "1.29"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35"),
+        ({"kubernetesVersion": "1.36"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35"),
         ({"role": "secondary"}, "tractusx-platform:role", "allowed: primary, dr"),
         ({"role": "dr", "environment": "dr"}, "tractusx-platform:primaryStack", "required when role is dr"),
         ({"role": "dr", "environment": "dr", "primaryStack": "prod"}, "primaryStack", "fully qualified"),
