@@ -22,7 +22,10 @@ from components.aws_context import AwsContext
 from components.eks_addons import COREDNS, EBS_CSI_DRIVER, KUBE_PROXY, VPC_CNI, addon_version
 from components.iam import OidcIssuer, irsa_trust_policy, policy_document, role, service_trust_policy
 from components.keys import KEY_USE_ACTIONS, customer_key, encrypted_log_group
-from components.settings import ACCESS_LEVEL_GROUPS, AccessPrincipals, NodeGroupSettings
+from components.settings import ACCESS_LEVEL_GROUPS, AccessPrincipals, ApiAccessSettings, NodeGroupSettings
+
+# The EKS API endpoint, public and private, serves HTTPS on 443.
+KUBERNETES_API_PORT = 443
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -53,7 +56,8 @@ class ClusterArgs:
     service_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     node_groups: Sequence[NodeGroupSettings]
-    api_public_access_cidrs: Sequence[str]
+    vpc_id: pulumi.Input[str]
+    api_access: ApiAccessSettings
     access_principals: AccessPrincipals
     log_retention_days: int
     logs_key: aws.kms.Key
@@ -191,7 +195,8 @@ class Cluster(pulumi.ComponentResource):
             parent=self,
             tags=args.tags,
         )
-        public = bool(args.api_public_access_cidrs)
+        public = bool(args.api_access.public_cidrs)
+        self.api_access_group = self._api_access_group()
         return aws.eks.Cluster(
             f"{self._name}-eks",
             name=args.cluster_name,
@@ -202,7 +207,10 @@ class Cluster(pulumi.ComponentResource):
                 endpoint_private_access=True,
                 endpoint_public_access=public,
                 # Left unset, EKS opens a public endpoint to 0.0.0.0/0.
-                public_access_cidrs=list(args.api_public_access_cidrs) if public else None,
+                public_access_cidrs=list(args.api_access.public_cidrs) if public else None,
+                # Attached to the control plane's network interfaces only (the cluster
+                # security group EKS creates is on every node and pod as well).
+                security_group_ids=[self.api_access_group.id],
             ),
             # Pinned: NetworkPolicies name the `kubernetes` Service's address in it. EKS
             # cannot change it on a running cluster (a change replaces the cluster).
@@ -228,6 +236,46 @@ class Cluster(pulumi.ComponentResource):
             tags={**args.tags, "Name": args.cluster_name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
+
+    def _api_access_group(self) -> aws.ec2.SecurityGroup:
+        """The control plane's own security group: 443 from the declared private networks
+        and runner security groups, nothing else.
+
+        Amazon EKS User Guide, "Cluster API server endpoint": with the private endpoint, the
+        API is reached from the VPC or a connected network, and the control plane's
+        security group must allow ingress on 443 from that network or bastion. The rules
+        are not put on the cluster security group (`cluster_security_group_id`): EKS puts
+        that one on the managed nodes too ("View Amazon EKS security group requirements
+        for clusters"), so a rule there would open every node and pod on 443 as well.
+        The group is attached when the cluster is created and never changes; declaring
+        or removing a deployer changes only its rules, never the cluster."""
+        args = self._args
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-api-access",
+            description=f"Kubernetes API of {args.cluster_name}: 443 from the declared deployers only",
+            vpc_id=args.vpc_id,
+            # No egress rule: the control plane's connections leave through the cluster
+            # security group (and with none listed the provider removes the default one).
+            tags={**args.tags, "Name": f"{args.cluster_name}-api-access"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        sources: list[tuple[str, dict[str, str]]] = [
+            (cidr.replace("/", "-"), {"cidr_ipv4": cidr}) for cidr in args.api_access.private_cidrs
+        ] + [(source, {"referenced_security_group_id": source}) for source in args.api_access.security_group_ids]
+        for label, source in sources:
+            # Named by the source, so removing one deployer leaves the others' rules alone.
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-api-from-{label}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=KUBERNETES_API_PORT,
+                to_port=KUBERNETES_API_PORT,
+                description="Kubernetes API from a declared deployer (apiPrivateAccess*)",
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(parent=group),
+                **source,
+            )
+        return group
 
     def _oidc_provider(self) -> OidcIssuer:
         issuer = self.cluster.identities[0].oidcs[0].issuer.apply(str)

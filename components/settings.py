@@ -146,6 +146,22 @@ class NodeGroupSettings:
 
 
 @dataclass(frozen=True)
+class ApiAccessSettings:
+    """How the deployers reach the Kubernetes API, which every `pulumi up` creates objects
+    through: the public endpoint opened to their egress CIDRs, and/or networks and runner
+    security groups that the control plane's security group admits on 443 at the private
+    endpoint. The private endpoint is always on (the nodes use it)."""
+
+    public_cidrs: tuple[str, ...] = ()
+    private_cidrs: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.public_cidrs or self.private_cidrs or self.security_group_ids)
+
+
+@dataclass(frozen=True)
 class AccessPrincipals:
     admin: tuple[str, ...] = ()
     developer: tuple[str, ...] = ()
@@ -300,7 +316,7 @@ class Settings:
     az_count: int
     kubernetes_version: str
     node_groups: tuple[NodeGroupSettings, ...]
-    api_public_access_cidrs: tuple[str, ...]
+    api_access: ApiAccessSettings
     access_principals: AccessPrincipals
     # The AWS profile Pulumi deploys with (aws:profile), which the kubeconfig uses as well.
     aws_profile: str | None
@@ -415,6 +431,8 @@ KNOWN_KEYS = (
     "kubernetesVersion",
     "nodeGroups",
     "apiPublicAccessCidrs",
+    "apiPrivateAccessCidrs",
+    "apiPrivateAccessSecurityGroupIds",
     "accessPrincipals",
     "logRetentionDays",
     "deletionProtection",
@@ -621,7 +639,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
             r.fail("kubernetesVersion", f"{problem}; pin every add-on for it in components/eks_addons.py")
 
     node_groups = _parse_node_groups(r)
-    api_cidrs = _parse_api_cidrs(r)
+    api_access = _parse_api_access(r)
     principals = _parse_principals(r)
 
     retention = r.integer("logRetentionDays", 365)
@@ -667,7 +685,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         az_count=az_count,
         kubernetes_version=kubernetes_version,
         node_groups=node_groups,
-        api_public_access_cidrs=api_cidrs,
+        api_access=api_access,
         access_principals=principals,
         aws_profile=r.string("aws:profile") or None,
         log_retention_days=retention,
@@ -1080,19 +1098,49 @@ def _parse_database(r: _Reader) -> DatabaseSettings:
     )
 
 
-def _parse_api_cidrs(r: _Reader) -> tuple[str, ...]:
-    cidrs = r.string_list("apiPublicAccessCidrs", r.structured("apiPublicAccessCidrs", []))
+# EC2 security group ids: "sg-" and 8 or 17 hexadecimal digits.
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+def _parse_api_access(r: _Reader) -> ApiAccessSettings:
+    """The deployers' way to the Kubernetes API, required: the program's first Kubernetes
+    object is created through it right after the cluster, on the first `pulumi up` as on
+    every later one, and a stack without one builds every AWS resource and then times out."""
+    access = ApiAccessSettings(
+        public_cidrs=_api_cidrs(r, "apiPublicAccessCidrs"),
+        private_cidrs=_api_cidrs(r, "apiPrivateAccessCidrs"),
+        security_group_ids=r.string_list(
+            "apiPrivateAccessSecurityGroupIds", r.structured("apiPrivateAccessSecurityGroupIds", [])
+        ),
+    )
+    for group in access.security_group_ids:
+        if not _SECURITY_GROUP_ID.match(group):
+            r.fail("apiPrivateAccessSecurityGroupIds", f"{group!r} is not a security group id (sg-0123456789abcdef0)")
+    if not access.declared:
+        r.fail(
+            "apiPublicAccessCidrs",
+            "no way to reach the Kubernetes API is declared, and `pulumi up` creates every Kubernetes object "
+            "through it. Declare at least one of: apiPublicAccessCidrs, the deployers' egress CIDRs (a laptop's "
+            "address as /32, the CI runners' NAT addresses), to which alone the public endpoint opens; "
+            "apiPrivateAccessCidrs, networks routed into the VPC (a VPN, a peered network, a runner subnet); "
+            "apiPrivateAccessSecurityGroupIds, security groups of runners inside the VPC. The last two are "
+            "admitted on 443 at the private endpoint",
+        )
+    return access
+
+
+def _api_cidrs(r: _Reader, key: str) -> tuple[str, ...]:
+    cidrs = r.string_list(key, r.structured(key, []))
     for cidr in cidrs:
         try:
             network = ipaddress.ip_network(cidr, strict=True)
         except ValueError:
-            r.fail("apiPublicAccessCidrs", f"{cidr!r} is not a CIDR block such as 203.0.113.0/24")
+            r.fail(key, f"{cidr!r} is not a CIDR block such as 198.51.100.7/32")
             continue
-        if network.prefixlen == 0:
-            r.fail(
-                "apiPublicAccessCidrs",
-                f"{cidr!r} opens the Kubernetes API to the whole internet; list the operators' networks instead",
-            )
+        if network.version != 4:
+            r.fail(key, f"{cidr!r} is not an IPv4 CIDR block; the cluster's API is IPv4")
+        elif network.prefixlen == 0:
+            r.fail(key, f"{cidr!r} opens the Kubernetes API to the whole internet; list the deployers' networks")
     return cidrs
 
 
@@ -1167,16 +1215,36 @@ def load_settings() -> Settings:
 _EXAMPLE_HOST = re.compile(r"(^|[.@/:])(example\.(com|net|org)|example|test|invalid|localhost)($|[.:/])", re.IGNORECASE)
 
 
+# RFC 5737 and RFC 3849: address blocks reserved for documentation, nobody's network.
+_DOCUMENTATION_NETWORKS = tuple(
+    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+def _is_example(text: str) -> bool:
+    if _EXAMPLE_HOST.search(text):
+        return True
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return any(
+        network.version == block.version and network.subnet_of(block)  # type: ignore[arg-type]
+        for block in _DOCUMENTATION_NETWORKS
+    )
+
+
 def example_values(raw: Mapping[str, Any], secret_keys: Collection[str] = ()) -> list[str]:
-    """The settings (by key) that still hold an example value: a domain, address, e-mail or
-    URL at a reserved example name. Let's Encrypt refuses an account at one, DNS serves
-    none, and partners cannot reach one."""
+    """The settings (by key) that still hold an example value: a domain, e-mail or URL at a
+    reserved example name, or an address in a documentation block. Let's Encrypt refuses an
+    account at one, DNS serves none, partners cannot reach one, and no deployer's traffic
+    comes from one."""
     found = []
     for key, value in sorted(raw.items()):
         if key in secret_keys:
             continue
         texts = _strings_in(_decoded(value))
-        examples = sorted({text for text in texts if _EXAMPLE_HOST.search(text)})
+        examples = sorted({text for text in texts if _is_example(text)})
         if examples:
             found.append(f"{key}: {', '.join(examples)}")
     return found

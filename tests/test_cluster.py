@@ -24,7 +24,10 @@ from offline.harness import StackRun, run_stack
 from tests.conftest import policy
 
 ADDON = "aws:eks/addon:Addon"
+API_ACCESS_GROUP = "tractusx-cluster-api-access"
 CLUSTER = "aws:eks/cluster:Cluster"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -69,7 +72,6 @@ def test_control_plane_is_private_with_encrypted_secrets_and_audit_logs(stack: S
     cluster = stack.one(CLUSTER).inputs
     assert sorted(cluster["vpcConfig"]["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
-    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
     key_name = cluster["encryptionConfig"]["provider"]["keyArn"].rsplit(":", 1)[-1]
     assert stack.one("aws:kms/key:Key", key_name).inputs["enableKeyRotation"] is True
@@ -81,11 +83,66 @@ def test_control_plane_is_private_with_encrypted_secrets_and_audit_logs(stack: S
     assert log_group["kmsKeyId"]
 
 
-def test_public_api_endpoint_opens_only_to_configured_cidrs() -> None:
-    run = run_stack("prod", overrides={"apiPublicAccessCidrs": ["203.0.113.0/24"]})
-    vpc = run.one(CLUSTER).inputs["vpcConfig"]
+def test_the_stacks_open_the_public_endpoint_to_their_declared_deployers_only(stack: StackRun) -> None:
+    """The stack files' deployer CIDR (a documentation block, refused by `pulumi up` as an
+    example value) opens the public endpoint to that network alone; the nodes keep using
+    the private endpoint."""
+    vpc = stack.one(CLUSTER).inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True
     assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert vpc["endpointPrivateAccess"] is True
+    # Declared publicly only: the control plane's own security group admits nobody.
+    assert _api_rules(stack) == []
+
+
+def test_a_stack_reaching_the_api_privately_keeps_the_public_endpoint_closed() -> None:
+    run = run_stack("prod", overrides={"apiPublicAccessCidrs": None, "apiPrivateAccessCidrs": ["10.8.0.0/16"]})
+    vpc = run.one(CLUSTER).inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in vpc
+    assert vpc["endpointPrivateAccess"] is True
+
+
+def test_declared_networks_and_runners_reach_the_private_endpoint_on_443_and_nothing_else() -> None:
+    """EKS User Guide, "Cluster API server endpoint": a connected network or a runner in the
+    VPC reaches the private endpoint when the control plane's security group admits it on
+    443. The group is the control plane's alone (not the cluster security group EKS puts
+    on every node), holds exactly one rule per declared source, and allows nothing else."""
+    run = run_stack(
+        "prod",
+        overrides={
+            "apiPrivateAccessCidrs": ["10.8.0.0/16", "172.31.0.0/20"],
+            "apiPrivateAccessSecurityGroupIds": ["sg-0123456789abcdef0"],
+        },
+    )
+    group = run.one(SECURITY_GROUP, API_ACCESS_GROUP)
+    assert run.one(CLUSTER).inputs["vpcConfig"]["securityGroupIds"] == [f"{API_ACCESS_GROUP}-id"]
+    assert "ingress" not in group.inputs and "egress" not in group.inputs
+    assert _api_rules(run) == [
+        {"cidrIpv4": "10.8.0.0/16", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+        {"cidrIpv4": "172.31.0.0/20", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+        {"referencedSecurityGroupId": "sg-0123456789abcdef0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+    ]
+    # The declared sources are admitted nowhere else (not on the cluster security group).
+    sources = {"10.8.0.0/16", "172.31.0.0/20", "sg-0123456789abcdef0"}
+    elsewhere = [
+        rule.name
+        for rule in run.of_type(INGRESS_RULE)
+        if rule.inputs["securityGroupId"] != f"{API_ACCESS_GROUP}-id"
+        and {rule.inputs.get("cidrIpv4"), rule.inputs.get("referencedSecurityGroupId")} & sources
+    ]
+    assert elsewhere == []
+
+
+def _api_rules(run: StackRun) -> list[dict[str, object]]:
+    """The ingress rules of the control plane's API access group, by source."""
+    keys = ("cidrIpv4", "referencedSecurityGroupId", "ipProtocol", "fromPort", "toPort")
+    rules = [
+        {key: rule.inputs[key] for key in keys if key in rule.inputs}
+        for rule in run.of_type(INGRESS_RULE)
+        if rule.inputs["securityGroupId"] == f"{API_ACCESS_GROUP}-id"
+    ]
+    return sorted(rules, key=lambda rule: str(rule.get("cidrIpv4", "~")) + str(rule.get("referencedSecurityGroupId")))
 
 
 def test_oidc_provider_serves_irsa(stack: StackRun) -> None:

@@ -12,6 +12,7 @@ from components.settings import (
     PRODUCTION_MINIMUM_VCPU,
     PRODUCTION_RECOMMENDED_VCPU,
     SECRET_KEYS,
+    ApiAccessSettings,
     Settings,
     SettingsError,
     _Reader,
@@ -35,6 +36,7 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "environment": "prod",
         "domain": "tractus-x.example.com",
         "nodeGroups": [group()],
+        "apiPublicAccessCidrs": ["81.2.69.160/32"],
         "edcParticipantId": "BPNL000000000001",
         "edcParticipantDid": "did:web:wallet.example.com:BPNL000000000001",
         "edcTrustedIssuers": ["did:web:issuer.example.com:BPNL00000000ISSU"],
@@ -75,10 +77,36 @@ def problems(**overrides: Any) -> str:
 def test_valid_settings_have_secure_defaults() -> None:
     settings = parse(raw(), "prod")
     assert settings.az_count == 3
-    assert settings.api_public_access_cidrs == ()  # API private unless operators are listed
+    # The public endpoint opens to the declared deployers only; nothing is admitted privately.
+    assert settings.api_access == ApiAccessSettings(public_cidrs=("81.2.69.160/32",))
     assert settings.deletion_protection is True
     assert settings.log_retention_days == 365
     assert settings.kubernetes_version == "1.35"
+
+
+def test_a_stack_that_declares_no_way_to_the_kubernetes_api_is_refused_with_the_options() -> None:
+    """`pulumi up` creates the platform's Kubernetes objects through the API right after the
+    cluster: a stack that declares no way to reach it builds every AWS resource, then stops."""
+    message = problems(apiPublicAccessCidrs=[])
+    assert "tractusx-platform:apiPublicAccessCidrs: no way to reach the Kubernetes API is declared" in message
+    for option in ("apiPublicAccessCidrs", "apiPrivateAccessCidrs", "apiPrivateAccessSecurityGroupIds"):
+        assert f"{option}, " in message
+    assert problems(apiPublicAccessCidrs=None).count("no way to reach the Kubernetes API") == 1
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ({"apiPublicAccessCidrs": ["81.2.69.160/32"]}, ApiAccessSettings(public_cidrs=("81.2.69.160/32",))),
+        ({"apiPrivateAccessCidrs": ["10.8.0.0/16"]}, ApiAccessSettings(private_cidrs=("10.8.0.0/16",))),
+        (
+            {"apiPrivateAccessSecurityGroupIds": ["sg-0123456789abcdef0"]},
+            ApiAccessSettings(security_group_ids=("sg-0123456789abcdef0",)),
+        ),
+    ],
+)
+def test_any_one_way_to_the_kubernetes_api_is_enough(declared: dict[str, Any], expected: ApiAccessSettings) -> None:
+    assert parse(raw(**{"apiPublicAccessCidrs": None, **declared})).api_access == expected
 
 
 def test_a_supported_kubernetes_version_without_every_add_on_pinned_is_refused(
@@ -123,6 +151,10 @@ def test_values_arrive_as_pulumi_config_strings() -> None:
         ({"serviceCidr": "10.40.0.0/20"}, "tractusx-platform:serviceCidr", "overlaps vpcCidr 10.40.0.0/16"),
         ({"apiPublicAccessCidrs": ["203.0.113.0/33"]}, "apiPublicAccessCidrs", "not a CIDR block"),
         ({"apiPublicAccessCidrs": ["0.0.0.0/0"]}, "apiPublicAccessCidrs", "whole internet"),
+        ({"apiPublicAccessCidrs": ["2001:db8::/32"]}, "apiPublicAccessCidrs", "not an IPv4 CIDR block"),
+        ({"apiPrivateAccessCidrs": ["0.0.0.0/0"]}, "apiPrivateAccessCidrs", "whole internet"),
+        ({"apiPrivateAccessCidrs": ["10.0.0.1/16"]}, "apiPrivateAccessCidrs", "not a CIDR block"),
+        ({"apiPrivateAccessSecurityGroupIds": ["runners"]}, "apiPrivateAccessSecurityGroupIds", "not a security group"),
         ({"kubernetesVersion": "1.29"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35"),
         ({"kubernetesVersion": "1.36"}, "tractusx-platform:kubernetesVersion", "allowed: 1.34, 1.35"),
         ({"role": "secondary"}, "tractusx-platform:role", "allowed: primary, dr"),
@@ -388,6 +420,7 @@ def test_the_stack_files_example_values_are_all_found() -> None:
     assert keys == [
         "acmeEmail",
         "alerting",
+        "apiPublicAccessCidrs",
         "domain",
         "edcBdrsUrl",
         "edcParticipantDid",
@@ -401,6 +434,22 @@ def test_the_stack_files_example_values_are_all_found() -> None:
         "alerting": '{"emailTo": ["sre@acme-corp.eu"]}',
     }
     assert example_values(own) == []
+
+
+def test_addresses_in_the_documentation_blocks_are_example_values() -> None:
+    """RFC 5737 / RFC 3849 blocks are nobody's network: a deployer CIDR from one opens the
+    API to no deployer, so `pulumi up` refuses it like an example domain."""
+    found = example_values(
+        {
+            "apiPublicAccessCidrs": '["81.2.69.160/32", "203.0.113.0/24"]',
+            "apiPrivateAccessCidrs": '["10.8.0.0/16", "198.51.100.0/25"]',
+            "vpcCidr": "10.40.0.0/16",
+        }
+    )
+    assert found == [
+        "apiPrivateAccessCidrs: 198.51.100.0/25",
+        "apiPublicAccessCidrs: 203.0.113.0/24",
+    ]
 
 
 def test_a_deployment_with_example_values_stops_and_lists_every_one() -> None:
