@@ -66,7 +66,7 @@ def test_only_the_cluster_security_group_reaches_postgres(stack: StackRun) -> No
     assert rule.inputs["referencedSecurityGroupId"] == stack.exports["clusterSecurityGroupId"]
     assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (5432, 5432, "tcp")
     assert "cidrIpv4" not in rule.inputs
-    group = stack.one("aws:ec2/securityGroup:SecurityGroup").inputs
+    group = stack.one("aws:ec2/securityGroup:SecurityGroup", "tractusx-database-sg").inputs
     assert "ingress" not in group and "egress" not in group  # no inline rules besides the one above
     assert instance(stack)["vpcSecurityGroupIds"] == [rule.inputs["securityGroupId"]]
 
