@@ -5,8 +5,9 @@ Kubernetes API for the recovery-key Secret, and S3/KMS on loopback (moto server)
 
 Playbook "Backup Strategy" and "Disaster Recovery": Vault is initialised once, its
 recovery keys kept in a Secret, no root token survives the bootstrap, re-runs change
-nothing, raft snapshots go to the backup bucket verified and come back byte for byte, and
-no token or secret value ever reaches the logs."""
+nothing, a first bootstrap that fails or is killed at any step is finished by the next
+run, raft snapshots go to the backup bucket verified and come back byte for byte, and no
+token or secret value ever reaches the logs."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ from offline.checks import plain
 from offline.harness import StackRun
 from tests.support import kube_api, vault_server
 from tests.support.clock import distinct_seconds
+from tests.support.faults import KILLED, REFUSED, Faults
 from tests.support.s3_server import AwsApi, aws_api
-from txbackup import kube, store, vault
+from txbackup import kube, store, vault, vault_bootstrap
 from txbackup.cli import main
 
 NAMESPACE = "vault"
@@ -114,12 +116,14 @@ class World:
     kube: kube_api.FakeApi
     tmp: Path
     monkeypatch: pytest.MonkeyPatch
+    faults: Faults
 
     def secret_values(self) -> list[str]:
         """Every secret the programs handle: none may appear in their output."""
         recovery = self.vault.state.get("recovery_keys", [])
         values = [*recovery, *(base64.b64encode(bytes.fromhex(key)).decode() for key in recovery)]
-        values += self.vault.every_token() + [jwt for jwt, _, _ in JWTS.values()] + [self.kube.token]
+        values += self.vault.every_token() + self.vault.otps + [jwt for jwt, _, _ in JWTS.values()]
+        values += [self.kube.token]
         return values + [value for value in self.seeds().values() if len(value) > 8]
 
     def seeds(self) -> dict[str, str]:
@@ -148,11 +152,13 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Iterator[World]:
+    faults = Faults()  # one plan for both servers: requests are counted across them
     fake = vault_server.FakeVault(
         service_accounts={jwt: (namespace, account) for jwt, namespace, account in JWTS.values()},
         snapshot_padding=6 * 1024 * 1024,
+        faults=faults,
     )
-    api = kube_api.FakeApi(token="kube-api-token-4d2c")
+    api = kube_api.FakeApi(token="kube-api-token-4d2c", faults=faults)
     api.add("v1", "secrets", "Secret", True, [])
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(SPEC))
@@ -162,6 +168,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Itera
         (seed_dir / key).write_text(value)
     monkeypatch.setattr(vault, "POLL_SECONDS", 0.01)
     monkeypatch.setattr(vault, "WAIT_SECONDS", 5.0)
+    monkeypatch.setattr(vault_bootstrap, "RECOVERY_KEY_BACKOFF_SECONDS", 0.0)
     monkeypatch.setattr(store, "PART_SIZE", TEST_PART_SIZE)
     monkeypatch.setattr(txbackup.manifest, "utc_now", distinct_seconds)
     with vault_server.serve(fake, tmp_path / "vault") as running, kube_api.serve(api, tmp_path / "kube") as cluster:
@@ -176,7 +183,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Itera
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        world = World(fake, running, api, tmp_path, monkeypatch)
+        world = World(fake, running, api, tmp_path, monkeypatch, faults)
         # The bootstrap pod's token is also its Kubernetes API credential.
         api.token = JWTS["vault-bootstrap"][0]
         world.as_job("vault-bootstrap")
@@ -204,19 +211,38 @@ def test_first_run_initialises_vault_keeps_the_recovery_keys_configures_everythi
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = bootstrap(world, capsys)
-    state = world.vault.state
 
-    # Auto-unseal: recovery keys, kept only in the Secret, which was created (never replaced).
+    assert_bootstrapped(world)
+    # No root token is left: the only live tokens are the connector's periodic token.
+    assert [info["policies"] for info in world.vault.state["tokens"].values()] == [[CONNECTOR_POLICY]]
+    assert ("POST", "auth/token/revoke-self") in world.vault.requests
+    assert "initialised Vault (5 recovery keys, threshold 3)" in output
+
+
+def stored_recovery_keys(world: World) -> list[str]:
+    """The recovery keys in the Secret, as hex (the fake Vault's form); [] without any."""
+    data = (world.recovery_secret() or {}).get("data") or {}
+    return [base64.b64decode(base64.b64decode(data[f"recovery-key-{n}"])).hex() for n in range(1, 6) if data]
+
+
+def progress(world: World) -> str | None:
+    secret = world.recovery_secret()
+    return None if secret is None else secret["metadata"]["annotations"][vault_bootstrap.PROGRESS]
+
+
+def assert_bootstrapped(world: World) -> None:
+    """Vault initialised and configured as SPEC says, the recovery keys in the Secret, the
+    first bootstrap recorded complete, no root token alive."""
+    state = world.vault.state
+    # Auto-unseal: recovery keys, kept only in the Secret, which this bootstrap created.
     assert state["initialized"]
     secret = world.recovery_secret()
     assert secret is not None
     assert secret["metadata"]["labels"] == {"app.kubernetes.io/part-of": "vault-bootstrap"}
-    stored = [base64.b64decode(base64.b64decode(secret["data"][f"recovery-key-{n}"])).hex() for n in range(1, 6)]
-    assert stored == state["recovery_keys"]
-
-    # No root token is left: the only live tokens are the connector's periodic token.
-    assert [info["policies"] for info in state["tokens"].values()] == [[CONNECTOR_POLICY]]
-    assert ("POST", "auth/token/revoke-self") in world.vault.requests
+    assert stored_recovery_keys(world) == state["recovery_keys"]
+    assert progress(world) == "complete"
+    assert world.vault.root_tokens() == []
+    assert world.vault.generate_root is None  # no root generation attempt left open
 
     assert state["audit"]["file/"] == {"type": "file", "options": {"file_path": "/vault/audit/audit.log"}}
     assert state["mounts"]["secret/"] == {"type": "kv", "options": {"version": "2"}}
@@ -238,7 +264,6 @@ def test_first_run_initialises_vault_keeps_the_recovery_keys_configures_everythi
     assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
     token = world.vault.token_info(world.stored_token())
     assert token == {"policies": [CONNECTOR_POLICY], "period": PERIOD_SECONDS, "renewable": True, "orphan": True}
-    assert "initialised Vault (5 recovery keys, threshold 3)" in output
 
 
 def test_a_second_run_logs_in_through_kubernetes_auth_and_changes_nothing(
@@ -490,3 +515,177 @@ def test_the_platform_spec_of_each_stack_bootstraps_vault_and_its_policies_grant
         code, output = run(world, capsys, "vault-restore", "--backup-id", "latest")
         assert code == 0, output
     assert world.vault.denied == []
+
+
+# -- a first bootstrap that fails at any step --------------------------------------------
+
+SECRET_PATH = f"/api/v1/namespaces/{NAMESPACE}/secrets/{RECOVERY_SECRET}"
+HEALTH = ("vault", "GET", "sys/health")
+# What a run configures (Vault empty): every read, then the write it finds missing.
+CONFIGURE = [
+    ("vault", "GET", "sys/audit"),
+    ("vault", "PUT", "sys/audit/file"),
+    ("vault", "GET", "sys/mounts"),
+    ("vault", "POST", "sys/mounts/secret"),
+    ("vault", "GET", "sys/auth"),
+    ("vault", "POST", "sys/auth/kubernetes"),
+    ("vault", "GET", "auth/kubernetes/config"),
+    ("vault", "POST", "auth/kubernetes/config"),
+    *[
+        (("vault", method, f"sys/policies/acl/{name}"))
+        for name in sorted(SPEC["policies"])
+        for method in ("GET", "PUT")
+    ],
+    *[
+        ("vault", method, f"auth/kubernetes/role/{name}")
+        for name in sorted(SPEC["roles"])
+        for method in ("GET", "POST")
+    ],
+    ("vault", "GET", f"secret/data/{SEED_PATH}"),
+    ("vault", "POST", f"secret/data/{SEED_PATH}"),
+    ("vault", "GET", f"secret/data/{TOKEN_PATH}"),
+    ("vault", "POST", "auth/token/create-orphan"),
+    ("vault", "POST", f"secret/data/{TOKEN_PATH}"),
+]
+FIRST_RUN = [
+    HEALTH,
+    *[HEALTH] * vault_bootstrap.UNINITIALISED_CONFIRMATIONS,
+    ("kube", "GET", SECRET_PATH),
+    ("kube", "POST", f"/api/v1/namespaces/{NAMESPACE}/secrets"),
+    ("vault", "PUT", "sys/init"),
+    ("kube", "PUT", SECRET_PATH),
+    *[HEALTH] * 3,  # sealed twice after init (the fake's sealed_polls), then active
+    *CONFIGURE,
+    ("vault", "GET", "auth/token/lookup-self"),
+    ("vault", "LIST", "auth/token/accessors"),
+    ("vault", "POST", "auth/token/lookup-accessor"),  # the connector's token
+    ("vault", "POST", "auth/token/revoke-self"),
+    ("kube", "GET", SECRET_PATH),
+    ("kube", "PUT", SECRET_PATH),
+]
+INIT = FIRST_RUN.index(("vault", "PUT", "sys/init"))
+KEYS_STORED = INIT + 1
+# The run after a first run killed just after the keys were stored: Vault initialised,
+# nothing configured, the first run's root token alive.
+RESCUE_RUN = [
+    HEALTH,  # sealed
+    ("kube", "GET", SECRET_PATH),
+    *[HEALTH] * 2,  # sealed, then active
+    ("vault", "GET", "sys/generate-root/attempt"),
+    ("vault", "POST", "sys/generate-root/attempt"),
+    *[("vault", "POST", "sys/generate-root/update")] * SPEC["recovery"]["threshold"],
+    *CONFIGURE,
+    ("vault", "GET", "auth/token/lookup-self"),
+    ("vault", "LIST", "auth/token/accessors"),
+    *[("vault", "POST", "auth/token/lookup-accessor")] * 2,  # the first run's root, the connector's
+    ("vault", "POST", "auth/token/revoke-accessor"),
+    ("vault", "POST", "auth/token/revoke-self"),
+    ("kube", "GET", SECRET_PATH),
+    ("kube", "PUT", SECRET_PATH),
+]
+# A new periodic token exists in Vault before its KV write: a run killed in between, or
+# whose write fails, leaves it behind unused (never a root token; it expires one period
+# after its creation, as nobody renews it).
+_START = RESCUE_RUN.index(CONFIGURE[0])
+OWN_CONFIGURE = [(index, mode) for index in range(_START, _START + len(CONFIGURE)) for mode in (REFUSED, KILLED)]
+STRAY_TOKEN = {
+    (("vault", "POST", "auth/token/create-orphan"), KILLED),
+    (("vault", "POST", f"secret/data/{TOKEN_PATH}"), REFUSED),
+}
+
+
+def _cases(steps: list[tuple[str, str, str]], skip: set[tuple[int, str]]) -> list[Any]:
+    return [
+        pytest.param(index, mode, id=f"{index:02d}-{mode}-{method}-{path}")
+        for index, (_, method, path) in enumerate(steps)
+        for mode in (REFUSED, KILLED)
+        if (index, mode) not in skip
+    ]
+
+
+def attempt(world: World, capsys: pytest.CaptureFixture[str], at: int | None = None, mode: str = REFUSED) -> int:
+    """One bootstrap run with the request ``at`` failing; its exit code."""
+    world.as_job("vault-bootstrap")
+    world.faults.arm(at, mode)
+    code, _ = run(world, capsys, "vault-bootstrap")
+    world.faults.arm(None)
+    return code
+
+
+def assert_recoverable(world: World) -> None:
+    """Whatever a failed run left: Vault either not initialised, or its recovery keys (what
+    sys/generate-root needs to make a root token) in the Secret, exactly."""
+    if world.vault.state["initialized"]:
+        assert stored_recovery_keys(world) == world.vault.state["recovery_keys"]
+
+
+def assert_finished(world: World, stray_token: bool) -> None:
+    """The end state of a successful bootstrap, whatever failed before (see STRAY_TOKEN)."""
+    assert_bootstrapped(world)
+    live = world.vault.state["tokens"]
+    extra = set(live) - {world.stored_token()}
+    assert len(extra) == (1 if stray_token else 0)
+    assert all(live[token]["policies"] == [CONNECTOR_POLICY] for token in extra)
+    assert len(world.vault.kv_versions("secret", TOKEN_PATH)) == 1
+
+
+@pytest.fixture
+def quick_waits(world: World) -> None:
+    # A killed run's polls get no answer; they give up after this instead of 5 s.
+    world.monkeypatch.setattr(vault, "WAIT_SECONDS", 0.3)
+
+
+@pytest.mark.parametrize(("steps", "before"), [(FIRST_RUN, []), (RESCUE_RUN, [(KEYS_STORED, KILLED)])])
+def test_the_fault_tables_list_every_request_of_the_runs_they_fail(
+    world: World, capsys: pytest.CaptureFixture[str], steps: list[tuple[str, str, str]], before: list[Any]
+) -> None:
+    for at, mode in before:
+        assert attempt(world, capsys, at, mode) == 1
+    world.faults.arm(None)
+    world.as_job("vault-bootstrap")
+    assert run(world, capsys, "vault-bootstrap")[0] == 0
+    assert world.faults.log == steps
+
+
+@pytest.mark.usefixtures("quick_waits")
+@pytest.mark.parametrize(("at", "mode"), _cases(FIRST_RUN, skip={(INIT, KILLED)}))
+def test_a_first_bootstrap_failing_at_any_step_keeps_a_way_in_and_the_next_run_finishes_it(
+    world: World, capsys: pytest.CaptureFixture[str], at: int, mode: str
+) -> None:
+    attempt(world, capsys, at, mode)
+    assert_recoverable(world)
+
+    assert attempt(world, capsys) == 0
+
+    assert_finished(world, stray_token=(FIRST_RUN[at], mode) in STRAY_TOKEN)
+
+
+@pytest.mark.usefixtures("quick_waits")
+# Its configuration steps are the first run's code, failed above; here the steps of its own.
+@pytest.mark.parametrize(("at", "mode"), _cases(RESCUE_RUN, skip=set(OWN_CONFIGURE)))
+def test_a_run_finishing_a_failed_first_bootstrap_can_fail_at_any_step_too(
+    world: World, capsys: pytest.CaptureFixture[str], at: int, mode: str
+) -> None:
+    assert attempt(world, capsys, KEYS_STORED, KILLED) == 1  # Vault initialised, nothing configured
+    attempt(world, capsys, at, mode)
+    assert_recoverable(world)
+
+    assert attempt(world, capsys) == 0
+
+    assert_finished(world, stray_token=(RESCUE_RUN[at], mode) in STRAY_TOKEN)
+
+
+def test_a_run_killed_before_init_answers_stops_the_next_one_with_the_reason(
+    world: World, capsys: pytest.CaptureFixture[str], quick_waits: None
+) -> None:
+    # Vault returns the recovery keys once, in its answer to init (sys/init API docs): a
+    # run killed before that answer arrives loses them, and nothing can make a root token.
+    assert attempt(world, capsys, INIT, KILLED) == 1
+    assert world.vault.state["initialized"] and progress(world) == "reserved"
+    world.as_job("vault-bootstrap")
+
+    code, output = run(world, capsys, "vault-bootstrap")
+
+    assert code == 1
+    assert "never received its recovery keys" in output.strip().splitlines()[-1]
+    assert world.faults.log == [HEALTH, ("kube", "GET", SECRET_PATH)]  # nothing tried, nothing changed

@@ -84,7 +84,8 @@ class KubeClient:
             if error.code == 404:
                 return None
             if error.code == 409:
-                raise BackupError(f"Kubernetes API {method} {path}: the object already exists") from None
+                conflict = "it changed since it was read" if method == "PUT" else "the object already exists"
+                raise BackupError(f"Kubernetes API {method} {path}: {conflict}") from None
             raise BackupError(f"Kubernetes API {method} {path}: HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise BackupError(f"Kubernetes API {self.server}{path}: {error}") from None
@@ -102,6 +103,14 @@ class KubeClient:
         if created is None:
             raise BackupError(f"Kubernetes API POST {path}: not found")
         return created
+
+    def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUTs ``body`` over the object at ``path``; its ``metadata.resourceVersion`` must be
+        the stored one (the API answers 409 Conflict otherwise), so no concurrent change is lost."""
+        updated = self._call("PUT", path, body)
+        if updated is None:
+            raise BackupError(f"Kubernetes API PUT {path}: not found")
+        return updated
 
     def resources(self, skip_groups: frozenset[str] = frozenset()) -> list[ApiResource]:
         """Every listable resource type, in each API group's preferred version.

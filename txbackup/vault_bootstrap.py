@@ -4,17 +4,33 @@ The Job of the secrets component runs it after every change of its spec (ConfigM
 ``vault-bootstrap``, key ``spec.json``) or of a seed Secret. Environment: VAULT_ADDR,
 VAULT_CACERT, VAULT_AUTH_ROLE, VAULT_AUTH_MOUNT, BOOTSTRAP_SPEC, SEED_DIR, POD_NAMESPACE.
 
-1. Waits (bounded) until Vault answers.
-2. Not initialised: initialises it with recovery keys (the KMS seal unseals it, so there
-   are no unseal keys), stores the recovery keys in the Secret ``recovery.secret`` of
-   POD_NAMESPACE (created, never overwritten: an existing one stops the run before
-   ``init``), waits until the node is unsealed and active, and uses the root token for
-   this run only: it is revoked at the end, whatever the outcome, so no root token exists
-   anywhere afterwards. Initialised: logs in through Kubernetes auth with VAULT_AUTH_ROLE.
+1. Waits (bounded) until Vault answers, and reads the Secret ``recovery.secret`` of
+   POD_NAMESPACE, whose annotation ``tractusx-platform/vault-bootstrap`` records how far
+   the first bootstrap got: ``reserved`` (created empty before ``init``), ``initialised``
+   (holds the recovery keys; Vault not configured yet) or ``complete``.
+2. Not initialised: reserves the Secret (an existing one with keys stops the run before
+   ``init``: they are an earlier Vault's), initialises Vault with recovery keys (the KMS
+   seal unseals it, so there are no unseal keys), writes the keys into the reserved Secret
+   before anything else, and waits until the node is unsealed and active. The root token
+   of ``init`` serves this run only.
+   Initialised, first bootstrap unfinished (``initialised``): generates a root token for
+   this run from the stored recovery keys (sys/generate-root), so a run that failed or was
+   killed at any step after ``init`` is finished by the next one.
+   Initialised otherwise: logs in through Kubernetes auth with VAULT_AUTH_ROLE.
 3. Ensures, changing only what differs: the file audit device, the KV v2 mount, Kubernetes
    auth and its configuration, every policy and role, every seed (a new KV version only
    when the values differ) and every periodic token (kept while it still looks up with
    its policy and period).
+4. With a root token: revokes every other root token (those of runs that were killed
+   before they could revoke theirs), then its own; only then marks the Secret
+   ``complete``, so no root token exists anywhere afterwards and a later run logs in
+   through the Kubernetes auth this run configured. A run that fails revokes its token.
+
+The one window no program can close is between Vault's answer to ``init`` and the write of
+the keys: Vault returns the recovery keys once, in that answer (Vault API docs,
+sys/init). The Secret is created before ``init`` so that this write is an update of an
+object the run has just proven it can write. A Vault initialised while its Secret is still
+``reserved`` lost its keys: the run stops and says so.
 Values of seeds, tokens and recovery keys are never logged.
 """
 
@@ -43,7 +59,11 @@ log = logging.getLogger(__name__)
 # cluster's ServiceAccount tokens without any change.
 KUBERNETES_HOST = "https://kubernetes.default.svc"
 AUDIT_DEVICE = "file"
-RECOVERY_KEY_ATTEMPTS = 3
+RECOVERY_KEY_ATTEMPTS = 5
+RECOVERY_KEY_BACKOFF_SECONDS = 2.0
+# The annotation of the recovery-key Secret that records the first bootstrap's progress.
+PROGRESS = "tractusx-platform/vault-bootstrap"
+RESERVED, INITIALISED, COMPLETE = "reserved", "initialised", "complete"
 # "Not initialised" must be the answer this many more times before the bootstrap runs init.
 UNINITIALISED_CONFIRMATIONS = 5
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$")
@@ -200,6 +220,22 @@ def load_spec(path: Path) -> Spec:
     return parse_spec(document, f"bootstrap spec {path}")
 
 
+def _progress(secret: dict[str, Any] | None) -> str | None:
+    """How far the first bootstrap got, from the recovery-key Secret (None: no Secret)."""
+    if secret is None:
+        return None
+    # A Secret written before the progress was recorded holds keys of a finished bootstrap.
+    return str(((secret.get("metadata") or {}).get("annotations") or {}).get(PROGRESS, COMPLETE))
+
+
+def _recovery_keys(secret: dict[str, Any] | None) -> list[str]:
+    data = (secret or {}).get("data") or {}
+    keys = [base64.b64decode(data[name]).decode() for name in sorted(data) if name.startswith("recovery-key-")]
+    if not keys:
+        raise BackupError("the recovery-key Secret records an initialised Vault but holds no keys")
+    return keys
+
+
 @dataclass
 class Bootstrap:
     vault: VaultClient
@@ -216,18 +252,37 @@ class Bootstrap:
             # Without it, no later run could log in once the root token is revoked.
             raise BackupError(f"the bootstrap spec has no role {self.auth_role!r} (VAULT_AUTH_ROLE) to log in with")
         health = self.vault.wait_until_answering()
-        if not health.initialized and self._uninitialised_everywhere():
-            self._initialise()
-        else:
-            if not health.active:
-                self.vault.wait_until_active()
-            self.login()
+        uninitialised = not health.initialized and self._uninitialised_everywhere()
+        kube = self.kube()
+        recovery = kube.get(self._recovery_path())
+        progress = _progress(recovery)
+        as_root = uninitialised or progress == INITIALISED
         try:
+            if uninitialised:
+                self._initialise(kube, recovery)
+            else:
+                if progress == RESERVED:
+                    raise BackupError(
+                        f"Vault is initialised but Secret {self.namespace}/{self.spec.recovery.secret} never "
+                        "received its recovery keys (the answer to init was lost, or Vault was initialised by "
+                        "hand): without them no root token can be made; keep the Secret, restore Vault's raft "
+                        "volumes from a snapshot or delete them, then run again"
+                    )
+                if not health.active:
+                    self.vault.wait_until_active()
+                if as_root:
+                    self._generate_root(_recovery_keys(recovery))
+                else:
+                    self.login()
             self._configure()
+            if as_root:
+                self._revoke_other_roots()
         except BaseException:
             self._revoke(failing=True)
             raise
         self._revoke(failing=False)
+        if as_root:
+            self._store_progress(kube, COMPLETE)
         log.info("vault bootstrap complete: %d changes", len(self.changes))
         return self.changes
 
@@ -251,15 +306,21 @@ class Bootstrap:
 
     # -- init ----------------------------------------------------------------------------
 
-    def _initialise(self) -> None:
+    def _recovery_path(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/secrets/{self.spec.recovery.secret}"
+
+    def _initialise(self, kube: KubeClient, existing: dict[str, Any] | None) -> None:
         recovery = self.spec.recovery
-        kube = self.kube()
-        collection = f"/api/v1/namespaces/{self.namespace}/secrets"
-        if kube.get(f"{collection}/{recovery.secret}") is not None:
+        if existing is not None and (_progress(existing) != RESERVED or existing.get("data")):
             raise BackupError(
                 f"Vault is not initialised but Secret {self.namespace}/{recovery.secret} exists: it holds the "
                 "recovery keys of an earlier Vault; keep a copy elsewhere and delete it, then run again"
             )
+        # Reserved before init: the keys' write right after init is then an update of an
+        # object this run has just written, not its first contact with the API.
+        reserved = existing or kube.create(
+            f"/api/v1/namespaces/{self.namespace}/secrets", self._recovery_secret(RESERVED, {})
+        )
         answer = self.vault.request(
             "PUT", "sys/init", {"recovery_shares": recovery.shares, "recovery_threshold": recovery.threshold}
         )
@@ -269,7 +330,20 @@ class Bootstrap:
         if not isinstance(root_token, str) or not isinstance(keys, list) or len(keys) != recovery.shares:
             raise BackupError("Vault init: the answer has no root token or not the expected recovery keys")
         self.vault.use_token(root_token)
-        secret = {
+        data = {
+            f"recovery-key-{number}": base64.b64encode(str(key).encode()).decode()
+            for number, key in enumerate(keys, start=1)
+        }
+        self._store_keys(kube, reserved, data)
+        self._change(
+            f"initialised Vault ({recovery.shares} recovery keys, threshold {recovery.threshold}); "
+            f"recovery keys stored in Secret {self.namespace}/{recovery.secret}"
+        )
+        self.vault.wait_until_active()
+
+    def _recovery_secret(self, progress: str, data: dict[str, str]) -> dict[str, Any]:
+        recovery = self.spec.recovery
+        return {
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "Opaque",
@@ -277,29 +351,84 @@ class Bootstrap:
                 "name": recovery.secret,
                 "namespace": self.namespace,
                 "labels": {"app.kubernetes.io/part-of": "vault-bootstrap"},
-                "annotations": {"vault.hashicorp.com/recovery-threshold": str(recovery.threshold)},
+                "annotations": {"vault.hashicorp.com/recovery-threshold": str(recovery.threshold), PROGRESS: progress},
             },
-            "data": {
-                f"recovery-key-{number}": base64.b64encode(str(key).encode()).decode()
-                for number, key in enumerate(keys, start=1)
-            },
+            "data": data,
         }
+
+    def _store_keys(self, kube: KubeClient, reserved: dict[str, Any], data: dict[str, str]) -> None:
+        """Writes the keys into the reserved Secret: first at once (no request between init's
+        answer and this write), then retrying, each retry reading the Secret again, so an
+        update that was applied but whose answer was lost is recognised, not repeated."""
+        current: dict[str, Any] | None = reserved
         for attempt in range(1, RECOVERY_KEY_ATTEMPTS + 1):
             try:
-                kube.create(collection, secret)
-                break
+                if attempt > 1:
+                    current = kube.get(self._recovery_path())
+                if current is not None and current.get("data") == data:
+                    return
+                if current is None or _progress(current) != RESERVED or current.get("data"):
+                    raise BackupError("it is no longer the empty Secret this run reserved")
+                secret = self._recovery_secret(INITIALISED, data)
+                secret["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+                kube.update(self._recovery_path(), secret)
+                return
             except BackupError as error:
                 if attempt == RECOVERY_KEY_ATTEMPTS:
                     raise BackupError(
                         f"Vault was initialised but its recovery keys could not be stored in Secret "
-                        f"{self.namespace}/{recovery.secret}: {error}"
+                        f"{self.namespace}/{self.spec.recovery.secret}: {error}"
                     ) from None
-                time.sleep(2.0 * attempt)
-        self._change(
-            f"initialised Vault ({recovery.shares} recovery keys, threshold {recovery.threshold}); "
-            f"recovery keys stored in Secret {self.namespace}/{recovery.secret}"
-        )
-        self.vault.wait_until_active()
+                time.sleep(RECOVERY_KEY_BACKOFF_SECONDS * attempt)
+
+    def _store_progress(self, kube: KubeClient, progress: str) -> None:
+        current = kube.get(self._recovery_path())
+        if current is None:
+            raise BackupError(f"Secret {self.namespace}/{self.spec.recovery.secret} disappeared during the bootstrap")
+        current["metadata"].setdefault("annotations", {})[PROGRESS] = progress
+        kube.update(self._recovery_path(), current)
+        log.info("Secret %s/%s: first bootstrap %s", self.namespace, self.spec.recovery.secret, progress)
+
+    # -- root tokens ----------------------------------------------------------------------
+
+    def _generate_root(self, keys: list[str]) -> None:
+        """A root token for this run from the recovery keys (Vault API docs, sys/generate-root):
+        an attempt left by a killed run is cancelled (its OTP died with it), a new one is
+        started, key shares are given until Vault completes it, and the token is decoded as
+        Vault's sdk/helper/roottoken DecodeToken does: base64 without padding, XOR the OTP."""
+        log.info("the first bootstrap did not finish: generating a root token from the recovery keys")
+        if (self.vault.request("GET", "sys/generate-root/attempt") or {}).get("started"):
+            self.vault.request("DELETE", "sys/generate-root/attempt")
+        attempt = self.vault.request("POST", "sys/generate-root/attempt", {}) or {}
+        nonce, otp = attempt.get("nonce"), attempt.get("otp")
+        if not isinstance(nonce, str) or not isinstance(otp, str) or not otp:
+            raise BackupError("Vault sys/generate-root/attempt: the answer has no nonce or OTP")
+        encoded = None
+        for key in keys:
+            answer = self.vault.request("POST", "sys/generate-root/update", {"key": key, "nonce": nonce}) or {}
+            if answer.get("complete"):
+                encoded = answer.get("encoded_token")
+                break
+        if not isinstance(encoded, str) or not encoded:
+            raise BackupError("Vault sys/generate-root: the stored recovery keys did not complete the attempt")
+        raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+        if len(raw) != len(otp):
+            raise BackupError("Vault sys/generate-root: the encoded token does not match the OTP's length")
+        self.vault.use_token(bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode())
+
+    def _revoke_other_roots(self) -> None:
+        """Revokes every root token but this run's: a run killed before its end leaves its
+        own (from init or generate-root) alive, and root tokens never expire."""
+        own = ((self.vault.request("GET", "auth/token/lookup-self") or {}).get("data") or {}).get("accessor")
+        listed = ((self.vault.request("LIST", "auth/token/accessors") or {}).get("data") or {}).get("keys") or []
+        roots = []
+        for accessor in sorted(str(a) for a in listed if a != own):
+            info = self.vault.request("POST", "auth/token/lookup-accessor", {"accessor": accessor}) or {}
+            if "root" in ((info.get("data") or {}).get("policies") or []):
+                roots.append(accessor)
+        for accessor in roots:
+            self.vault.request("POST", "auth/token/revoke-accessor", {"accessor": accessor})
+            self._change("revoked a root token an earlier run left")
 
     # -- configuration -------------------------------------------------------------------
 

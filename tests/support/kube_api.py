@@ -1,6 +1,9 @@
 """A small fake Kubernetes API over HTTPS on loopback: discovery and paginated list endpoints,
-bearer-token authentication, the ``type=`` field selector on Secrets, and get and create of
-one namespaced object (409 AlreadyExists for a name that is taken)."""
+bearer-token authentication, the ``type=`` field selector on Secrets, and get, create and
+update of one namespaced object with the API's optimistic concurrency: create answers 409
+AlreadyExists for a name that is taken; update (PUT) replaces the whole object and answers
+409 Conflict when its ``metadata.resourceVersion`` is not the stored one, 404 when there is
+no such object. A ``faults.Faults`` plan shared with the fake Vault can make one request fail."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.faults import Faults
 
 PAGE = 2  # small pages, so every list exercises the continue token
 
@@ -60,6 +65,8 @@ class FakeApi:
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # group versions whose aggregated API server is down (503), like a failed metrics-server
     unavailable: set[str] = field(default_factory=set)
+    faults: Faults = field(default_factory=Faults)
+    versions: int = 0
 
     def add(self, group_version: str, plural: str, kind: str, namespaced: bool, items: list[dict[str, Any]]) -> None:
         self.resources.setdefault(group_version, []).append((plural, kind, namespaced, ["get", "list", "watch"]))
@@ -89,8 +96,29 @@ class FakeApi:
         if self.find(list_path, namespace, name) is not None:
             return 409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"}
         created = {**body, "metadata": {**body.get("metadata", {}), "namespace": namespace}}
+        created["metadata"]["resourceVersion"] = self._next_version()
         self.objects[list_path].append(created)
         return 201, created
+
+    def _next_version(self) -> str:
+        self.versions += 1
+        return str(self.versions)
+
+    def update(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        target = self._namespaced(path)
+        if target is None or target[2] is None:
+            return 405, {"kind": "Status", "code": 405}
+        list_path, namespace, name = target[0], target[1], target[2]
+        current = self.find(list_path, namespace, name)
+        if current is None:
+            return 404, {"kind": "Status", "code": 404}
+        if body.get("metadata", {}).get("resourceVersion") != current["metadata"].get("resourceVersion"):
+            return 409, {"kind": "Status", "code": 409, "reason": "Conflict"}
+        updated = {**body, "metadata": {**body["metadata"], "namespace": namespace}}
+        updated["metadata"]["resourceVersion"] = self._next_version()
+        items = self.objects[list_path]
+        items[items.index(current)] = updated
+        return 200, updated
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         target = self._namespaced(path)
@@ -150,13 +178,22 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, method: str) -> None:
             url = urllib.parse.urlsplit(self.path)
-            if self.headers.get("Authorization") != f"Bearer {api.token}":
+            sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+            verdict = api.faults.arrive("kube", method, url.path)
+            if verdict == Faults.CUT_OFF:
+                return
+            if verdict == Faults.REFUSE:
+                status, body = 500, {"kind": "Status", "code": 500, "reason": "InternalError"}
+            elif self.headers.get("Authorization") != f"Bearer {api.token}":
                 status, body = 401, {"kind": "Status", "code": 401}
             elif method == "POST":
-                sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 status, body = api.create(url.path, sent)
+            elif method == "PUT":
+                status, body = api.update(url.path, sent)
             else:
                 status, body = api.answer(url.path, dict(urllib.parse.parse_qsl(url.query)))
+            if verdict == Faults.APPLY_THEN_CUT_OFF:
+                return
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -169,6 +206,9 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
 
         def do_POST(self) -> None:
             self._reply("POST")
+
+        def do_PUT(self) -> None:
+            self._reply("PUT")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -192,7 +232,8 @@ def serve_tls(handler: type[BaseHTTPRequestHandler], name: str, directory: Path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / "ca.crt", directory / "tls.key")
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for it, and every test stops its servers.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield int(server.server_address[1])

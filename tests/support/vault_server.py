@@ -7,8 +7,14 @@ restore, then active), X-Vault-Token checks (403 "permission denied"), Kubernete
 checking the role and the ServiceAccount JWT (a table stands in for the TokenReview),
 sys/mounts, sys/auth, sys/audit, ACL policies, Kubernetes roles (ttl read back in
 seconds), KV v2 data/metadata with versions and check-and-set, token create-orphan /
-lookup ("bad token" as 403) / revoke-self, raft snapshot GET and snapshot-force POST (the
-whole state replaced, tokens included).
+lookup ("bad token" as 403) / lookup-self / revoke-self, token accessors (LIST, sudo;
+lookup-accessor, revoke-accessor), root token generation from the recovery keys
+(sys/generate-root: one attempt at a time, a nonce, the token XORed with the attempt's OTP
+and base64-encoded without padding, as Vault's sdk/helper/roottoken decodes it), raft
+snapshot GET and snapshot-force POST (the whole state replaced, tokens included).
+
+A ``faults.Faults`` plan shared with the fake Kubernetes API can refuse one request of a
+run (500, nothing applied) or apply it and then cut the run off, as a killed pod.
 
 ACL policies are evaluated in a simplified form: ``path "<glob>" { capabilities = [...] }``
 blocks (``+`` one segment, trailing ``*`` any suffix), the most specific matching pattern
@@ -40,6 +46,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from tests.support.faults import Faults
 from tests.support.kube_api import serve_tls
 
 SNAPSHOT_MAGIC = b"FAKE-RAFT-SNAPSHOT\n"
@@ -52,9 +59,27 @@ path "auth/token/revoke-self" { capabilities = ["update"] }
 """
 
 
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KEY_BYTES = 33  # the fake's recovery key shares
+
+
+def _key_hex(key: str) -> str:
+    """A key share as Vault reads it: hex of the right length, else base64
+    (vault/http/sys_generate_root.go, HandleSysGenerateRootUpdate)."""
+    try:
+        if len(bytes.fromhex(key)) == KEY_BYTES:
+            return key.lower()
+    except ValueError:
+        pass
+    try:
+        return base64.b64decode(key, validate=True).hex()
+    except ValueError:
+        return ""
+
+
 def needs_sudo(path: str) -> bool:
     """Root-protected endpoints among those the programs call (Vault API docs: "requires sudo")."""
-    exact = ("sys/audit", "auth/token/create-orphan", "sys/storage/raft/snapshot-force")
+    exact = ("sys/audit", "auth/token/create-orphan", "auth/token/accessors", "sys/storage/raft/snapshot-force")
     return path in exact or path.startswith(("sys/audit/", "sys/auth/"))
 
 
@@ -94,7 +119,9 @@ def _durable() -> dict[str, Any]:
     return {
         "initialized": False,
         "recovery_keys": [],
+        "recovery_threshold": 0,
         "tokens": {},
+        "accessors": {},
         "mounts": {
             "sys/": {"type": "system", "options": None},
             "cubbyhole/": {"type": "cubbyhole", "options": None},
@@ -124,6 +151,10 @@ class FakeVault:
     restored: list[bytes] = field(default_factory=list)
     denied: list[tuple[str, str]] = field(default_factory=list)
     served: list[bytes] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+    # The root generation attempt lives in the active node's memory, not in its storage.
+    generate_root: dict[str, Any] | None = None
+    otps: list[str] = field(default_factory=list)  # every OTP handed out, for the log checks
     _sealed_left: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -131,7 +162,7 @@ class FakeVault:
 
     def writes(self) -> list[tuple[str, str]]:
         """Requests that change state (everything but reads, logins, lookups, revocations)."""
-        harmless = ("/login", "auth/token/lookup", "auth/token/revoke-self")
+        harmless = ("/login", "auth/token/lookup", "auth/token/lookup-accessor", "auth/token/revoke-self")
         return [
             (method, path)
             for method, path in self.requests
@@ -144,6 +175,9 @@ class FakeVault:
     def token_info(self, token: str) -> dict[str, Any] | None:
         info = self.state["tokens"].get(token)
         return dict(info) if info else None
+
+    def root_tokens(self) -> list[str]:
+        return [token for token, info in self.state["tokens"].items() if "root" in info["policies"]]
 
     def every_token(self) -> list[str]:
         return list(self.state["tokens"]) + list(self.state.get("revoked", []))
@@ -179,7 +213,7 @@ class FakeVault:
         if "root" in granted:
             return None
         caps = capabilities([self.state["policies"].get(name, "") for name in granted], path)
-        wanted = {"read"} if method == "GET" else {"create", "update"}
+        wanted = {"GET": {"read"}, "LIST": {"list"}}.get(method, {"create", "update"})
         if "deny" in caps or not caps & wanted or (needs_sudo(path) and "sudo" not in caps):
             self.denied.append((method, path))
             return 403, {"errors": ["permission denied"]}
@@ -198,6 +232,8 @@ class FakeVault:
             if method == "GET":
                 return 200, {"initialized": state["initialized"]}
             return self._init(payload)
+        if path.startswith("sys/generate-root/"):  # unauthenticated, like sys/init
+            return self._generate_root(path.removeprefix("sys/generate-root/"), method, payload)
         if not path.endswith("/login"):
             if (denied := self._check(token, method, path)) is not None:
                 return denied
@@ -268,11 +304,11 @@ class FakeVault:
         shares, threshold = int(payload["recovery_shares"]), int(payload["recovery_threshold"])
         if not 1 <= threshold <= shares:
             return 400, {"errors": ["invalid recovery threshold"]}
-        keys = [secrets.token_bytes(33) for _ in range(shares)]
-        root = "hvs." + secrets.token_urlsafe(18)
+        keys = [secrets.token_bytes(KEY_BYTES) for _ in range(shares)]
         state["initialized"] = True
         state["recovery_keys"] = [key.hex() for key in keys]
-        state["tokens"][root] = {"policies": ["root"], "period": 0, "renewable": False, "orphan": True}
+        state["recovery_threshold"] = threshold
+        root = self._new_token(["root"], 0, False, True)
         self._sealed_left = self.sealed_polls
         return 200, {
             "keys": [],
@@ -290,7 +326,55 @@ class FakeVault:
             "renewable": renewable,
             "orphan": orphan,
         }
+        self.state["accessors"][secrets.token_hex(12)] = token
         return token
+
+    def _generate_root(  # noqa: PLR0911 (one dispatch of the endpoint's methods)
+        self, action: str, method: str, payload: dict[str, Any]
+    ) -> Answer:
+        """sys/generate-root/attempt and /update with the recovery keys (auto-unseal)."""
+        if not self.state["initialized"] or self._sealed_left > 0:
+            return 503, {"errors": ["Vault is sealed"]}
+        attempt = self.generate_root
+        threshold = self.state["recovery_threshold"]
+        status = {"started": attempt is not None, "nonce": "", "progress": 0, "required": threshold}
+        status |= {"encoded_token": "", "pgp_fingerprint": "", "otp_length": 28, "complete": False}
+        if action == "attempt" and method == "GET":
+            return 200, status | ({"nonce": attempt["nonce"], "progress": len(attempt["keys"])} if attempt else {})
+        if action == "attempt" and method == "DELETE":
+            self.generate_root = None
+            return 204, None
+        if action == "attempt" and method in ("POST", "PUT"):
+            if attempt is not None:
+                return 400, {"errors": ["root generation already in progress"]}
+            # Vault >= 1.10 makes the OTP (base62, the length of a token) when none is given.
+            otp = "".join(secrets.choice(BASE62) for _ in range(28))
+            self.generate_root = {"nonce": secrets.token_hex(16), "otp": otp, "keys": []}
+            self.otps.append(otp)
+            return 200, status | {"started": True, "nonce": self.generate_root["nonce"], "otp": otp}
+        if action != "update" or method not in ("POST", "PUT"):
+            return 405, {"errors": []}
+        return self._generate_root_update(payload, status)
+
+    def _generate_root_update(self, payload: dict[str, Any], status: dict[str, Any]) -> Answer:
+        attempt, threshold = self.generate_root, self.state["recovery_threshold"]
+        if attempt is None:
+            return 400, {"errors": ["no root generation in progress"]}
+        if payload.get("nonce") != attempt["nonce"]:
+            return 400, {"errors": ["incorrect nonce"]}
+        key = _key_hex(str(payload.get("key", "")))
+        if key in attempt["keys"]:
+            return 400, {"errors": ["duplicate key provided"]}
+        attempt["keys"].append(key)
+        if len(attempt["keys"]) < threshold:
+            return 200, status | {"started": True, "nonce": attempt["nonce"], "progress": len(attempt["keys"])}
+        self.generate_root = None
+        if not set(attempt["keys"]) <= set(self.state["recovery_keys"]):
+            return 400, {"errors": ["failed to verify recovery key"]}
+        token = self._new_token(["root"], 0, False, True)
+        encoded = bytes(a ^ b for a, b in zip(token.encode(), attempt["otp"].encode(), strict=True))
+        done = {"started": True, "nonce": attempt["nonce"], "progress": threshold, "complete": True}
+        return 200, status | done | {"encoded_token": base64.b64encode(encoded).decode().rstrip("=")}
 
     def _login(self, mount: str, payload: dict[str, Any]) -> Answer:
         state = self.state
@@ -345,11 +429,31 @@ class FakeVault:
             if info is None:
                 return 403, {"errors": ["bad token"]}
             return 200, {"data": {**info, "id": payload["token"]}}
+        if action in ("lookup-self", "accessors", "lookup-accessor", "revoke-accessor"):
+            return self._accessor_endpoint(action, token, payload)
         if action == "revoke-self" and token is not None:
             tokens.pop(token, None)
+            self.state["accessors"] = {a: t for a, t in self.state["accessors"].items() if t != token}
             self.state.setdefault("revoked", []).append(token)
             return 204, None
         return 404, {"errors": ["unsupported path"]}
+
+    def _accessor_endpoint(self, action: str, token: str | None, payload: dict[str, Any]) -> Answer:
+        tokens, accessors = self.state["tokens"], self.state["accessors"]
+        if action == "lookup-self":
+            accessor = next(a for a, t in accessors.items() if t == token)
+            return 200, {"data": {**tokens[str(token)], "id": token, "accessor": accessor}}
+        if action == "accessors":
+            return 200, {"data": {"keys": sorted(accessors)}}
+        accessor = str(payload.get("accessor", ""))
+        if accessor not in accessors:
+            return 400, {"errors": ["invalid accessor"]}
+        if action == "lookup-accessor":
+            return 200, {"data": {**tokens[accessors[accessor]], "id": "", "accessor": accessor}}
+        revoked = accessors.pop(accessor)
+        tokens.pop(revoked, None)
+        self.state.setdefault("revoked", []).append(revoked)
+        return 204, None
 
     def _kv(self, key: str, kind: str, method: str, payload: dict[str, Any]) -> Answer:
         entry = self.state["kv"].get(key)
@@ -420,12 +524,21 @@ def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
         def _serve(self) -> None:
             url = urllib.parse.urlsplit(self.path)
             body = self._body()
-            if not url.path.startswith("/v1/"):
+            verdict = vault.faults.arrive("vault", self.command, url.path.removeprefix("/v1/"))
+            if verdict == Faults.CUT_OFF:
+                self.close_connection = True
+                return
+            if verdict == Faults.REFUSE:
+                status, data, kind = 500, json.dumps({"errors": ["injected failure"]}).encode(), "application/json"
+            elif not url.path.startswith("/v1/"):
                 status, data, kind = 404, b"{}", "application/json"
             else:
                 status, data, kind = vault.handle(
                     self.command, url.path.removeprefix("/v1/"), self.headers.get("X-Vault-Token"), body
                 )
+            if verdict == Faults.APPLY_THEN_CUT_OFF:
+                self.close_connection = True
+                return
             self.send_response(status)
             self.send_header("Content-Type", kind)
             if kind == "application/octet-stream":
@@ -460,6 +573,12 @@ def serve(vault: FakeVault, directory: Path) -> Iterator[RunningVault]:
             self._serve()
 
         def do_PUT(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
+            self._serve()
+
+        def do_LIST(self) -> None:
             self._serve()
 
         def log_message(self, format: str, *args: Any) -> None:
