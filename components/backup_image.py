@@ -6,14 +6,26 @@
 stack: KMS-encrypted, scanned on push, tags immutable. Workloads reference the pushed
 image by digest, so what runs is exactly what was built and scanned.
 
-The tag is a hash of the files that go into the image: an unchanged tree keeps its tag
-(nothing is rebuilt), a changed one gets a new tag, which an immutable repository needs.
+The tag is a hash of the paths and contents of the files that go into the image: an
+unchanged tree keeps its tag (nothing is rebuilt), a changed one gets a new tag, which an
+immutable repository needs. A push of an existing tag fails there (ECR user guide, "Image
+tag mutability": ImageTagAlreadyExistsException), so what decides a rebuild must be
+exactly what decides the tag. pulumi-docker-build rebuilds when its context hash changes,
+and that hash covers each file's mode as well as its path and contents
+(pulumi/pulumi-docker-build provider/internal/context.go, ``hashFile``): a second checkout
+with another umask would be rebuilt, and refused, under the same tag. So the image is
+built from a copy of its sources with normalised modes and timestamps
+(``stage_context``), the same from any checkout; the build sets SOURCE_DATE_EPOCH to the
+same fixed time, which BuildKit uses for the image's timestamps (Docker docs, "Reproducible
+builds").
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +39,15 @@ from components.aws_context import AwsContext
 from components.keys import customer_key
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# Relative to the project directory, where Pulumi runs the program.
-BUILD_CONTEXT = "."
-DOCKERFILE = "images/backup/Dockerfile"
+# Relative to the project directory, where Pulumi runs the program: the normalised copy
+# of the image's sources (``build/`` is ignored by git), and its Dockerfile.
+BUILD_CONTEXT = "build/backup-image"
+DOCKERFILE = f"{BUILD_CONTEXT}/images/backup/Dockerfile"
+# Modes and timestamp of every file and directory of the copy; the Dockerfile sets the
+# modes inside the image itself (COPY --chmod).
+FILE_MODE = 0o644
+DIRECTORY_MODE = 0o755
+SOURCE_DATE_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the oldest time every archive format holds
 # What the image is built from: its Dockerfile and the programs it packages. The
 # Dockerfile's own ignore file (images/backup/Dockerfile.dockerignore) sends only these
 # paths as the build context, so the builder's context hash and the tag below change
@@ -46,14 +64,44 @@ RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
 USER_ID = 10001
 
 
-def source_tag(root: Path = PROJECT_DIR) -> str:
-    """``txbackup-<hash>``: a hash over the paths and contents of every image source file."""
-    digest = hashlib.sha256()
+def image_files(root: Path = PROJECT_DIR) -> list[str]:
+    """The image's source files, as sorted POSIX paths relative to ``root`` (what the
+    Dockerfile's ignore file lets into the context)."""
+    found = []
     for source in IMAGE_SOURCES:
-        files = (root / source).rglob("*")
-        for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in (root / source).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                found.append(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def source_tag(root: Path = PROJECT_DIR) -> str:
+    """``txbackup-<hash>``: a hash over the paths and contents of every image source file
+    (modes and timestamps are normalised in the build context, so they do not count)."""
+    digest = hashlib.sha256()
+    for name in image_files(root):
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
     return f"txbackup-{digest.hexdigest()[:16]}"
+
+
+def stage_context(root: Path = PROJECT_DIR, target: Path | None = None) -> Path:
+    """Makes ``target`` (default ``root/BUILD_CONTEXT``) hold exactly the image's source
+    files, each with FILE_MODE, every directory with DIRECTORY_MODE, all timestamps at
+    SOURCE_DATE_EPOCH, whatever the checkout's umask and times; returns it."""
+    target = target or root / BUILD_CONTEXT
+    wanted = image_files(root)
+    if target.exists():
+        shutil.rmtree(target)
+    for name in wanted:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes((root / name).read_bytes())
+        os.chmod(destination, FILE_MODE)
+        os.utime(destination, (SOURCE_DATE_EPOCH, SOURCE_DATE_EPOCH))
+    for directory in sorted({target, *(p for p in target.rglob("*") if p.is_dir())}, reverse=True):
+        os.chmod(directory, DIRECTORY_MODE)
+        os.utime(directory, (SOURCE_DATE_EPOCH, SOURCE_DATE_EPOCH))
+    return target
 
 
 def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
@@ -114,10 +162,12 @@ class BackupImage(pulumi.ComponentResource):
         )
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         tag = source_tag()
+        stage_context()
         self.image = docker_build.Image(
             f"{name}-image",
             context=docker_build.BuildContextArgs(location=BUILD_CONTEXT),
             dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
+            build_args={"SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)},
             platforms=[PLATFORM],
             tags=[pulumi.Output.concat(self.repository.repository_url, ":", tag)],
             push=True,

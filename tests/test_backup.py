@@ -3,13 +3,27 @@ only; scheduled jobs that each reach only their own prefix; the image they run."
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.backup import JOBS, RETENTION_DAYS, VAULT_RESTORE_JOB, job_policy
-from components.backup_image import IGNORE_FILE, IMAGE_SOURCES, KEEP_IMAGES, PROJECT_DIR, source_tag
+from components.backup_image import (
+    DOCKERFILE,
+    IGNORE_FILE,
+    IMAGE_SOURCES,
+    KEEP_IMAGES,
+    PROJECT_DIR,
+    SOURCE_DATE_EPOCH,
+    image_files,
+    source_tag,
+    stage_context,
+)
 from components.schedules import SCHEDULED_JOBS, VAULT_RESTORE
 from offline.checks import plain, s3_buckets_private_encrypted_tls_only
 from offline.harness import StackRun
@@ -317,21 +331,97 @@ def test_backup_image_repository_is_encrypted_scanned_and_immutable(stack: Stack
     assert rules[0]["selection"]["countNumber"] == KEEP_IMAGES
     image = stack.one("docker-build:index:Image").inputs
     assert image["push"] is True
-    assert image["dockerfile"] == {"location": "images/backup/Dockerfile"}
-    assert image["context"] == {"location": "."}
+    # Built from the normalised copy of the sources, with the fixed build time.
+    assert image["dockerfile"] == {"location": "build/backup-image/images/backup/Dockerfile"}
+    assert image["context"] == {"location": "build/backup-image"}
+    assert image["buildArgs"] == {"SOURCE_DATE_EPOCH": "315532800"}
     assert image["tags"] == [
         f"123456789012.dkr.ecr.{stack.exports['region']}.amazonaws.com/{repository['name']}:{source_tag()}"
     ]
     assert image["platforms"] == ["linux/amd64"]
 
 
-def test_the_image_tag_changes_with_the_programs(tmp_path: Any) -> None:
-    (tmp_path / "txbackup").mkdir()
-    (tmp_path / "txbackup" / "__main__.py").write_text("print('v1')\n")
-    first = source_tag(tmp_path)
-    assert first == source_tag(tmp_path)
-    (tmp_path / "txbackup" / "__main__.py").write_text("print('v2')\n")
-    assert source_tag(tmp_path) != first
+def checkout(root: Path, file_mode: int, directory_mode: int, mtime: int) -> Path:
+    """A copy of the project's image sources (and a file outside them) as another checkout
+    leaves them: its umask's modes, its clone's times."""
+    for name in [*image_files(), "README.md"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes((PROJECT_DIR / name).read_bytes())
+    for path in sorted(root.rglob("*"), reverse=True):
+        os.chmod(path, directory_mode if path.is_dir() else file_mode)
+        os.utime(path, (mtime, mtime))
+    return root
+
+
+def docker_build_context_hash(context: Path, dockerfile: Path) -> str:
+    """What pulumi-docker-build compares to decide a rebuild (pulumi/pulumi-docker-build
+    provider/internal/context.go, hashBuildContext and hashFile): the Dockerfile's bytes,
+    then per context file, in walk order, its bytes, its slash path and its Go FileMode
+    string (stat.filemode prints the same ``-rw-r--r--``). The Dockerfile's ignore file
+    lets only IMAGE_SOURCES in."""
+    digest = hashlib.sha256(dockerfile.read_bytes())
+    for name in image_files(context):
+        path = context / name
+        digest.update(path.read_bytes() + name.encode() + stat.filemode(path.stat().st_mode).encode())
+    return digest.hexdigest()
+
+
+def test_a_second_checkout_with_another_umask_and_times_gets_the_same_tag_and_no_rebuild(tmp_path: Path) -> None:
+    # ECR refuses a second push of a tag in an IMMUTABLE repository: a checkout that the
+    # builder sees as changed, under an unchanged tag, cannot deploy.
+    first = checkout(tmp_path / "first", 0o644, 0o755, 1_700_000_000)
+    second = checkout(tmp_path / "second", 0o600, 0o700, 1_750_000_000)  # umask 077, cloned later
+    assert source_tag(first) == source_tag(second) == source_tag()
+
+    # The checkouts themselves differ to the builder (the fault the copy exists for) ...
+    raw = [docker_build_context_hash(root, root / "images/backup/Dockerfile") for root in (first, second)]
+    assert raw[0] != raw[1]
+    # ... their normalised copies do not.
+    staged = [stage_context(first)]
+    umask = os.umask(0o077)  # the second checkout's deployer runs the program with its umask
+    try:
+        staged.append(stage_context(second))
+    finally:
+        os.umask(umask)
+    hashes = [docker_build_context_hash(root, root / "images/backup/Dockerfile") for root in staged]
+    assert hashes[0] == hashes[1]
+    assert staged[0] == first / "build/backup-image"
+    for path in [staged[1], *staged[1].rglob("*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
+        assert path.stat().st_mtime == SOURCE_DATE_EPOCH, path
+    assert sorted(p.relative_to(staged[1]).as_posix() for p in staged[1].rglob("*") if p.is_file()) == image_files()
+
+
+@pytest.mark.parametrize("name", image_files())
+def test_a_change_in_any_file_of_the_image_changes_its_tag_and_its_build_context(tmp_path: Path, name: str) -> None:
+    root = checkout(tmp_path, 0o644, 0o755, 1_700_000_000)
+    before = source_tag(root)
+    (root / name).write_bytes((root / name).read_bytes() + b"\n")
+
+    assert source_tag(root) != before
+    assert (stage_context(root) / name).read_bytes() == (root / name).read_bytes()
+
+
+def test_a_file_outside_the_build_context_changes_neither_the_tag_nor_the_context(tmp_path: Path) -> None:
+    root = checkout(tmp_path, 0o644, 0o755, 1_700_000_000)
+    before = source_tag(root)
+    context_before = docker_build_context_hash(stage_context(root), root / DOCKERFILE)
+    (root / "README.md").write_text("changed\n")
+    (root / "components").mkdir()
+    (root / "components" / "new.py").write_text("x = 1\n")
+    (root / "txbackup" / "__pycache__").mkdir()
+    (root / "txbackup" / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"\0")
+
+    assert source_tag(root) == before
+    assert docker_build_context_hash(stage_context(root), root / DOCKERFILE) == context_before
+
+
+def test_a_file_removed_from_the_sources_leaves_the_build_context(tmp_path: Path) -> None:
+    root = checkout(tmp_path, 0o644, 0o755, 1_700_000_000)
+    stage_context(root)
+    (root / "txbackup" / "records.py").unlink()
+
+    assert not (stage_context(root) / "txbackup" / "records.py").exists()
 
 
 def test_the_build_context_is_exactly_what_the_tag_hashes() -> None:
