@@ -90,15 +90,18 @@ KUBELET_SOURCE = "the kubelet of the destination's node"
 class Network:
     vpc_cidr: str  # e.g. "10.40.0.0/16"
     service_cidr: str  # e.g. "172.20.0.0/16"; the `kubernetes` Service is .1, kube-dns .10
-    private_subnets: tuple[str, ...]  # pods, nodes and the control plane's ENIs live here
+    private_subnets: tuple[str, ...]  # pods and nodes live here
+    # The subnets the cluster is created with, where the control plane's ENIs are; none:
+    # the private subnets (a cluster given the nodes' subnets).
+    cluster_subnets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         vpc = _ipv4_network(self.vpc_cidr)
         if not self.private_subnets:
             raise ValueError("a Network needs at least one private subnet")
-        for subnet in self.subnets():
+        for subnet in (*self.subnets(), *self.control_plane_subnets()):
             if not subnet.subnet_of(vpc):
-                raise ValueError(f"private subnet {subnet} is not inside the VPC {vpc}")
+                raise ValueError(f"subnet {subnet} is not inside the VPC {vpc}")
         if self.service_network().overlaps(vpc):
             raise ValueError(f"service CIDR {self.service_cidr} overlaps the VPC {vpc}")
 
@@ -107,6 +110,9 @@ class Network:
 
     def subnets(self) -> tuple[IPv4Network, ...]:
         return tuple(_ipv4_network(subnet) for subnet in self.private_subnets)
+
+    def control_plane_subnets(self) -> tuple[IPv4Network, ...]:
+        return tuple(_ipv4_network(subnet) for subnet in self.cluster_subnets) or self.subnets()
 
     def service_network(self) -> IPv4Network:
         return _ipv4_network(self.service_cidr)
@@ -121,18 +127,18 @@ class Network:
         return self.service_network().network_address + 10
 
     def control_plane_addresses(self) -> tuple[str, ...]:
-        """The cross-account ENIs of the control plane, one per private subnet: webhooks and
+        """The cross-account ENIs of the control plane, one per cluster subnet: webhooks and
         aggregated APIs are called from them, and the private API endpoint resolves to them
         (EKS user guide network-reqs.adoc: "2-4 elastic network interfaces in the subnets that
         you specify"; they are replaced, possibly in other subnets, on every upgrade)."""
-        return tuple(str(subnet.network_address + ENI_OFFSET) for subnet in self.subnets())
+        return tuple(str(subnet.network_address + ENI_OFFSET) for subnet in self.control_plane_subnets())
 
     def vpc_host(self) -> str | None:
         """An address of the VPC outside the private subnets (a public-subnet load balancer
         node, a database endpoint): the lowest part left over, 10 addresses in; None when the
         private subnets fill the VPC."""
         rest = [self.vpc()]
-        for subnet in self.subnets():
+        for subnet in (*self.subnets(), *self.control_plane_subnets()):
             rest = [piece for network in rest for piece in _without(network, subnet)]
         if not rest:
             return None
@@ -591,11 +597,26 @@ class Inventory:
     def service_pods(self, service: Service) -> list[Workload]:
         # getMatchingServicePort and hasTargetPortBypass filter every pod of the namespace with
         # labels.Set(svc.Spec.Selector).AsSelector(): an empty selector matches them all.
-        return [
-            p
-            for p in self.pods
-            if p.namespace == service.namespace and all(p.labels.get(k) == v for k, v in service.selector.items())
-        ]
+        return [p for p in self.pods if p.namespace == service.namespace and service_selects(service.selector, p)]
+
+
+# The StatefulSet controller labels each pod with its own name (kubernetes
+# pkg/controller/statefulset/stateful_set_utils.go, StatefulSetPodNameLabel): a Service that
+# selects one replica by it (redis-ha's "announce" Services) selects the workload's
+# representative pod, which stands for every replica.
+STATEFULSET_POD_NAME = "statefulset.kubernetes.io/pod-name"
+
+
+def service_selects(selector: Mapping[str, str], pod: Workload) -> bool:
+    """Whether a Service's selector selects the pods of ``pod``'s workload."""
+    for key, value in selector.items():
+        if key == STATEFULSET_POD_NAME and pod.name.startswith("StatefulSet/"):
+            prefix, _, ordinal = value.rpartition("-")
+            if prefix == pod.name.split("/", 1)[1] and ordinal.isdigit():
+                continue
+        if pod.labels.get(key) != value:
+            return False
+    return True
 
 
 def policy_rules(policy: Policy, inventory: Inventory) -> tuple[list[EndpointRule], list[EndpointRule]]:
@@ -1149,7 +1170,7 @@ class ClusterModel:
         service_port = service.port_for(port, protocol)
         if service_port is None:
             return Verdict(False, f"{service} has no {protocol} port {port}")
-        backends = self._backends(service, service_port)
+        backends = self.backends(service, service_port)
         if service.cluster_ip is None:
             return self._to_headless(source, service, backends, protocol)
         # Egress is judged on ClusterIP:port as the packet leaves the pod, before kube-proxy's DNAT.
@@ -1195,7 +1216,7 @@ class ClusterModel:
             refusals.append(verdict.reason)
         return Verdict(False, f"{service} is headless and no backend is reachable: {'; '.join(refusals)}")
 
-    def _backends(self, service: Service, port: ServicePort) -> list[tuple[Workload, int]]:
+    def backends(self, service: Service, port: ServicePort) -> list[tuple[Workload, int]]:
         """The pods behind a Service port, each with its targetPort: the EndpointSlice
         controller selects by the Service's selector and resolves a named targetPort on each
         pod (its first container port of that name), leaving out pods that lack it."""
@@ -1203,7 +1224,7 @@ class ClusterModel:
             return []
         backends = []
         for pod in self.pods:
-            if pod.namespace != service.namespace or any(pod.labels.get(k) != v for k, v in service.selector.items()):
+            if pod.namespace != service.namespace or not service_selects(service.selector, pod):
                 continue
             if isinstance(port.target, int):
                 backends.append((pod, port.target))

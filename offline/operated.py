@@ -47,6 +47,9 @@ KUBELET_LABELS = {
 SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 SOLVER_PORT = 8089
 ALERTMANAGER_PORTS = (("web", 9093, "TCP"), ("tcp-mesh", 9094, "TCP"), ("udp-mesh", 9094, "UDP"))
+# The config-reloader container the operator adds to every Prometheus and Alertmanager pod
+# (pkg/operator/config_reloader.go: ContainerPort "reloader-web", configReloaderPort 8080).
+RELOADER_PORT = ("reloader-web", 8080, "TCP")
 _ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 
@@ -72,9 +75,18 @@ def _service(
     )
 
 
-def _pod(namespace: str, name: str, labels: Mapping[str, str], ports: Iterable[tuple[str, int, str]] = ()) -> Placed:
+def _pod(
+    namespace: str,
+    name: str,
+    labels: Mapping[str, str],
+    ports: Iterable[tuple[str, int, str]] = (),
+    service_account: str | None = None,
+) -> Placed:
     """A pod as its controller creates it; ``ports`` are (name, containerPort, protocol)."""
     container_ports = [{"name": n, "containerPort": p, "protocol": protocol} for n, p, protocol in ports]
+    spec: dict[str, Any] = {"containers": [{"name": name, "ports": container_ports}]}
+    if service_account:
+        spec["serviceAccountName"] = service_account
     return Placed(
         OPERATED,
         namespace,
@@ -82,7 +94,7 @@ def _pod(namespace: str, name: str, labels: Mapping[str, str], ports: Iterable[t
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
-            "spec": {"containers": [{"name": name, "ports": container_ports}]},
+            "spec": spec,
         },
     )
 
@@ -123,7 +135,13 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
                     "operator.prometheus.io/name": name,
                     "operator.prometheus.io/shard": str(shard),
                 }
-                yield _pod(namespace, f"prometheus-{name}-shard-{shard}", labels, _prometheus_ports(obj))
+                yield _pod(
+                    namespace,
+                    f"prometheus-{name}-shard-{shard}",
+                    labels,
+                    [*_prometheus_ports(obj), RELOADER_PORT],
+                    (obj.get("spec") or {}).get("serviceAccountName"),
+                )
             selector = {"app.kubernetes.io/name": "prometheus"}
             yield _service(namespace, "prometheus-operated", [("web", 9090, "TCP")], selector)
         elif group == "monitoring.coreos.com" and kind == "Alertmanager":
@@ -134,7 +152,13 @@ def prometheus_operator_objects(objects: Iterable[Placed]) -> Iterator[Placed]:
                 "app.kubernetes.io/instance": name,
                 "app.kubernetes.io/managed-by": "prometheus-operator",
             }
-            yield _pod(namespace, f"alertmanager-{name}", labels, ALERTMANAGER_PORTS)
+            yield _pod(
+                namespace,
+                f"alertmanager-{name}",
+                labels,
+                [*ALERTMANAGER_PORTS, RELOADER_PORT],
+                (obj.get("spec") or {}).get("serviceAccountName"),
+            )
             selector = {"app.kubernetes.io/name": "alertmanager"}
             yield _service(namespace, "alertmanager-operated", ALERTMANAGER_PORTS, selector)
         else:

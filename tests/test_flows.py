@@ -413,3 +413,46 @@ def test_allowed_flows_of_a_tiny_cluster() -> None:
         Flow(Endpoint("control-plane", address="10.40.0.4"), web, 8080),
         Flow(Endpoint("control-plane", address="10.40.32.4"), web, 8080),
     ]
+
+
+def test_a_cluster_in_subnets_of_its_own_calls_from_there_and_no_pod_lives_there() -> None:
+    """EKS puts the control plane's interfaces only in the subnets the cluster is given;
+    with /28s of its own, a rule on them admits the API server and no pod."""
+    network = Network("10.40.0.0/16", "172.20.0.0/16", ("10.40.0.0/19",), ("10.40.248.0/28", "10.40.248.16/28"))
+    assert network.control_plane_addresses() == ("10.40.248.4", "10.40.248.20")
+    objects = [
+        namespace("apps"),
+        deployment("apps", "client", CLIENT, [{"name": "http", "containerPort": 9000}]),
+        deployment("apps", "api", API, [{"name": "http", "containerPort": 8080}]),
+        policy("apps", "deny", DENY_ALL),
+        ingress("apps", API, {"from": [block("10.40.248.0/28"), block("10.40.248.16/28")], "ports": ports(8080)}),
+        egress("apps", CLIENT, {"to": [block("0.0.0.0/0")], "ports": ports(8080)}),
+    ]
+    model = ClusterModel.of(objects, network)
+    assert allowed(model, Endpoint("control-plane", address="10.40.248.20"), api_pod(model), 8080)
+    assert not allowed(model, client(model), api_pod(model), 8080), "the client's address is in no cluster subnet"
+
+
+def test_a_service_selecting_one_statefulset_replica_by_its_pod_name_reaches_that_workload() -> None:
+    """The StatefulSet controller labels each pod statefulset.kubernetes.io/pod-name; the
+    workload's representative pod stands for every replica (redis-ha's announce Services)."""
+    template = {
+        "metadata": {"labels": {"app": "db"}},
+        "spec": {"containers": [{"name": "db", "ports": [{"containerPort": 6379}]}]},
+    }
+    db = Placed(
+        "test",
+        "apps",
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}, "spec": {"template": template}},
+    )
+    objects = [
+        namespace("apps"),
+        db,
+        deployment("apps", "client", CLIENT, []),
+        service("apps", "db-1", {"app": "db", "statefulset.kubernetes.io/pod-name": "db-1"}, [{"port": 6379}]),
+        service("apps", "other-0", {"app": "db", "statefulset.kubernetes.io/pod-name": "other-0"}, [{"port": 6379}]),
+    ]
+    model = ClusterModel.of(objects, NETWORK)
+    assert allowed(model, client(model), model.service("apps", "db-1"), 6379)
+    verdict = model.verdict(Flow(client(model), model.service("apps", "other-0"), 6379))
+    assert not verdict.allowed and "no pod serving that port" in verdict.reason
