@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 from components import charts, edc, monitoring, portal_values
 from components.helm import chart_release
 from components.namespaces import Namespaces
-from components.traffic import CONTROL_PLANE, Need, Pods, ServiceRef, api_client, name_resolution
+from components.traffic import CONTROL_PLANE, VPC, Need, Pods, ServiceRef, api_client, name_resolution
 
 WORKLOAD_NAMESPACE = edc.NAMESPACE
 # The namespaces of the scaled Deployments: the connector's and the portal's.
@@ -349,25 +349,31 @@ class Autoscaling(pulumi.ComponentResource):
 
 def flows() -> tuple[Need, ...]:
     """KEDA: its operator queries Prometheus through Thanos Query; the API server calls its
-    metrics API (aggregated) and its admission webhooks."""
+    metrics API (aggregated) and its admission webhooks. metrics-server (in kube-system,
+    where no namespace-wide default covers it): the API server calls it (aggregated API), it
+    reads every kubelet."""
     operator = Pods(KEDA_NAMESPACE, {"app": "keda-operator"})
     metrics_api = Pods(KEDA_NAMESPACE, {"app": "keda-operator-metrics-apiserver"})
     webhooks = Pods(KEDA_NAMESPACE, {"app": "keda-admission-webhooks"})
+    metrics_server = Pods(METRICS_SERVER_NAMESPACE, {"app.kubernetes.io/name": "metrics-server"})
     return (
         Need(
             operator,
-            ServiceRef(monitoring.NAMESPACE, monitoring.THANOS_QUERY),
+            monitoring.THANOS_QUERY_SERVICE,
             monitoring.THANOS_QUERY_HTTP_PORT,
             "KEDA's Prometheus triggers query Thanos Query",
         ),
         Need(
             metrics_api,
-            ServiceRef(KEDA_NAMESPACE, "keda-operator"),
+            ServiceRef(KEDA_NAMESPACE, "keda-operator", {"app": "keda-operator"}),
             9666,
             "the metrics API reads the scalers' metrics from the operator",
         ),
         Need(CONTROL_PLANE, metrics_api, 6443, "the API server calls KEDA's external metrics API"),
         Need(CONTROL_PLANE, webhooks, 9443, "the API server calls KEDA's admission webhooks"),
         *(api_client(pods, "KEDA") for pods in (operator, metrics_api, webhooks)),
-        *(need for pods in (operator, metrics_api, webhooks) for need in name_resolution(pods, "KEDA")),
+        Need(CONTROL_PLANE, metrics_server, 10250, "the API server calls metrics-server's resource metrics API"),
+        Need(metrics_server, VPC, 10250, "metrics-server reads every kubelet's resource metrics"),
+        api_client(metrics_server, "metrics-server"),
+        *name_resolution(metrics_server, "metrics-server"),
     )

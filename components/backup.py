@@ -38,7 +38,7 @@ from components.schedules import (
     VAULT_RESTORE,
     ScheduledJob,
 )
-from components.traffic import INTERNET, VPC, Need, Pods, api_client, name_resolution
+from components.traffic import INTERNET, VPC, Need, Pods, api_client
 from components.vault_spec import API_SERVICE as VAULT_API
 from components.vault_spec import BACKUP_CA_SECRET, CA_KEY, CA_MOUNT, RESTORE_POLICY, SNAPSHOT_POLICY, vault_client_env
 
@@ -689,5 +689,4 @@ def flows(vault_restore: bool) -> tuple[Need, ...]:
         api_client(config, "the configuration backup"),
         api_client(certificates, "the certificate backup"),
         *(Need(pods, INTERNET, 443, "a backup job reads and writes the backup bucket (S3) and KMS") for pods in jobs),
-        *(need for pods in jobs for need in name_resolution(pods, "a backup job")),
     )

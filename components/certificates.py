@@ -21,7 +21,7 @@ from components.cluster import Cluster
 from components.helm import chart_release
 from components.ingress import TRAEFIK_PODS
 from components.namespaces import Namespaces
-from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, name_resolution
+from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, scraped
 
 NAMESPACE = "cert-manager"
 # crds.{enabled,keep} replace installCRDs from chart v1.15 on; prometheus.servicemonitor
@@ -141,9 +141,21 @@ def _cert_manager(component: str) -> Pods:
     return Pods(NAMESPACE, {"app.kubernetes.io/instance": RELEASE_NAME, "app.kubernetes.io/component": component})
 
 
-# The namespace of every Certificate an HTTP-01 issuer signs: the platform's (tractus-x-tls)
-# and those ingress-shim makes beside the products' Ingresses (tractus-x).
-SOLVER_PODS = Pods(CERTIFICATE_NAMESPACE, {"acme.cert-manager.io/http01-solver": "true"})
+SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+SOLVER_PORT = 8089
+
+
+def http01_challenges(namespace: str) -> Need:
+    """cert-manager runs the HTTP-01 solver pod in the namespace of the Certificate it solves
+    for (cert-manager pkg/issuer/acme/http/pod.go); Let's Encrypt's request reaches it
+    through Traefik. Every namespace with a Certificate or an Ingress of an HTTP-01 issuer
+    declares this."""
+    return Need(
+        TRAEFIK_PODS,
+        Pods(namespace, SOLVER_LABELS),
+        SOLVER_PORT,
+        "Let's Encrypt's HTTP-01 request reaches the solver through Traefik",
+    )
 
 
 def flows() -> tuple[Need, ...]:
@@ -152,10 +164,16 @@ def flows() -> tuple[Need, ...]:
         Need(controller, INTERNET, 443, "cert-manager talks ACME to Let's Encrypt"),
         Need(controller, INTERNET, 80, "cert-manager checks the HTTP-01 challenge at the public host first"),
         Need(CONTROL_PLANE, webhook, 10250, "the API server calls cert-manager's admission webhook"),
-        Need(TRAEFIK_PODS, SOLVER_PODS, 8089, "Let's Encrypt's HTTP-01 request reaches the solver through Traefik"),
+        # The platform's own Certificate (tractus-x-tls) is in CERTIFICATE_NAMESPACE.
+        http01_challenges(CERTIFICATE_NAMESPACE),
         *(
             api_client(pods, f"cert-manager's {name}")
-            for pods, name in ((controller, "controller"), (webhook, "webhook"), (cainjector, "CA injector"))
+            for pods, name in (
+                (controller, "controller"),
+                (webhook, "webhook"),
+                (cainjector, "CA injector"),
+                (_cert_manager("startupapicheck"), "install check"),
+            )
         ),
-        *(need for pods in (controller, webhook, cainjector) for need in name_resolution(pods, "cert-manager")),
+        *(scraped(pods, 9402, f"cert-manager's {pods.name}") for pods in (controller, webhook, cainjector)),
     )

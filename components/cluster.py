@@ -54,7 +54,10 @@ class ClusterArgs:
     aws_profile: str | None
     kubernetes_version: str
     service_cidr: str
-    private_subnet_ids: Sequence[pulumi.Input[str]]
+    private_subnet_ids: Sequence[pulumi.Input[str]]  # the nodes' and pods'
+    # The cluster's own subnets, where the control plane's network interfaces go and nothing
+    # else (components/network.py control_plane_cidrs).
+    control_plane_subnet_ids: Sequence[pulumi.Input[str]]
     node_groups: Sequence[NodeGroupSettings]
     vpc_id: pulumi.Input[str]
     api_access: ApiAccessSettings
@@ -203,7 +206,7 @@ class Cluster(pulumi.ComponentResource):
             version=args.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=list(args.private_subnet_ids),
+                subnet_ids=list(args.control_plane_subnet_ids),
                 endpoint_private_access=True,
                 endpoint_public_access=public,
                 # Left unset, EKS opens a public endpoint to 0.0.0.0/0.

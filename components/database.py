@@ -29,6 +29,7 @@ from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.schedules import BACKUP_NAMESPACE
 from components.settings import DatabaseSettings, Settings
+from components.traffic import VPC, Need, Pods
 
 ENGINE = "postgres"
 # PostgreSQL 17: community support until November 2029, RDS standard support beyond.
@@ -602,3 +603,9 @@ def secret_env(name: str, secret: str, key: str) -> k8s.core.v1.EnvVarArgs:
         name=name,
         value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)),
     )
+
+
+def flows() -> tuple[Need, ...]:
+    """The database-init Job creates the databases and roles on the instance (RDS, in the VPC)."""
+    init = Pods(BACKUP_NAMESPACE, {"app.kubernetes.io/name": "database-init"})
+    return (Need(init, VPC, 5432, "the database-init Job creates the databases and their roles"),)

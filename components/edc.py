@@ -35,8 +35,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import certificates, vault_spec
 from components import connector_values as chart
-from components import vault_spec
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
 from components.database import EDC_DATABASE
@@ -44,7 +44,7 @@ from components.ingress import TRAEFIK_PODS
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import EdcSettings
-from components.traffic import INTERNET, PROMETHEUS_PODS, VPC, Need, Pods, ServiceRef, name_resolution
+from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, scraped
 
 RELEASE = "edc"
 NAMESPACE = EDC_DATABASE.namespace
@@ -234,7 +234,12 @@ class Connector(pulumi.ComponentResource):
 
 
 def flows() -> tuple[Need, ...]:
-    """The connector's flows, plane by plane (components/network_policies.connector_policies)."""
+    """The connector's flows, plane by plane. In: partners through Traefik on the public
+    endpoints only (DSP on the control plane, the public API on the data plane), Prometheus
+    on the metrics port, each plane from the other on its control port. Out: PostgreSQL
+    (RDS, in the VPC), Vault, the other plane's control port, and HTTPS to the internet
+    (partners' connectors, the STS, the BDRS, DID documents). The management and control
+    APIs are reachable from nowhere else. Its Ingresses' certificates are solved beside it."""
     control, data = Pods(NAMESPACE, CONTROL_PLANE_LABELS), Pods(NAMESPACE, DATA_PLANE_LABELS)
     vault = vault_spec.API_SERVICE
     public = {
@@ -253,13 +258,13 @@ def flows() -> tuple[Need, ...]:
         ),
         Need(
             data,
-            ServiceRef(NAMESPACE, CONTROL_PLANE_DEPLOYMENT),
+            ServiceRef(NAMESPACE, CONTROL_PLANE_DEPLOYMENT, CONTROL_PLANE_LABELS),
             chart.CONTROL_PLANE_ENDPOINTS["control"]["port"],
             "the data plane calls the control API",
         ),
         Need(
             control,
-            ServiceRef(NAMESPACE, DATA_PLANE_DEPLOYMENT),
+            ServiceRef(NAMESPACE, DATA_PLANE_DEPLOYMENT, DATA_PLANE_LABELS),
             chart.DATA_PLANE_ENDPOINTS["control"]["port"],
             "the control plane signals the data plane",
         ),
@@ -269,7 +274,8 @@ def flows() -> tuple[Need, ...]:
             Need(pods, vault, 8200, f"the connector's {plane} reads its secrets from Vault"),
             Need(pods, VPC, 5432, f"the connector's {plane} uses its database (RDS)"),
             Need(pods, INTERNET, 443, f"the connector's {plane} talks to partners and the identity services"),
-            Need(PROMETHEUS_PODS, pods, chart.METRICS_PORT, f"Prometheus scrapes the connector's {plane}"),
-            *name_resolution(pods, f"the connector's {plane}"),
+            scraped(pods, chart.METRICS_PORT, f"the connector's {plane}"),
         ]
+    if NAMESPACE != certificates.CERTIFICATE_NAMESPACE:
+        needs.append(certificates.http01_challenges(NAMESPACE))
     return tuple(needs)

@@ -29,7 +29,7 @@ from components.applications import ChildApplication
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
-from components.traffic import INTERNET, Need, Pods, ServiceRef, api_client, name_resolution
+from components.traffic import INTERNET, Need, Pods, ServiceRef, api_client, scraped
 
 NAMESPACE = "argocd"
 # The argo-cd chart (components/charts.py) ships Argo CD v3.4.4 with the redis-ha
@@ -102,6 +102,10 @@ RESOURCES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
 REPO_SERVER_LABELS = {"app.kubernetes.io/name": f"{RELEASE}-repo-server"}
 # The Argo CD CLI in core mode finds Redis by this label (the chart's redis-ha.haproxy.labels).
 HAPROXY_LABELS = {"app.kubernetes.io/name": f"{RELEASE}-redis-ha-haproxy"}
+# The redis-ha chart's server pods (its templates/_helpers.tpl labels).
+REDIS_HA_LABELS = {"app": "redis-ha", "release": RELEASE}
+REDIS_PORT = 6379
+SENTINEL_PORT = 26379
 
 _CONTAINER_SECURITY = {
     "runAsNonRoot": True,
@@ -379,21 +383,47 @@ class GitOps(pulumi.ComponentResource):
 
 def flows() -> tuple[Need, ...]:
     """Argo CD: the controller and API server render through the repo server and cache in
-    Redis (through HAProxy); the repo server fetches the pinned charts from the internet."""
+    Redis through HAProxy; HAProxy finds the master through the Sentinels, the Redis servers
+    replicate and the Sentinels talk to each other, all at the per-replica "announce"
+    Services (the redis-ha chart's haproxy.cfg and sentinel configuration); the repo server
+    fetches the pinned charts from the internet."""
 
     def component(name: str) -> Pods:
         return Pods(NAMESPACE, {"app.kubernetes.io/name": f"{RELEASE}-{name}"})
 
     controller, server, repo = component("application-controller"), component("server"), component("repo-server")
-    applicationset = component("applicationset-controller")
-    repo_service = ServiceRef(NAMESPACE, f"{RELEASE}-repo-server")
-    redis = ServiceRef(NAMESPACE, f"{RELEASE}-redis-ha-haproxy")
+    applicationset, secret_init = component("applicationset-controller"), component("redis-secret-init")
+    haproxy = Pods(NAMESPACE, HAPROXY_LABELS)
+    redis_servers = Pods(NAMESPACE, REDIS_HA_LABELS)
+    repo_service = ServiceRef(NAMESPACE, f"{RELEASE}-repo-server", REPO_SERVER_LABELS)
+    # A Service is admitted by naming its selector's labels (EKS matches Services by them).
+    redis = ServiceRef(NAMESPACE, f"{RELEASE}-redis-ha-haproxy", {"app": "redis-ha-haproxy", "release": RELEASE})
+    announce = [
+        ServiceRef(NAMESPACE, f"{RELEASE}-redis-ha-announce-{index}", REDIS_HA_LABELS)
+        for index in range(REDIS_HA_REPLICAS)
+    ]
     return (
         Need(repo, INTERNET, 443, "the repo server fetches the pinned charts"),
         Need(controller, repo_service, 8081, "the application controller renders manifests"),
         Need(server, repo_service, 8081, "the API server renders manifests"),
-        Need(controller, redis, 6379, "the application controller caches in Redis"),
-        Need(server, redis, 6379, "the API server caches in Redis"),
-        *(api_client(pods, "Argo CD") for pods in (controller, server, applicationset)),
-        *(need for pods in (controller, server, repo, applicationset) for need in name_resolution(pods, "Argo CD")),
+        Need(controller, redis, REDIS_PORT, "the application controller caches in Redis"),
+        Need(server, redis, REDIS_PORT, "the API server caches in Redis"),
+        Need(repo, redis, REDIS_PORT, "the repo server caches rendered manifests in Redis"),
+        *(
+            Need(source, service, port, why)
+            for service in announce
+            for source, port, why in (
+                (haproxy, SENTINEL_PORT, "HAProxy asks the Sentinels for the master"),
+                (haproxy, REDIS_PORT, "HAProxy forwards to the Redis master"),
+                (redis_servers, REDIS_PORT, "the Redis replicas replicate from the master"),
+                (redis_servers, SENTINEL_PORT, "the Sentinels talk to each other"),
+            )
+        ),
+        *(api_client(pods, "Argo CD") for pods in (controller, server, repo, applicationset, secret_init)),
+        api_client(haproxy, "Redis's HAProxy (its service account is bound to a role by the redis-ha chart)"),
+        scraped(controller, 8082, "Argo CD's application controller"),
+        scraped(applicationset, 8080, "Argo CD's ApplicationSet controller"),
+        scraped(repo, 8084, "Argo CD's repo server"),
+        scraped(server, 8083, "Argo CD's API server"),
+        scraped(haproxy, 9101, "Redis's HAProxy"),
     )

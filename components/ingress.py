@@ -22,7 +22,7 @@ from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
-from components.traffic import INTERNET, Need, Pods, api_client, name_resolution
+from components.traffic import INTERNET, Need, Pods, api_client, scraped
 
 NAMESPACE = "traefik"
 # Chart 39.0.9 ships Traefik v3.6.15, the v3.6 line with the Ingress NGINX provider
@@ -43,6 +43,8 @@ DURATION_BUCKETS = "0.1,0.25,0.5,1,2,5,10"
 # README values table (checked at chart 37.3.0, older than 39.0.9) and rendered by
 # templates/healthcheck-ingressroute.yaml (an IngressRoute to the ping@internal service).
 HEALTH_CHECK_PATH = "/ping"
+# The chart's metrics entry point (ports.metrics.port), which its ServiceMonitor scrapes.
+METRICS_PORT = 9100
 
 NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
@@ -165,5 +167,5 @@ def flows() -> tuple[Need, ...]:
         Need(INTERNET, TRAEFIK_PODS, 8443, "clients reach the platform over HTTPS through the Network Load Balancer"),
         Need(INTERNET, TRAEFIK_PODS, 8000, "plain HTTP (redirected to HTTPS, and Let's Encrypt's HTTP-01 requests)"),
         api_client(TRAEFIK_PODS, "Traefik (its Ingress, IngressRoute and Gateway providers)"),
-        *name_resolution(TRAEFIK_PODS, "Traefik"),
+        scraped(TRAEFIK_PODS, METRICS_PORT, "Traefik's request metrics"),
     )

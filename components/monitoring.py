@@ -34,7 +34,7 @@ from components.traffic import (
     Pods,
     ServiceRef,
     api_client,
-    name_resolution,
+    scraped,
 )
 
 NAMESPACE = "monitoring"
@@ -707,39 +707,67 @@ class Monitoring(pulumi.ComponentResource):
         return [credentials, config]
 
 
-THANOS_QUERY_SERVICE = ServiceRef(NAMESPACE, THANOS_QUERY)
+THANOS_QUERY_SERVICE = ServiceRef(
+    NAMESPACE, THANOS_QUERY, THANOS_QUERY_LABELS, {THANOS_QUERY_HTTP_PORT: THANOS_QUERY_HTTP_PORT}
+)
+# prometheus-operator adds a config-reloader container to every Prometheus and Alertmanager
+# pod, serving its metrics on "reloader-web" (pkg/operator/config_reloader.go,
+# configReloaderPort); the chart's ServiceMonitors scrape it.
+RELOADER_PORT = 8080
+ALERTMANAGER_PORT = 9093
+ALERTMANAGER_MESH_PORT = 9094  # memberlist gossip among the replicas, over TCP and UDP
+THANOS_SIDECAR_GRPC_PORT = 10901
+THANOS_SIDECAR_HTTP_PORT = 10902
 
 
 def flows() -> tuple[Need, ...]:
+    """Prometheus, Alertmanager, Thanos Query, Grafana and the exporters. Prometheus scrapes
+    the pods behind the ServiceMonitors of this stack's charts; what it scrapes in other
+    namespaces, their components declare (``traffic.scraped``)."""
     grafana = Pods(NAMESPACE, {"app.kubernetes.io/name": "grafana"})
     thanos = Pods(NAMESPACE, THANOS_QUERY_LABELS)
     operator = Pods(NAMESPACE, {"app": f"{STACK_RELEASE}-operator"})
+    admission_jobs = Pods(NAMESPACE, {"app.kubernetes.io/component": "prometheus-operator-webhook"})
     alertmanager = Pods(NAMESPACE, {"app.kubernetes.io/name": "alertmanager"})
     state_metrics = Pods(NAMESPACE, {"app.kubernetes.io/name": "kube-state-metrics"})
     cloudwatch = Pods(NAMESPACE, {"app.kubernetes.io/name": "prometheus-yet-another-cloudwatch-exporter"})
+    blackbox = Pods(NAMESPACE, {"app.kubernetes.io/name": BLACKBOX_RELEASE})
+    coredns = Pods("kube-system", {"k8s-app": "kube-dns"})
     return (
-        api_client(PROMETHEUS_PODS, "Prometheus (service discovery)"),
+        api_client(PROMETHEUS_PODS, "Prometheus (service discovery, the API server's metrics)"),
         api_client(operator, "prometheus-operator"),
+        api_client(admission_jobs, "the operator's webhook certificate Jobs"),
         api_client(state_metrics, "kube-state-metrics"),
         api_client(grafana, "Grafana's dashboard sidecar"),
         Need(PROMETHEUS_PODS, VPC, 10250, "Prometheus scrapes the kubelets (nodes in the VPC)"),
         Need(PROMETHEUS_PODS, VPC, 9100, "Prometheus scrapes the node exporters (host network)"),
-        Need(PROMETHEUS_PODS, ServiceRef(NAMESPACE, "alertmanager-operated"), 9093, "Prometheus sends alerts"),
-        Need(grafana, THANOS_QUERY_SERVICE, THANOS_QUERY_HTTP_PORT, "Grafana queries every shard through Thanos Query"),
+        Need(PROMETHEUS_PODS, alertmanager, ALERTMANAGER_PORT, "Prometheus sends alerts to every Alertmanager"),
         Need(
-            thanos, ServiceRef(NAMESPACE, f"{STACK_RELEASE}-thanos-discovery"), 10901, "Thanos Query reads the sidecars"
+            PROMETHEUS_PODS,
+            ServiceRef(NAMESPACE, BLACKBOX_RELEASE, {"app.kubernetes.io/name": BLACKBOX_RELEASE}),
+            9115,
+            "Prometheus asks the blackbox exporter to probe the public endpoints",
         ),
+        Need(blackbox, INTERNET, 443, "the blackbox exporter probes the platform's public endpoints"),
+        Need(grafana, THANOS_QUERY_SERVICE, THANOS_QUERY_HTTP_PORT, "Grafana queries every shard through Thanos Query"),
+        Need(thanos, PROMETHEUS_PODS, THANOS_SIDECAR_GRPC_PORT, "Thanos Query reads every shard's sidecar"),
         Need(alertmanager, INTERNET, 443, "Alertmanager notifies PagerDuty and Slack"),
+        Need(alertmanager, INTERNET, 587, "Alertmanager sends mail through the SMTP relay"),
+        *(
+            Need(alertmanager, alertmanager, ALERTMANAGER_MESH_PORT, "the Alertmanager replicas gossip", protocol)
+            for protocol in ("TCP", "UDP")
+        ),
         Need(cloudwatch, INTERNET, 443, "the CloudWatch exporter reads CloudWatch (and STS for IRSA)"),
         Need(CONTROL_PLANE, operator, 10250, "the API server calls prometheus-operator's admission webhook"),
-        *(
-            need
-            for pods, name in (
-                (PROMETHEUS_PODS, "Prometheus"),
-                (grafana, "Grafana"),
-                (thanos, "Thanos Query"),
-                (alertmanager, "Alertmanager"),
-            )
-            for need in name_resolution(pods, name)
-        ),
+        scraped(PROMETHEUS_PODS, 9090, "Prometheus itself"),
+        scraped(PROMETHEUS_PODS, RELOADER_PORT, "Prometheus's config reloader"),
+        scraped(PROMETHEUS_PODS, THANOS_SIDECAR_HTTP_PORT, "the Thanos sidecars"),
+        scraped(alertmanager, ALERTMANAGER_PORT, "Alertmanager"),
+        scraped(alertmanager, RELOADER_PORT, "Alertmanager's config reloader"),
+        scraped(thanos, THANOS_QUERY_HTTP_PORT, "Thanos Query"),
+        scraped(grafana, 3000, "Grafana"),
+        scraped(state_metrics, 8080, "kube-state-metrics"),
+        scraped(operator, 10250, "prometheus-operator"),
+        scraped(cloudwatch, 5000, "the CloudWatch exporter"),
+        scraped(coredns, 9153, "CoreDNS"),
     )

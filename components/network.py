@@ -44,6 +44,23 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     return private, public
 
 
+def control_plane_cidrs(vpc_cidr: str, az_count: int) -> list[str]:
+    """The cluster's own subnets, one /28 per zone, where EKS puts the control plane's
+    network interfaces (the private API endpoint, and the source of webhook and
+    aggregated-API calls) and nothing else: nodes and pods live in the private subnets,
+    which EKS allows ("You can deploy nodes and Kubernetes resources to subnets that you
+    didn't specify when you created the cluster. If you deploy nodes to different subnets,
+    Amazon EKS doesn't create cluster network interfaces in those subnets"; EKS user guide
+    network-reqs.adoc, which asks at least 6 and recommends 16 addresses per subnet). So
+    a NetworkPolicy can name the control plane by address without also naming every pod.
+    They come from the last two eighths of the public eighth, which the public subnets
+    (at most six) never reach."""
+    eighths = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=3))
+    spare = list(eighths[-1].subnets(prefixlen_diff=3))[6:]
+    pieces = [str(piece) for block in spare for piece in block.subnets(new_prefix=28)]
+    return pieces[:az_count]
+
+
 def availability_zones(count: int) -> list[str]:
     """The first ``count`` zones of the region that need no opt-in (no Local Zones)."""
     zones = aws.get_availability_zones(
@@ -61,6 +78,7 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
+    control_plane_subnet_ids: list[pulumi.Output[str]]
     zones: list[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -69,6 +87,7 @@ class Network(pulumi.ComponentResource):
         self._args = args
         self.zones = availability_zones(args.az_count)
         private_cidrs, public_cidrs = subnet_cidrs(args.vpc_cidr, args.az_count)
+        cluster_cidrs = control_plane_cidrs(args.vpc_cidr, args.az_count)
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -97,6 +116,7 @@ class Network(pulumi.ComponentResource):
         private_route_tables: list[aws.ec2.RouteTable] = []
         self.public_subnet_ids = []
         self.private_subnet_ids = []
+        self.control_plane_subnet_ids = []
         for index, zone in enumerate(self.zones):
             public = self._subnet(
                 f"public-{zone}", zone, public_cidrs[index], {**cluster_tag, "kubernetes.io/role/elb": "1"}
@@ -127,6 +147,11 @@ class Network(pulumi.ComponentResource):
             private_route_tables.append(routes)
             self.public_subnet_ids.append(public.id)
             self.private_subnet_ids.append(private.id)
+            # The control plane's interfaces need no route beyond the VPC's own.
+            control_plane = self._subnet(
+                f"control-plane-{zone}", zone, cluster_cidrs[index], {"tractusx-platform/role": "control-plane"}
+            )
+            self.control_plane_subnet_ids.append(control_plane.id)
 
         # S3 traffic (backups, images layers from ECR) stays inside the VPC and off the NAT bill.
         aws.ec2.VpcEndpoint(
@@ -145,6 +170,7 @@ class Network(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
                 "private_subnet_ids": self.private_subnet_ids,
                 "public_subnet_ids": self.public_subnet_ids,
+                "control_plane_subnet_ids": self.control_plane_subnet_ids,
             }
         )
 

@@ -22,6 +22,7 @@ from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.iam import policy_document
+from components.traffic import INTERNET, Need, Pods, api_client, name_resolution
 
 # Chart 9.59.0 ships cluster-autoscaler 1.35.0; the image tag is set per Kubernetes minor.
 IMAGE_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
@@ -158,3 +159,14 @@ class NodeAutoscaler(pulumi.ComponentResource):
             depends_on=args.depends_on,
         )
         self.register_outputs({"role_arn": role.arn, "release": self.release.name})
+
+
+def flows() -> tuple[Need, ...]:
+    """cluster-autoscaler (in kube-system, where no namespace-wide default covers it): it
+    watches the API and calls the EC2 Auto Scaling and EC2 APIs (and STS for IRSA)."""
+    autoscaler = Pods(NAMESPACE, {"app.kubernetes.io/name": "aws-cluster-autoscaler"})
+    return (
+        api_client(autoscaler, "cluster-autoscaler"),
+        Need(autoscaler, INTERNET, 443, "cluster-autoscaler calls the EC2 Auto Scaling, EC2 and STS APIs"),
+        *name_resolution(autoscaler, "cluster-autoscaler"),
+    )

@@ -10,10 +10,13 @@ from components import (
     autoscaling,
     backup,
     certificates,
+    database,
     edc,
     gitops,
     ingress,
     monitoring,
+    network_policies,
+    node_autoscaler,
     portal,
     portal_values,
     secrets,
@@ -33,9 +36,9 @@ from components.gitops import ROOT_APPLICATION, GitOps, GitOpsArgs
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
-from components.namespaces import Namespaces
-from components.network import Network, NetworkArgs, subnet_cidrs
-from components.network_policies import ClusterNetwork, PortalTraffic
+from components.namespaces import PLATFORM_NAMESPACES, Namespaces
+from components.network import Network, NetworkArgs, control_plane_cidrs
+from components.network_policies import ClusterNetwork
 from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.portal import Portal, PortalArgs, SmtpRelay
 from components.primary_stack import PrimaryStack
@@ -92,6 +95,7 @@ class Platform(pulumi.ComponentResource):
                 kubernetes_version=settings.kubernetes_version,
                 service_cidr=settings.service_cidr,
                 private_subnet_ids=self.network.private_subnet_ids,
+                control_plane_subnet_ids=self.network.control_plane_subnet_ids,
                 node_groups=settings.node_groups,
                 vpc_id=self.network.vpc_id,
                 api_access=settings.api_access,
@@ -116,8 +120,8 @@ class Platform(pulumi.ComponentResource):
             provider=self.cluster.k8s_provider,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # The network flows every component's workloads need (components/traffic.py); the
-        # NetworkPolicies admit Vault's clients from them.
+        # The network flows every component's workloads need (components/traffic.py): the
+        # NetworkPolicies allow exactly these.
         self.flows = declared_flows(settings)
         self.security = Security(
             f"{name}-security",
@@ -125,7 +129,6 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
                 network=cluster_network(settings),
-                portal=_portal_traffic() if _portal_runs(settings) else None,
                 flows=self.flows,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -500,15 +503,6 @@ def _portal_runs(settings: Settings) -> bool:
     return settings.portal is not None and not settings.is_pilot_light
 
 
-def _portal_traffic() -> PortalTraffic:
-    return PortalTraffic(
-        portal_pods=portal_values.PORTAL_SELECTOR_LABELS,
-        identity_provider_pods=portal_values.CENTRALIDP_POD_LABELS,
-        identity_provider_port=portal_values.KEYCLOAK_PORT,
-        identity_provider_cluster_port=portal_values.KEYCLOAK_CLUSTER_PORT,
-    )
-
-
 def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:
     """The primary stack's region; a dr stack in that same region protects nothing."""
 
@@ -539,15 +533,19 @@ def _domain_as_primary(primary: PrimaryStack, settings: Settings) -> pulumi.Outp
 
 
 def declared_flows(settings: Settings) -> tuple[Need, ...]:
-    """Every flow the stack's components declare their workloads need."""
+    """Every flow the stack's components declare their workloads need, and what every pod
+    of the platform's namespaces needs."""
     return (
+        *network_policies.shared_needs([spec.name for spec in PLATFORM_NAMESPACES]),
         *ingress.flows(),
         *certificates.flows(),
         *monitoring.flows(),
         *autoscaling.flows(),
+        *node_autoscaler.flows(),
         *gitops.flows(),
         *secrets.flows(),
         *backup.flows(vault_restore=settings.is_dr),
+        *(database.flows() if not settings.is_pilot_light else ()),  # a replica is not initialised
         *edc.flows(),
         *(portal.flows() if _portal_runs(settings) else ()),
     )
@@ -555,11 +553,10 @@ def declared_flows(settings: Settings) -> tuple[Need, ...]:
 
 def cluster_network(settings: Settings) -> ClusterNetwork:
     """What the NetworkPolicies name: the VPC, and the Kubernetes API's Service address and
-    private endpoint (in the private subnets the cluster is given)."""
-    private, _ = subnet_cidrs(settings.vpc_cidr, settings.az_count)
+    the control plane's own subnets (components/network.py)."""
     return ClusterNetwork(
         vpc_cidr=settings.vpc_cidr,
         service_cidr=settings.service_cidr,
         api_service_ip=kubernetes_service_ip(settings.service_cidr),
-        api_endpoint_cidrs=tuple(private),
+        control_plane_cidrs=tuple(control_plane_cidrs(settings.vpc_cidr, settings.az_count)),
     )

@@ -34,6 +34,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components import certificates
 from components import portal_values as pv
 from components.applications import ChildApplication, SyncedSecret, VaultSeed
 from components.database import CENTRALIDP_DATABASE, PORTAL_DATABASE, DatabaseSpec
@@ -42,7 +43,7 @@ from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.namespaces import Namespaces
 from components.passwords import generated_password
 from components.settings import PortalSettings
-from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, name_resolution
+from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, api_client
 
 VAULT_PREFIX = "tractus-x"
 
@@ -362,23 +363,34 @@ def _pick(values: pulumi.Output[Mapping[str, str]], key: str) -> pulumi.Output[s
     return values.apply(pick)
 
 
+FRONTEND_ROUTE = "users reach the portal's frontends and services through Traefik"
+
+
 def flows() -> tuple[Need, ...]:
-    """The portal and its identity provider, while they run: the ingress controller in;
-    out, the identity providers, the data space's services and mail over HTTPS and SMTP
-    submission, and their databases (RDS)."""
-    frontend = Pods(pv.PORTAL_NAMESPACE, pv.PORTAL_POD_LABELS)
+    """The portal and its identity provider, while they run: Traefik in; out, the identity
+    providers, the data space's services and mail over HTTPS and SMTP submission, and their
+    databases (RDS). The portal chart's Jobs and CronJobs (migrations, maintenance, the
+    processes worker) carry none of its labels, so the outbound flows are every pod's of
+    the portal's namespace, its only workload."""
+    portal_pods = Pods(pv.PORTAL_NAMESPACE, pv.PORTAL_SELECTOR_LABELS)
+    every_portal_pod = Pods(pv.PORTAL_NAMESPACE)
     keycloak = Pods(pv.CENTRALIDP_NAMESPACE, pv.CENTRALIDP_POD_LABELS)
     seeding = Pods(pv.CENTRALIDP_NAMESPACE, pv.REALM_SEEDING_LABELS)
-    keycloak_service = ServiceRef(pv.CENTRALIDP_NAMESPACE, f"{pv.CENTRALIDP_RELEASE}-keycloak")
+    keycloak_service = ServiceRef(
+        pv.CENTRALIDP_NAMESPACE, f"{pv.CENTRALIDP_RELEASE}-keycloak", pv.CENTRALIDP_POD_LABELS, {80: pv.KEYCLOAK_PORT}
+    )
     return (
-        Need(TRAEFIK_PODS, frontend, pv.PORT, "users reach the portal through Traefik"),
+        Need(TRAEFIK_PODS, portal_pods, pv.PORT, FRONTEND_ROUTE),
         Need(TRAEFIK_PODS, keycloak, pv.KEYCLOAK_PORT, "users and the portal sign in at the central identity provider"),
-        Need(frontend, INTERNET, 443, "the portal calls the identity providers and the data space's services"),
-        Need(frontend, VPC, 5432, "the portal uses its database (RDS)"),
+        Need(every_portal_pod, INTERNET, 443, "the portal calls the identity providers and the data space's services"),
+        Need(every_portal_pod, INTERNET, 587, "the portal sends mail through the SMTP relay"),
+        Need(every_portal_pod, VPC, 5432, "the portal uses its databases (RDS)"),
         Need(keycloak, INTERNET, 443, "Keycloak brokers to the shared identity provider"),
+        Need(keycloak, INTERNET, 587, "Keycloak sends mail through the SMTP relay"),
         Need(keycloak, VPC, 5432, "Keycloak uses its database (RDS)"),
+        Need(keycloak, keycloak, pv.KEYCLOAK_CLUSTER_PORT, "the Keycloak replicas form one cluster (JGroups)"),
+        # centralidp's keycloak.rbac grants Keycloak's account get/list on pods.
+        api_client(keycloak, "Keycloak (it finds its cluster members among the pods)"),
         Need(seeding, keycloak_service, 80, "the realm seeding Job configures Keycloak"),
-        *name_resolution(frontend, "the portal"),
-        *name_resolution(keycloak, "Keycloak"),
-        *name_resolution(seeding, "the realm seeding Job"),
+        certificates.http01_challenges(pv.PORTAL_NAMESPACE),
     )

@@ -26,6 +26,7 @@ import pulumi_kubernetes as k8s
 from components.cluster import Cluster
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.traffic import ServiceRef
 
 # Valkey 9.0 (BSD-3-Clause), Alpine variant; tag and digest pinned together.
 IMAGE = "valkey/valkey:9.0.5-alpine@sha256:0cb61366757e2bcd26500b4e8bb63cbd7117610e3e4f05aacb3c812511da7632"
@@ -37,6 +38,10 @@ NAMESPACE = "tractus-x"
 NAME = "redis"  # the Service name applications connect to: redis.tractus-x.svc:6379
 SECRET_NAME = "redis"
 PORT = 6379
+POD_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "tractusx-platform"}
+# What an application that uses the cache declares it reaches (components/traffic.py): no
+# workload of the platform does, so the NetworkPolicies admit no client until one does.
+SERVICE = ServiceRef(NAMESPACE, NAME, {"app.kubernetes.io/name": NAME})
 
 # Playbook "In-Memory Caches (Redis)".
 REQUESTS = {"memory": "2Gi", "cpu": "500m"}
@@ -85,7 +90,7 @@ class Redis(pulumi.ComponentResource):
             provider=args.cluster.k8s_provider,
             depends_on=[args.namespaces.namespace(NAMESPACE)],
         )
-        labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "tractusx-platform"}
+        labels = dict(POD_LABELS)
         self.password = generated_password(f"{name}-password", args.secret_rotation, self)
         secret = k8s.core.v1.Secret(
             f"{name}-secret",

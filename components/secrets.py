@@ -33,7 +33,7 @@ from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
 from components.schedules import BACKUP_NAMESPACE
-from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, name_resolution
+from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, scraped
 from components.vault_spec import (
     API_SERVICE,
     BACKUP_CA_SECRET,
@@ -46,6 +46,7 @@ from components.vault_spec import (
     KUBERNETES_AUTH_MOUNT,
     NAMESPACE,
     RECOVERY_SECRET,
+    SERVER_LABELS,
     TLS_SECRET,
     VAULT_ADDR,
     bootstrap_spec,
@@ -62,12 +63,7 @@ VAULT_SERVICE_ACCOUNT = "vault"
 VAULT_REPLICAS = 3  # raft quorum of 3: one pod (one zone) may be down
 VAULT_PORT = 8200
 VAULT_CLUSTER_PORT = 8201
-# The chart's pod labels (selectors of its Services, PDB and anti-affinity).
-VAULT_POD_LABELS = {
-    "app.kubernetes.io/name": "vault",
-    "app.kubernetes.io/instance": VAULT_RELEASE,
-    "component": "server",
-}
+VAULT_POD_LABELS = SERVER_LABELS
 VAULT_UID = 100  # the image's vault user; the chart's default
 VAULT_GID = 1000
 TLS_DIR = f"/vault/userconfig/{TLS_SECRET}"
@@ -844,15 +840,14 @@ def flows() -> tuple[Need, ...]:
     return (
         Need(vault, INTERNET, 443, "Vault unseals with AWS KMS (and STS for IRSA)"),
         api_client(vault, "Vault (Kubernetes auth's TokenReview, service registration)"),
+        Need(vault, vault, VAULT_PORT, "the Vault pods join the raft cluster through the API port (retry_join)"),
+        Need(vault, vault, VAULT_CLUSTER_PORT, "raft replication and request forwarding among the Vault pods"),
         Need(bootstrap, VAULT_SERVICE, VAULT_PORT, "the bootstrap Job initialises and configures Vault"),
         api_client(bootstrap, "the Vault bootstrap Job (its recovery-key Secret)"),
         Need(controller, VAULT_SERVICE, VAULT_PORT, "External Secrets reads the values from Vault"),
         api_client(controller, "External Secrets"),
         api_client(cert_controller, "External Secrets' certificate controller"),
         Need(CONTROL_PLANE, webhook, ESO_WEBHOOK_PORT, "the API server calls External Secrets' webhook"),
-        *(
-            need
-            for pods, name in ((vault, "Vault"), (bootstrap, "the bootstrap Job"), (controller, "External Secrets"))
-            for need in name_resolution(pods, name)
-        ),
+        scraped(vault, VAULT_PORT, "the active Vault"),
+        *(scraped(pods, 8080, pods.name) for pods in (controller, webhook, cert_controller)),
     )

@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.namespaces import Namespaces
-from components.network_policies import ClusterNetwork, Policy, PortalTraffic, network_policies
+from components.network_policies import ClusterNetwork, Policy, network_policies
 from components.settings import ACCESS_LEVEL_GROUPS
 from components.traffic import Need
 
@@ -91,10 +91,8 @@ class SecurityArgs:
     namespaces: Namespaces
     provider: k8s.Provider
     network: ClusterNetwork
-    # The portal's and the identity provider's pods while they run (components.portal).
-    portal: PortalTraffic | None
-    # What the components' workloads need (components/traffic.py): Vault admits its clients from it.
-    flows: Sequence[Need] = ()
+    # What the components' workloads need (components/traffic.py): the policies allow exactly that.
+    flows: Sequence[Need]
 
 
 class Security(pulumi.ComponentResource):
@@ -108,7 +106,9 @@ class Security(pulumi.ComponentResource):
         self.register_outputs({"network_policies": len(self.network_policies)})
 
     def _opts(self, namespace: str | None = None) -> pulumi.ResourceOptions:
-        depends_on = [self._args.namespaces.namespace(namespace)] if namespace else []
+        # kube-system is EKS's: the policies of the platform's workloads there wait for no namespace.
+        created = self._args.namespaces.all
+        depends_on = [created[namespace]] if namespace is not None and namespace in created else []
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=depends_on)
 
     def _role(self, spec: RoleSpec) -> None:
@@ -139,9 +139,7 @@ class Security(pulumi.ComponentResource):
         )
 
     def _policies(self) -> list[Policy]:
-        return network_policies(
-            list(self._args.namespaces.all), self._args.network, self._args.portal, self._args.flows
-        )
+        return network_policies(list(self._args.namespaces.all), self._args.network, self._args.flows)
 
     def _network_policy(self, policy: Policy) -> k8s.networking.v1.NetworkPolicy:
         return k8s.networking.v1.NetworkPolicy(

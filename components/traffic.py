@@ -18,18 +18,45 @@ UDP = "UDP"
 
 @dataclass(frozen=True)
 class Pods:
-    """The pods of one workload: its namespace and labels that select only it."""
+    """The pods of one workload: its namespace and labels that select only it (every
+    replica, shard and Job run of it). No labels: every pod of the namespace."""
 
     namespace: str
     labels: Mapping[str, str] = field(default_factory=dict)
 
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.namespace, tuple(sorted(self.labels.items()))
+
+    @property
+    def name(self) -> str:
+        """The workload's name in the names of its NetworkPolicies."""
+        if not self.labels:
+            return "all-pods"
+        labels = self.labels
+        base = next((labels[k] for k in NAME_LABELS if k in labels), next(iter(sorted(labels.values()))))
+        component = labels.get("app.kubernetes.io/component") or labels.get("component")
+        name = base if not component or component in base else f"{base}-{component}"
+        return name.replace(".", "-").lower()
+
 
 @dataclass(frozen=True)
 class ServiceRef:
-    """A Service, reached at its ClusterIP and Service port."""
+    """A Service, reached at its ClusterIP and Service port, and the pods behind it with the
+    port each Service port forwards to (the NetworkPolicies name the pods and their port;
+    EKS admits the ClusterIP of every Service that selects them, offline/flows.py)."""
 
     namespace: str
     name: str
+    backends: Mapping[str, str] = field(default_factory=dict)  # the Service's pod labels
+    target_ports: Mapping[int, int] = field(default_factory=dict)  # Service port -> pod port, where they differ
+
+    def pods(self) -> Pods:
+        if not self.backends:
+            raise ValueError(f"Service {self.namespace}/{self.name} names no pods behind it")
+        return Pods(self.namespace, self.backends)
+
+    def target(self, port: int) -> int:
+        return self.target_ports.get(port, port)
 
 
 @dataclass(frozen=True)
@@ -45,16 +72,17 @@ class Outside:
             raise ValueError(f"unknown outside endpoint {self.what!r}; one of {', '.join(OUTSIDE)}")
 
 
+# The labels a workload's policy names come from, in this order.
+NAME_LABELS = ("app.kubernetes.io/name", "app", "k8s-app", "name")
 OUTSIDE = ("internet", "kubernetes-api", "vpc", "control-plane")
 INTERNET = Outside("internet")
 KUBERNETES_API = Outside("kubernetes-api")
 VPC = Outside("vpc")
 CONTROL_PLANE = Outside("control-plane")
-KUBE_DNS = ServiceRef("kube-system", "kube-dns")
-# Prometheus scrapes every workload's metrics port. One pod stands for all of them (every
-# shard and replica carries these labels and the same policies; prometheus-operator labels
-# them, offline/operated.py).
-PROMETHEUS_PODS = Pods("monitoring", {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/shard": "0"})
+KUBE_DNS = ServiceRef("kube-system", "kube-dns", {"k8s-app": "kube-dns"})
+# Every Prometheus shard and replica: prometheus-operator labels each of its pods so
+# (offline/operated.py).
+PROMETHEUS_PODS = Pods("monitoring", {"app.kubernetes.io/name": "prometheus"})
 DNS_PORT = 53
 
 
@@ -82,5 +110,11 @@ def api_client(pods: Pods, what: str) -> Need:
 
 
 def name_resolution(pods: Pods, what: str) -> tuple[Need, ...]:
-    """Every workload resolves Service and external names through kube-dns."""
+    """Resolving Service and external names through kube-dns."""
     return tuple(Need(pods, KUBE_DNS, DNS_PORT, f"{what} resolves names", protocol) for protocol in (UDP, TCP))
+
+
+def scraped(pods: Pods, port: int, what: str) -> Need:
+    """Prometheus scrapes a metrics port (at the pod's address: it discovers targets through
+    the Services' endpoints, never their ClusterIPs)."""
+    return Need(PROMETHEUS_PODS, pods, port, f"Prometheus scrapes {what}")

@@ -27,7 +27,9 @@ from components.traffic import ServiceRef
 NAMESPACE = "vault"
 # Vault's API Service (the chart's, named after the release): what its clients declare
 # they reach (components/traffic.py), and what Vault's NetworkPolicy admits them to.
-API_SERVICE = ServiceRef(NAMESPACE, "vault")
+# The chart's server pod labels (selectors of its Services, PDB and anti-affinity).
+SERVER_LABELS = {"app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", "component": "server"}
+API_SERVICE = ServiceRef(NAMESPACE, "vault", SERVER_LABELS)
 KUBERNETES_AUTH_MOUNT = "kubernetes"
 AUDIT_FILE_PATH = "/vault/audit/audit.log"  # on the chart's auditStorage volume
 RECOVERY_SECRET = "vault-recovery-keys"

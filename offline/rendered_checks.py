@@ -319,10 +319,19 @@ def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
     findings = run_checks(run)
     findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
     if run.flows:
+        objects = list(deployed(rendering))
         network = connectivity.stack_network(run)
-        model = connectivity.stack_model(list(deployed(rendering)), network)
+        model = connectivity.stack_model(objects, network)
+        observed = connectivity.observed_flows(objects, model)
         findings += [
             f"required_flows_are_allowed: {finding}"
-            for finding in connectivity.required_flows_are_allowed(run.flows, model, network)
+            for finding in connectivity.required_flows_are_allowed(run.flows, model, network, observed)
+        ]
+        findings += [
+            f"no_flow_open_that_nothing_requires: {finding}"
+            for finding in (
+                *connectivity.unrequired_flows(model, run.flows, network),
+                *connectivity.api_access_without_a_role(run.flows, objects, model),
+            )
         ]
     return rendering, findings

@@ -70,7 +70,15 @@ def test_node_volumes_are_encrypted_gp3_and_metadata_needs_imdsv2(stack: StackRu
 
 def test_control_plane_is_private_with_encrypted_secrets_and_audit_logs(stack: StackRun) -> None:
     cluster = stack.one(CLUSTER).inputs
-    assert sorted(cluster["vpcConfig"]["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
+    # The control plane's interfaces go into its own /28s, one per zone; nodes and pods
+    # into the private subnets, where no control-plane interface is.
+    subnets = {f"{r.name}-id": r.inputs for r in stack.of_type("aws:ec2/subnet:Subnet")}
+    own = cluster["vpcConfig"]["subnetIds"]
+    second = {"prod": "40", "dr": "41"}[stack.stack]
+    assert [subnets[i]["cidrBlock"] for i in own] == [f"10.{second}.248.{n}/28" for n in (0, 16, 32)]
+    assert not set(own) & set(stack.exports["privateSubnetIds"])
+    for group in stack.of_type("aws:eks/nodeGroup:NodeGroup"):
+        assert sorted(group.inputs["subnetIds"]) == sorted(stack.exports["privateSubnetIds"])
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
     key_name = cluster["encryptionConfig"]["provider"]["keyArn"].rsplit(":", 1)[-1]

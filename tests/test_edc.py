@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from components import connector_values as chart
 from components import edc, edc_properties
 from components.database import EDC_DATABASE
@@ -20,7 +18,6 @@ from offline.checks import plain
 from offline.crd_schemas import CrdIndex
 from offline.harness import ApplicationRun, StackRun, run_stack
 from policy import rules
-from tests.test_security import INTERNET_HOST, allowed, flows, objects, vpc_host
 
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -267,57 +264,3 @@ PROMETHEUS = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
 PORTAL = ("tractus-x", {"app": "portal"})
 VAULT = ("vault", {"app.kubernetes.io/name": "vault"})
 METADATA_HOST = "169.254.169.254"
-
-
-def test_partners_reach_only_the_dsp_and_public_endpoints(stack: StackRun) -> None:
-    assert flows(stack, TRAEFIK, CONTROL, 8084)  # DSP
-    assert flows(stack, TRAEFIK, DATA, 8081)  # public data API
-    for port in (8080, 8081, 8083, 9090):  # default, management, control, metrics
-        assert not flows(stack, TRAEFIK, CONTROL, port)
-    for port in (8080, 8084, 9090):
-        assert not flows(stack, TRAEFIK, DATA, port)
-    assert not flows(stack, PORTAL, CONTROL, 8081)  # the management API from nowhere
-
-
-def test_prometheus_scrapes_the_metrics_port(stack: StackRun) -> None:
-    for plane in (CONTROL, DATA):
-        assert flows(stack, PROMETHEUS, plane, 9090)
-
-
-def test_the_planes_talk_on_their_control_ports_only(stack: StackRun) -> None:
-    assert flows(stack, DATA, CONTROL, 8083)
-    assert flows(stack, CONTROL, DATA, 8084)
-    assert not flows(stack, DATA, CONTROL, 8081)
-    assert not flows(stack, CONTROL, DATA, 8081)
-
-
-def test_the_connector_reaches_its_database_vault_and_the_internet_but_not_the_vpc(stack: StackRun) -> None:
-    for plane in (CONTROL, DATA):
-        assert allowed(stack, "out", plane, 5432, peer_ip=vpc_host(stack))
-        assert allowed(stack, "out", plane, 8200, peer_ns="vault", peer_labels=VAULT[1])
-        assert allowed(stack, "out", plane, 443, peer_ip=INTERNET_HOST)  # partners, STS, BDRS, DID documents
-        assert not allowed(stack, "out", plane, 443, peer_ip=vpc_host(stack))
-        assert not allowed(stack, "out", plane, 443, peer_ip=METADATA_HOST)
-        assert not allowed(stack, "out", plane, 80, peer_ip=METADATA_HOST)
-        assert not allowed(stack, "out", plane, 80, peer_ip=INTERNET_HOST)
-        assert not allowed(stack, "out", plane, 8200, peer_ns="monitoring", peer_labels={})
-
-
-@pytest.mark.parametrize("plane", ["controlplane", "dataplane"])
-def test_the_policies_selecting_the_connector_are_these(stack: StackRun, plane: str) -> None:
-    labels = edc.CONTROL_PLANE_LABELS if plane == "controlplane" else edc.DATA_PLANE_LABELS
-    selecting = {
-        p["metadata"]["name"]
-        for p in objects(stack, NETWORK_POLICY)
-        if p["metadata"]["namespace"] == "tractus-x"
-        and all(labels.get(k) == v for k, v in (p["spec"]["podSelector"].get("matchLabels") or {}).items())
-    }
-    # The namespace's own (deny, DNS, scraping, database, Redis clients) and the plane's.
-    assert selecting == {
-        "default-deny-all",
-        "allow-dns",
-        "allow-prometheus-scrape",
-        "allow-database",
-        "allow-redis-clients",
-        f"allow-edc-{plane}",
-    }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.network import subnet_cidrs
+from components.network import control_plane_cidrs, subnet_cidrs
 from offline.harness import StackRun
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -21,14 +21,17 @@ def subnets(run: StackRun, kind: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("zones", [3, 6])
 def test_subnets_are_disjoint_and_inside_the_vpc(cidr: str, zones: int) -> None:
     private, public = subnet_cidrs(cidr, zones)
-    blocks = [ipaddress.IPv4Network(b) for b in private + public]
-    assert len(private) == len(public) == zones
+    control_plane = control_plane_cidrs(cidr, zones)
+    blocks = [ipaddress.IPv4Network(b) for b in private + public + control_plane]
+    assert len(private) == len(public) == len(control_plane) == zones
+    # EKS asks at least 6 addresses per cluster subnet and recommends 16 (a /28).
+    assert all(ipaddress.IPv4Network(b).prefixlen == 28 for b in control_plane)
     assert all(block.subnet_of(ipaddress.IPv4Network(cidr)) for block in blocks)
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
 
 
-def test_one_public_and_one_private_subnet_in_each_of_three_zones(stack: StackRun) -> None:
-    for kind in ("public", "private"):
+def test_one_public_one_private_and_one_control_plane_subnet_in_each_of_three_zones(stack: StackRun) -> None:
+    for kind in ("public", "private", "control-plane"):
         zones = sorted(s["availabilityZone"] for s in subnets(stack, kind))
         assert zones == stack.exports["availabilityZones"]
         assert len(set(zones)) == 3

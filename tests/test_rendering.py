@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components import charts, edc
+from components import charts, edc, portal
 from components import connector_values as connector
 from components.charts import Chart
 from offline.crd_schemas import duplicate_list_key_findings
@@ -58,7 +58,7 @@ def test_every_stack_with_the_portal_renders_and_passes_every_check(portal_runs:
         assert findings == [], name
         charts_of = {chart.source.chart.name for chart in rendering.charts}
         assert {"portal", "centralidp"} <= charts_of or name == "dr", name
-        portal_flows = [need for need in run.flows if need.why == "users reach the portal through Traefik"]
+        portal_flows = [need for need in run.flows if need.why == portal.FRONTEND_ROUTE]
         assert len(portal_flows) == (0 if name == "dr" else 1), name
 
 

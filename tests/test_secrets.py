@@ -11,15 +11,14 @@ from unittest import mock
 
 import pytest
 
-from components import edc, secrets, vault_spec
 from components import platform as platform_module
+from components import secrets, vault_spec
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.charts import Chart
 from offline.checks import is_secret, plain, run_checks
 from offline.harness import RegisteredResource, StackRun, run_stacks
 from tests import test_vault_ops
 from tests.conftest import policy
-from tests.test_security import INTERNET_HOST, allowed, flows, vpc_host
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -568,44 +567,3 @@ def test_the_connectors_vault_ca_volumes_name_a_secret_the_secrets_component_mak
         assert volumes, f"the connector's {plane} mounts no Vault CA"
         for volume in volumes:
             assert ("tractus-x", volume["secret"]["secretName"]) in copies
-
-
-# --- network ---------------------------------------------------------------------------------
-
-VAULT = ("vault", {"app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", "component": "server"})
-ESO = ("external-secrets", {"app.kubernetes.io/name": "external-secrets"})
-BACKUP_VAULT = ("backup", {"app.kubernetes.io/name": "backup-vault"})
-BOOTSTRAP = ("vault", {"app.kubernetes.io/name": "vault-bootstrap"})
-
-
-def test_vault_is_reached_only_by_its_clients(stack: StackRun) -> None:
-    assert flows(stack, ESO, VAULT, 8200)
-    assert flows(stack, BACKUP_VAULT, VAULT, 8200)
-    assert flows(stack, BOOTSTRAP, VAULT, 8200)
-    # Exactly the workloads that declare they use Vault (components/traffic.py): the
-    # connector's planes, not any pod of their namespace.
-    for plane in (edc.CONTROL_PLANE_LABELS, edc.DATA_PLANE_LABELS):
-        assert allowed(stack, "in", VAULT, 8200, peer_ns="tractus-x", peer_labels=dict(plane))
-    assert not allowed(stack, "in", VAULT, 8200, peer_ns="tractus-x", peer_labels={"app.kubernetes.io/name": "redis"})
-    assert not allowed(
-        stack, "in", VAULT, 8200, peer_ns="backup", peer_labels={"app.kubernetes.io/name": "backup-config"}
-    )
-    assert allowed(stack, "in", VAULT, 8200, peer_ns="monitoring", peer_labels={"app.kubernetes.io/name": "prometheus"})
-    assert not allowed(stack, "in", VAULT, 8200, peer_ns="traefik", peer_labels={"app.kubernetes.io/name": "traefik"})
-    assert not flows(stack, ESO, VAULT, 8201)
-    assert flows(stack, VAULT, VAULT, 8201) and flows(stack, VAULT, VAULT, 8200)
-
-
-def test_vault_reaches_kms_and_the_api_server_but_not_the_metadata_service(stack: StackRun) -> None:
-    assert allowed(stack, "out", VAULT, 443, peer_ip=INTERNET_HOST)
-    assert not allowed(stack, "out", VAULT, 443, peer_ip="169.254.169.254")
-    assert allowed(stack, "out", VAULT, 443, peer_ip=vpc_host(stack))
-    assert not allowed(stack, "out", VAULT, 5432, peer_ip=vpc_host(stack))
-
-
-def test_external_secrets_talks_to_vault_and_the_api_server_only(stack: StackRun) -> None:
-    assert allowed(stack, "out", ESO, 443, peer_ip=vpc_host(stack))
-    assert not allowed(stack, "out", ESO, 443, peer_ip=INTERNET_HOST)
-    assert allowed(stack, "in", ESO, 10250, peer_ip=vpc_host(stack))
-    assert not allowed(stack, "in", ESO, 10250, peer_ip=INTERNET_HOST)
-    assert not flows(stack, ESO, ("tractus-x", {"app": "portal"}), 8080)
