@@ -23,9 +23,11 @@ from pathlib import Path
 import yaml
 
 from components.settings import PROJECT, SettingsError, example_values
+from components.state_backend import layout_examples, read_layout
 from offline import observability
 from offline.checks import is_kubernetes_object, masked
 from offline.connectivity import write_map
+from offline.hosts import records_table
 from offline.harness import STACKS, RegisteredResource, StackRun, load_stack_config, run_stack
 from offline.render import ARGO_CD, StackRendering, write_rendered
 from offline.rendered_checks import check_stack, deployed, figures
@@ -122,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     stacks = STACKS if args.stack == "all" else tuple(s for s in STACKS if s in (args.stack, "prod"))
     runs: dict[str, StackRun] = {}
     failed = False
+    # The program refuses a layout that fails (settings error below); examples are noted here.
+    layout_example_values = layout_examples(read_layout())
+    if layout_example_values:
+        print(
+            "state and secrets of both stacks: notice: example values, refused by pulumi preview and up: "
+            + "; ".join(layout_example_values)
+            + "\n"
+        )
     for stack in stacks:
         try:
             runs[stack] = run_stack(stack, references=runs)
@@ -135,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(runs[stack]))
         print(f"  {figures(rendering)}")
         print(f"  flows: {declared} declared by the components, {allowed} allowed, {extra} allowed but undeclared")
+        records = records_table(runs[stack].exports)
+        if records:
+            print(f"  DNS: no hosted zone (dns.hostedZoneId); create these records: {'; '.join(records)}")
         examples = example_values(*_project_config(stack))
         if examples:
             print(f"  notice: example values, refused by pulumi preview and up: {'; '.join(examples)}")
