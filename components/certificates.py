@@ -1,5 +1,10 @@
-"""TLS: cert-manager, the Let's Encrypt ClusterIssuers and the platform Certificate
-(playbook "Certificate Management").
+"""TLS: cert-manager and the Let's Encrypt ClusterIssuers (playbook "Certificate Management").
+
+Every host the platform serves (components/hosts.py) gets its certificate from its own
+Ingress: the ``cert-manager.io/cluster-issuer`` annotation and the Ingress's ``tls`` hosts
+make cert-manager's ingress-shim create a Certificate for exactly those names, in the
+Ingress's namespace. There is no platform-wide Certificate: one for names no Ingress
+serves can never pass HTTP-01 (Let's Encrypt must reach the name through the edge).
 
 The HTTP-01 challenge is served through the ``nginx`` IngressClass, which the ingress
 controller (components/ingress.py) serves. The playbook's solver sets ``class: nginx``,
@@ -36,8 +41,6 @@ ISSUERS = {
     "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
 }
-CERTIFICATE_NAME = "tractus-x-tls"
-CERTIFICATE_NAMESPACE = "tractus-x"
 CERTIFICATE_ISSUER = "letsencrypt-prod"
 
 
@@ -45,7 +48,6 @@ CERTIFICATE_ISSUER = "letsencrypt-prod"
 class CertificatesArgs:
     cluster: Cluster
     namespaces: Namespaces
-    domain: str
     acme_email: str
     depends_on: Sequence[pulumi.Resource]  # the monitoring CRDs (ServiceMonitor)
 
@@ -85,15 +87,6 @@ def cluster_issuer_spec(server: str, name: str, email: str) -> dict[str, Any]:
     }
 
 
-def certificate_spec(domain: str) -> dict[str, Any]:
-    return {
-        "secretName": CERTIFICATE_NAME,
-        "issuerRef": {"name": CERTIFICATE_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},
-        "dnsNames": [domain, f"api.{domain}"],
-        "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-    }
-
-
 class Certificates(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
 
@@ -122,19 +115,8 @@ class Certificates(pulumi.ComponentResource):
             )
             for issuer, server in ISSUERS.items()
         ]
-        self.certificate = k8s.apiextensions.CustomResource(
-            f"{name}-platform-certificate",
-            api_version="cert-manager.io/v1",
-            kind="Certificate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CERTIFICATE_NAME, namespace=CERTIFICATE_NAMESPACE),
-            spec=certificate_spec(args.domain),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=[*issuers, args.namespaces.namespace(CERTIFICATE_NAMESPACE)],
-            ),
-        )
-        self.register_outputs({"release": self.release.name, "certificate": CERTIFICATE_NAME})
+        self.issuers = issuers
+        self.register_outputs({"release": self.release.name, "issuers": list(ISSUERS)})
 
 
 def _cert_manager(component: str) -> Pods:
@@ -164,8 +146,6 @@ def flows() -> tuple[Need, ...]:
         Need(controller, INTERNET, 443, "cert-manager talks ACME to Let's Encrypt"),
         Need(controller, INTERNET, 80, "cert-manager checks the HTTP-01 challenge at the public host first"),
         Need(CONTROL_PLANE, webhook, 10250, "the API server calls cert-manager's admission webhook"),
-        # The platform's own Certificate (tractus-x-tls) is in CERTIFICATE_NAMESPACE.
-        http01_challenges(CERTIFICATE_NAMESPACE),
         *(
             api_client(pods, f"cert-manager's {name}")
             for pods, name in (

@@ -276,6 +276,5 @@ def flows() -> tuple[Need, ...]:
             Need(pods, INTERNET, 443, f"the connector's {plane} talks to partners and the identity services"),
             scraped(pods, chart.METRICS_PORT, f"the connector's {plane}"),
         ]
-    if NAMESPACE != certificates.CERTIFICATE_NAMESPACE:
-        needs.append(certificates.http01_challenges(NAMESPACE))
+    needs.append(certificates.http01_challenges(NAMESPACE))  # its Ingresses' certificates
     return tuple(needs)

@@ -21,6 +21,7 @@ from components import alerting, alerts, charts
 from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.helm import chart_release
+from components.hosts import ServedHost
 from components.iam import policy_document
 from components.namespaces import Namespaces
 from components.passwords import generated_password
@@ -64,7 +65,26 @@ PROMETHEUS_RETENTION_SIZE = "90GB"
 ALERTMANAGER_REPLICAS = 3
 ALERTMANAGER_VOLUME = "10Gi"
 BLACKBOX_REPLICAS = 2
-BLACKBOX_MODULE = "http_2xx"  # the chart's default HTTP module (follows redirects, TLS verified)
+# The probes' module: over HTTPS with the certificate verified (blackbox_exporter's
+# http prober: tls_config defaults to verifying; fail_if_not_ssl), and "served" means the
+# edge routed the request to the product, whatever the product answers to an anonymous
+# GET (the connector's APIs answer 401): any status below 500 but Traefik's own "404 page
+# not found", which it answers when no route matches the host and path (traefik
+# pkg/server/router: http.NotFoundHandler); 502/503/504 are the edge finding no live
+# backend. Redirects are not followed: a redirect is the host's own answer.
+BLACKBOX_MODULE = "https_served"
+BLACKBOX_MODULE_CONFIG = {
+    "prober": "http",
+    "timeout": "5s",
+    "http": {
+        "valid_http_versions": ["HTTP/1.1", "HTTP/2.0"],
+        "valid_status_codes": [*range(200, 209), *range(300, 309), *range(400, 452)],
+        "follow_redirects": False,
+        "fail_if_not_ssl": True,
+        "fail_if_body_matches_regexp": ["^404 page not found"],
+        "preferred_ip_protocol": "ip4",
+    },
+}
 
 # The query layer (README "Query layer over the shards"): each Prometheus shard scrapes only part of the
 # targets, so KEDA and Grafana query Thanos Query, which fans every query out to the Thanos
@@ -130,7 +150,7 @@ class ReplicationMetrics:
 class MonitoringArgs:
     cluster: Cluster
     namespaces: Namespaces
-    domain: str
+    hosts: Sequence[ServedHost]  # what the blackbox exporter probes (components/hosts.py)
     name_prefix: str
     environment: str
     alerting: AlertingSettings
@@ -330,6 +350,7 @@ def _thanos_query_pod() -> k8s.core.v1.PodSpecArgs:
 
 def blackbox_values() -> dict[str, Any]:
     return {
+        "config": {"modules": {BLACKBOX_MODULE: BLACKBOX_MODULE_CONFIG}},
         "replicas": BLACKBOX_REPLICAS,
         "podDisruptionBudget": {"maxUnavailable": 1},
         "topologySpreadConstraints": _zone_spread({"app.kubernetes.io/name": "prometheus-blackbox-exporter"}),
@@ -339,9 +360,9 @@ def blackbox_values() -> dict[str, Any]:
     }
 
 
-def probe_targets(domain: str) -> list[str]:
-    """The platform's public HTTPS endpoints (the names on Certificate tractus-x-tls)."""
-    return [f"https://{domain}", f"https://api.{domain}"]
+def probe_targets(hosts: Sequence[ServedHost]) -> list[str]:
+    """Every host the platform serves, at a path its Ingress routes to the product."""
+    return [host.url for host in hosts]
 
 
 def cloudwatch_policy() -> str:
@@ -580,7 +601,7 @@ class Monitoring(pulumi.ComponentResource):
                 "interval": "60s",
                 "module": BLACKBOX_MODULE,
                 "prober": {"url": f"{BLACKBOX_RELEASE}.{NAMESPACE}.svc:9115"},
-                "targets": {"staticConfig": {"static": probe_targets(args.domain)}},
+                "targets": {"staticConfig": {"static": probe_targets(args.hosts)}},
             },
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.cluster.k8s_provider, depends_on=[self.stack, blackbox]

@@ -31,8 +31,9 @@ from components.certificates import Certificates, CertificatesArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import EDC_DATABASE, PORT, PORTAL_DATABASES, Database, DatabaseArgs, ReplicaSource, databases
 from components.edc import Connector, ConnectorArgs
-from components.failover import DnsFailover, DnsFailoverArgs, Edge
+from components.failover import PRIMARY, SECONDARY, DnsRecords, DnsRecordsArgs, records_to_create
 from components.gitops import ROOT_APPLICATION, GitOps, GitOpsArgs
+from components.hosts import served_hosts
 from components.ingress import Ingress, IngressArgs
 from components.keys import cloudwatch_logs_statement, customer_key
 from components.monitoring import Monitoring, MonitoringArgs, ReplicationMetrics
@@ -261,7 +262,7 @@ class Platform(pulumi.ComponentResource):
             MonitoringArgs(
                 cluster=self.cluster,
                 namespaces=self.namespaces,
-                domain=settings.domain,
+                hosts=served_hosts(settings.domain, _portal_runs(settings)),
                 name_prefix=settings.name_prefix,
                 environment=settings.environment,
                 alerting=settings.alerting,
@@ -288,7 +289,6 @@ class Platform(pulumi.ComponentResource):
             CertificatesArgs(
                 cluster=self.cluster,
                 namespaces=self.namespaces,
-                domain=settings.domain,
                 acme_email=settings.acme_email,
                 depends_on=[self.monitoring.stack, self.ingress.release],
             ),
@@ -416,17 +416,20 @@ class Platform(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _failover(self, name: str, settings: Settings) -> DnsFailover | None:
-        """On a dr stack with a hosted zone: failover records between the two edges."""
-        if self.primary is None or self.primary_region is None or settings.dns is None:
+    def _failover(self, name: str, settings: Settings) -> DnsRecords | None:
+        """With a hosted zone: this stack's half of the failover records of every host it
+        serves (PRIMARY on the primary stack, SECONDARY on the dr stack, in the primary's
+        zone)."""
+        if settings.dns is None:
             return None
-        return DnsFailover(
+        return DnsRecords(
             f"{name}-failover",
-            DnsFailoverArgs(
+            DnsRecordsArgs(
                 dns=settings.dns,
-                domain=settings.domain,
-                primary=Edge(hostname=self.primary.require("ingressHostname"), region=self.primary_region),
-                secondary=Edge(hostname=self.ingress.load_balancer_hostname, region=settings.region),
+                hosts=served_hosts(settings.domain, _portal_runs(settings)),
+                failover=SECONDARY if settings.is_dr else PRIMARY,
+                load_balancer=self.ingress.load_balancer_hostname,
+                region=settings.region,
                 tags=settings.resource_tags,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -434,12 +437,24 @@ class Platform(pulumi.ComponentResource):
 
     def _exports(self, settings: Settings) -> dict[str, Any]:
         """What later layers and the dr stack read (through a StackReference)."""
+        hosts = served_hosts(settings.domain, _portal_runs(settings))
         exports: dict[str, Any] = {
             "region": settings.region,
             "role": settings.role,
             "environment": settings.environment,
             # On a dr stack, checked against the primary's: both serve the same hosts.
             "domain": _domain_as_primary(self.primary, settings) if self.primary is not None else settings.domain,
+            # The names this stack serves, and where their records are: in the hosted zone
+            # (checked to be the primary's on a dr stack), or to be created by hand.
+            "servedHosts": [host.name for host in hosts],
+            "dnsHostedZoneId": (
+                _zone_as_primary(self.primary, settings, settings.dns.hosted_zone_id)
+                if self.primary is not None and settings.dns is not None
+                else (settings.dns.hosted_zone_id if settings.dns is not None else "")
+            ),
+            "dnsRecords": (
+                [] if settings.dns is not None else records_to_create(hosts, self.ingress.load_balancer_hostname)
+            ),
             "availabilityZones": self.network.zones,
             "vpcId": self.network.vpc_id,
             "vpcCidr": settings.vpc_cidr,
@@ -515,6 +530,22 @@ def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[
         return str(region)
 
     return primary.require("region").apply(check)
+
+
+def _zone_as_primary(primary: PrimaryStack, settings: Settings, zone: str) -> pulumi.Output[str]:
+    """The dr stack's records go into its primary's hosted zone, beside the primary's own:
+    a SECONDARY record without the PRIMARY of the same name would take all the traffic."""
+
+    def check(primary_zone: Any) -> str:
+        if primary_zone != zone:
+            raise pulumi.RunError(
+                f"tractusx-platform:dns.hostedZoneId: the dr stack creates its records in {zone}, its primary "
+                f"stack {settings.primary_stack} in {primary_zone or 'no hosted zone'}; set the same "
+                "dns.hostedZoneId on both stacks"
+            )
+        return zone
+
+    return primary.require("dnsHostedZoneId").apply(check)
 
 
 def _domain_as_primary(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:

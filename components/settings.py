@@ -295,7 +295,7 @@ DEFAULT_DNS_FAILURE_THRESHOLD = 3
 
 @dataclass(frozen=True)
 class DnsSettings:
-    """The Route 53 hosted zone in which the dr stack creates the failover records."""
+    """The Route 53 hosted zone in which the stack creates its failover records."""
 
     hosted_zone_id: str
     health_check_interval_seconds: int = DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS
@@ -331,7 +331,7 @@ class Settings:
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
     acme_email: str = ""
     # Disaster recovery (role dr only): ``dr_active`` promotes the replica and scales the
-    # cluster to prod's size; ``dns`` names the zone of the failover records.
+    # cluster to prod's size. ``dns``: the zone of the stack's failover records.
     dr_active: bool = False
     dns: DnsSettings | None = None
     # The portal and the central identity provider; None: not deployed (the default).
@@ -618,7 +618,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     dr_active = r.boolean("dr.active", False)
     if dr_active and role != ROLE_DR:
         r.fail("dr.active", "is only allowed when role is dr: it promotes the dr stack's database replica")
-    dns = _parse_dns(r, role)
+    dns = _parse_dns(r)
 
     vpc_cidr = _parse_vpc_cidr(r)
     service_cidr = _parse_service_cidr(r, vpc_cidr)
@@ -898,8 +898,9 @@ def _required_https_url(r: _Reader, key: str, what: str) -> str:
     return value
 
 
-def _parse_dns(r: _Reader, role: str) -> DnsSettings | None:
-    """Route 53 failover records are created by the dr stack, which knows both regions."""
+def _parse_dns(r: _Reader) -> DnsSettings | None:
+    """The hosted zone in which each stack creates its half of the failover records
+    (components/failover.py); a dr stack's must be its primary's (checked at deploy time)."""
     raw = r.structured("dns", None)
     if raw is None:
         return None
@@ -907,8 +908,6 @@ def _parse_dns(r: _Reader, role: str) -> DnsSettings | None:
     if not isinstance(raw, dict):
         r.fail("dns", f"must be an object with {', '.join(sorted(allowed))}")
         return None
-    if role != ROLE_DR:
-        r.fail("dns", "is only allowed when role is dr: the dr stack creates the failover records for both regions")
     for unknown in sorted(set(raw) - allowed):
         r.fail(f"dns.{unknown}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
     zone = raw.get("hostedZoneId")

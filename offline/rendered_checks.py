@@ -17,7 +17,7 @@ import kubernetes_validate
 from components.charts import BITNAMI_IMAGES, PLACEHOLDER_CREDENTIALS
 from components.monitoring import EKS_UNSCRAPED
 from components.namespaces import PLATFORM_NAMESPACES
-from offline import connectivity, pod_security, wiring
+from offline import connectivity, hosts, pod_security, wiring
 from offline.charts import chart_archive
 from offline.checks import run_checks
 from offline.crd_schemas import duplicate_list_key_findings
@@ -318,6 +318,11 @@ def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
     rendering = render_stack(run)
     findings = run_checks(run)
     findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
+    if "servedHosts" in run.exports:
+        findings += [
+            f"hosts_are_served_named_probed_and_certified: {finding}"
+            for finding in hosts.host_findings(run, deployed(rendering))
+        ]
     if run.flows:
         objects = list(deployed(rendering))
         network = connectivity.stack_network(run)

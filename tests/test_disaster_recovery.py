@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from components.failover import record_names
 from components.ingress import HEALTH_CHECK_PATH
 from components.replication import REPLICATION_TIME_MINUTES
 from components.settings import SettingsError
@@ -40,8 +39,13 @@ def active(prod: StackRun) -> StackRun:
 
 
 @pytest.fixture(scope="module")
-def with_zone(prod: StackRun) -> StackRun:
-    return run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod})
+def prod_with_zone() -> StackRun:
+    return run_stack("prod", overrides={"dns": {"hostedZoneId": ZONE_ID}})
+
+
+@pytest.fixture(scope="module")
+def with_zone(prod_with_zone: StackRun) -> StackRun:
+    return run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod_with_zone})
 
 
 def secret_data(run: StackRun, name: str, namespace: str) -> dict[str, Any]:
@@ -68,9 +72,13 @@ def test_dr_reads_prod_through_one_stack_reference(dr: StackRun) -> None:
     assert dr.exports["primaryRegion"] == "eu-central-1" != dr.exports["region"]
 
 
-@pytest.mark.parametrize("missing", ["databaseArn", "backupBucketArn", "ingressHostname", "databaseMasterPassword"])
-def test_a_prod_stack_without_an_output_the_dr_stack_needs_is_named_in_the_error(prod: StackRun, missing: str) -> None:
-    older = dataclasses.replace(prod, exports={k: v for k, v in prod.exports.items() if k != missing})
+@pytest.mark.parametrize("missing", ["databaseArn", "backupBucketArn", "dnsHostedZoneId", "databaseMasterPassword"])
+def test_a_prod_stack_without_an_output_the_dr_stack_needs_is_named_in_the_error(
+    prod_with_zone: StackRun, missing: str
+) -> None:
+    older = dataclasses.replace(
+        prod_with_zone, exports={k: v for k, v in prod_with_zone.exports.items() if k != missing}
+    )
     overrides = {"dns": {"hostedZoneId": ZONE_ID}}
     with pytest.raises(
         Exception, match=f"stack organization/tractusx-platform/prod has no output '{missing}'"
@@ -115,9 +123,10 @@ def test_dr_active_must_be_a_boolean(prod: StackRun) -> None:
         run_stack("dr", overrides={"dr.active": "yes"}, references={"prod": prod})
 
 
-def test_dns_on_a_primary_stack_and_a_bad_zone_id_are_refused(prod: StackRun) -> None:
-    with pytest.raises(SettingsError, match=r"tractusx-platform:dns: is only allowed when role is dr"):
-        run_stack("prod", overrides={"dns": {"hostedZoneId": ZONE_ID}})
+def test_a_bad_zone_id_and_a_dr_zone_that_is_not_the_primarys_are_refused(prod: StackRun) -> None:
+    # prod has no hosted zone: dr's SECONDARY records alone would take all the traffic.
+    with pytest.raises(Exception, match=r"dns\.hostedZoneId: the dr stack creates its records in Z0.*no hosted zone"):
+        run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod})
     with pytest.raises(SettingsError, match=r"tractusx-platform:dns\.hostedZoneId: 'example\.com' is not"):
         run_stack("dr", overrides={"dns": {"hostedZoneId": "example.com"}}, references={"prod": prod})
     with pytest.raises(SettingsError, match=r"dns\.healthCheckIntervalSeconds: is 15; Route 53 allows 10 or 30"):
@@ -342,36 +351,41 @@ def test_the_replication_role_has_least_privilege(dr: StackRun, prod: StackRun) 
 # --- DNS failover ------------------------------------------------------------------------
 
 
-def test_without_a_hosted_zone_no_dns_resources_are_created(dr: StackRun, active: StackRun) -> None:
-    for run in (dr, active):
+def test_without_a_hosted_zone_the_records_to_create_are_listed(prod: StackRun, dr: StackRun, active: StackRun) -> None:
+    for run in (prod, dr, active):
         assert run.of_type(HEALTH_CHECK) == [] and run.of_type(RECORD) == []
+        domain = run.exports["domain"]
+        assert run.exports["servedHosts"] == [f"edc.{domain}", f"edc-data.{domain}"]
+        assert run.exports["dnsRecords"] == [
+            {"name": host, "type": "CNAME", "value": run.exports["ingressHostname"]}
+            for host in run.exports["servedHosts"]
+        ]
 
 
-def test_failover_records_for_the_portal_and_the_api(with_zone: StackRun, prod: StackRun) -> None:
-    domain = with_zone.exports["domain"]
-    records = [plain(r.inputs) for r in with_zone.of_type(RECORD)]
-    assert sorted((r["name"], r["failoverRoutingPolicies"][0]["type"]) for r in records) == sorted(
-        (name, role) for name in record_names(domain) for role in ("PRIMARY", "SECONDARY")
-    )
-    assert record_names(domain) == (domain, f"api.{domain}")
-    targets = {"PRIMARY": (prod.exports["ingressHostname"], NLB_ZONES["eu-central-1"])}
-    targets["SECONDARY"] = (with_zone.exports["ingressHostname"], NLB_ZONES["eu-west-1"])
-    for record in records:
-        role = record["failoverRoutingPolicies"][0]["type"]
-        (alias,) = record["aliases"]
-        assert (alias["name"], alias["zoneId"]) == targets[role]
-        assert alias["evaluateTargetHealth"] is True
-        assert record["zoneId"] == ZONE_ID and record["type"] == "A"
-        assert record["setIdentifier"].endswith(role.lower())
-    checks = {r.name: plain(r.inputs) for r in with_zone.of_type(HEALTH_CHECK)}
-    assert sorted(checks) == ["tractusx-failover-primary", "tractusx-failover-secondary"]
-    assert checks["tractusx-failover-primary"]["fqdn"] == prod.exports["ingressHostname"]
-    for check in checks.values():
+def test_each_stack_creates_its_half_of_the_failover_records_for_every_served_host(
+    prod_with_zone: StackRun, with_zone: StackRun
+) -> None:
+    """PRIMARY records on prod, SECONDARY on dr, one per served host, each aliasing its
+    own stack's load balancer with its own health check: no record of one stack is the
+    other's, so prod's region gone leaves dr's records to answer."""
+    halves = {"PRIMARY": (prod_with_zone, "eu-central-1"), "SECONDARY": (with_zone, "eu-west-1")}
+    for role, (run, region) in halves.items():
+        records = [plain(r.inputs) for r in run.of_type(RECORD)]
+        assert sorted(r["name"] for r in records) == sorted(run.exports["servedHosts"])
+        (check,) = [plain(r.inputs) for r in run.of_type(HEALTH_CHECK)]
+        assert check["fqdn"] == run.exports["ingressHostname"]
         assert check["type"] == "HTTPS" and check["port"] == 443 and check["resourcePath"] == HEALTH_CHECK_PATH
         assert check["requestInterval"] == 10 and check["failureThreshold"] == 3
-    for r in with_zone.of_type(RECORD):
-        role = plain(r.inputs)["failoverRoutingPolicies"][0]["type"]
-        assert r.inputs["healthCheckId"] == f"tractusx-failover-{role.lower()}-id"
+        for record in records:
+            assert record["failoverRoutingPolicies"] == [{"type": role}]
+            (alias,) = record["aliases"]
+            assert (alias["name"], alias["zoneId"]) == (run.exports["ingressHostname"], NLB_ZONES[region])
+            assert alias["evaluateTargetHealth"] is True
+            assert record["zoneId"] == ZONE_ID and record["type"] == "A"
+            assert record["setIdentifier"] == f"{record['name']}-{role.lower()}"
+        assert run.exports["dnsRecords"] == []
+    identifiers = [plain(r.inputs)["setIdentifier"] for run, _ in halves.values() for r in run.of_type(RECORD)]
+    assert len(identifiers) == len(set(identifiers)) == 4
 
 
 def test_traefik_answers_the_health_check_on_the_load_balancers_name(stack: StackRun) -> None:

@@ -45,14 +45,10 @@ def test_lets_encrypt_issuers_solve_http01_through_the_nginx_class(stack: StackR
     )
 
 
-def test_platform_certificate_covers_the_domain_and_its_api(stack: StackRun) -> None:
-    (certificate,) = [c for c in custom(stack, "Certificate") if c.inputs["metadata"]["name"] == "tractus-x-tls"]
-    domain = stack.exports["domain"]
-    assert certificate.inputs["metadata"] == {"name": "tractus-x-tls", "namespace": "tractus-x"}
-    spec = certificate.inputs["spec"]
-    assert spec["secretName"] == "tractus-x-tls"
-    assert spec["dnsNames"] == [domain, f"api.{domain}"]
-    assert spec["issuerRef"]["name"] == "letsencrypt-prod" and spec["issuerRef"]["kind"] == "ClusterIssuer"
+def test_every_certificate_comes_from_the_ingress_that_serves_its_names(stack: StackRun) -> None:
+    """No platform-wide Certificate: one for names no Ingress serves never passes HTTP-01."""
+    public = [c for c in custom(stack, "Certificate") if c.inputs["spec"]["issuerRef"]["kind"] == "ClusterIssuer"]
+    assert public == []
 
 
 def test_traefik_serves_the_nginx_class_and_gateway_api(stack: StackRun) -> None:

@@ -103,12 +103,24 @@ def test_the_prometheus_rule_carries_the_platforms_rule_groups(stack: StackRun) 
     assert stack_urn in rule.dependencies  # its CRD comes with the chart
 
 
-def test_blackbox_exporter_probes_the_platforms_https_endpoints(stack: StackRun) -> None:
+def test_blackbox_exporter_probes_every_served_host_where_its_ingress_routes(stack: StackRun) -> None:
     (probe,) = stack.of_type("kubernetes:monitoring.coreos.com/v1:Probe")
     domain = stack.exports["domain"]
-    assert probe.inputs["spec"]["targets"]["staticConfig"]["static"] == [f"https://{domain}", f"https://api.{domain}"]
+    assert probe.inputs["spec"]["targets"]["staticConfig"]["static"] == [
+        f"https://edc.{domain}/api/v1/dsp",
+        f"https://edc-data.{domain}/api/public",
+    ]
     assert probe.inputs["spec"]["prober"]["url"].startswith(monitoring.BLACKBOX_RELEASE)
-    assert release(stack, "prometheus-blackbox-exporter").inputs["version"] == "11.17.2"
+    blackbox = release(stack, "prometheus-blackbox-exporter")
+    assert blackbox.inputs["version"] == "11.17.2"
+    # Served: TLS verified, the product's answer (the connector's APIs say 401 to an
+    # anonymous GET), never Traefik's own 404 for an unrouted host nor a 5xx.
+    module = plain(blackbox.inputs["values"])["config"]["modules"][probe.inputs["spec"]["module"]]
+    http = module["http"]
+    assert http["fail_if_not_ssl"] is True and "insecure_skip_verify" not in str(module)
+    assert 401 in http["valid_status_codes"] and 404 in http["valid_status_codes"]
+    assert not any(code >= 500 for code in http["valid_status_codes"])
+    assert http["fail_if_body_matches_regexp"] == ["^404 page not found"]
 
 
 def test_cloudwatch_exporter_reads_metrics_only_through_its_own_service_account(stack: StackRun) -> None:
