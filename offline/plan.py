@@ -27,8 +27,8 @@ from components.state_backend import layout_examples, read_layout
 from offline import observability
 from offline.checks import is_kubernetes_object, masked
 from offline.connectivity import write_map
-from offline.hosts import records_table
 from offline.harness import STACKS, RegisteredResource, StackRun, load_stack_config, run_stack
+from offline.hosts import records_table
 from offline.render import ARGO_CD, StackRendering, write_rendered
 from offline.rendered_checks import check_stack, deployed, figures
 
