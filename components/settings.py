@@ -1220,8 +1220,13 @@ _DOCUMENTATION_NETWORKS = tuple(
 )
 
 
+# The account ids AWS's documentation uses in its examples (IAM user guide, "AWS account
+# identifiers" and the ARN examples): a principal in one of them can be nobody's.
+_EXAMPLE_ACCOUNT_ARN = re.compile(r"^arn:aws[\w-]*:\w+::(111122223333|123456789012|444455556666|777788889999):")
+
+
 def _is_example(text: str) -> bool:
-    if _EXAMPLE_HOST.search(text):
+    if _EXAMPLE_HOST.search(text) or _EXAMPLE_ACCOUNT_ARN.match(text):
         return True
     try:
         network = ipaddress.ip_network(text, strict=False)
@@ -1235,9 +1240,9 @@ def _is_example(text: str) -> bool:
 
 def example_values(raw: Mapping[str, Any], secret_keys: Collection[str] = ()) -> list[str]:
     """The settings (by key) that still hold an example value: a domain, e-mail or URL at a
-    reserved example name, or an address in a documentation block. Let's Encrypt refuses an
-    account at one, DNS serves none, partners cannot reach one, and no deployer's traffic
-    comes from one."""
+    reserved example name, an address in a documentation block, or an ARN in one of AWS's
+    example accounts. Let's Encrypt refuses an account at one, DNS serves none, partners
+    cannot reach one, no deployer's traffic comes from one, and nobody can assume one."""
     found = []
     for key, value in sorted(raw.items()):
         if key in secret_keys:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -418,6 +419,7 @@ def _stack_file_config(stack: str) -> dict[str, str]:
 def test_the_stack_files_example_values_are_all_found() -> None:
     keys = [line.split(":", 1)[0] for line in example_values(_stack_file_config("prod"))]
     assert keys == [
+        "accessPrincipals",
         "acmeEmail",
         "alerting",
         "apiPublicAccessCidrs",
@@ -434,6 +436,22 @@ def test_the_stack_files_example_values_are_all_found() -> None:
         "alerting": '{"emailTo": ["sre@acme-corp.eu"]}',
     }
     assert example_values(own) == []
+
+
+def test_principals_in_the_documentations_example_accounts_are_example_values() -> None:
+    """The stack files declare the CI and on-call admin roles in AWS's documentation
+    account: nobody can assume them, so `pulumi up` refuses them until replaced."""
+    found = example_values(
+        {
+            "accessPrincipals": json.dumps(
+                {
+                    "admin": ["arn:aws:iam::111122223333:role/ci", "arn:aws:iam::210987654321:role/on-call"],
+                    "readonly": ["arn:aws:iam::123456789012:user/auditor"],
+                }
+            )
+        }
+    )
+    assert found == ["accessPrincipals: arn:aws:iam::111122223333:role/ci, arn:aws:iam::123456789012:user/auditor"]
 
 
 def test_addresses_in_the_documentation_blocks_are_example_values() -> None:
