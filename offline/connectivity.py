@@ -9,6 +9,7 @@ a flow changes the map, so reviewers see it in the plan's diff.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from components import vault_spec
 from components.network_policies import NOT_ISOLATED
 from components.traffic import KUBERNETES_API, Need, Outside, Pods, ServiceRef
 from offline.flows import INTERNET, ClusterModel, Endpoint, Flow, Network, Verdict, Workload
@@ -28,6 +30,9 @@ from offline.render import Placed
 from offline.wiring import selects
 
 SUBNET = "aws:ec2/subnet:Subnet"
+# The external-secrets chart's controller pods (its app.kubernetes.io/name), which
+# reconcile every (Cluster)SecretStore.
+ESO_CONTROLLER = "external-secrets"
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
@@ -118,8 +123,35 @@ def observed_flows(objects: Sequence[Placed], model: ClusterModel) -> list[tuple
         *_scrapes(objects, model),
         *_control_plane_calls(objects, model),
         *_api_clients(objects, model),
+        *_vault_clients(objects, model),
         *_solvers(model),
     ]
+
+
+def _vault_clients(objects: Sequence[Placed], model: ClusterModel) -> Iterator[tuple[str, Flow]]:
+    """Who talks to Vault, as the objects are configured: a pod whose spec carries Vault's
+    address (the jobs' VAULT_ADDR, the connector's Vault URL), and External Secrets'
+    controller where a (Cluster)SecretStore's Vault provider names it. Checked against the
+    declared flows both ways (this required, and no undeclared one open), so who may talk
+    to Vault follows the configuration of its clients, not a list kept beside it."""
+    host = urlsplit(vault_spec.VAULT_ADDR).hostname or ""
+    vault = Endpoint("service", vault_spec.NAMESPACE, vault_spec.API_SERVICE.name)
+    for placed in objects:
+        obj = placed.obj
+        template = pod_template(obj)
+        if template is not None and obj.get("kind") != "PodTemplate" and host in json.dumps(template[1]):
+            yield (
+                f"{_workload_name(placed)} is configured with Vault's address",
+                Flow(Endpoint("pod", placed.namespace, _workload_name(placed)), vault, 8200),
+            )
+        provider = ((obj.get("spec") or {}).get("provider") or {}).get("vault") or {}
+        if obj.get("kind") in ("SecretStore", "ClusterSecretStore") and host in str(provider.get("server", "")):
+            for pod in model.pods:
+                if pod.labels.get("app.kubernetes.io/name") == ESO_CONTROLLER:
+                    yield (
+                        f"{obj['kind']} {(obj.get('metadata') or {}).get('name')} reads Vault",
+                        Flow(pod.endpoint(), vault, 8200),
+                    )
 
 
 def _pods_with(model: ClusterModel, namespace: str, selector: Mapping[str, Any] | None) -> list[Workload]:

@@ -127,8 +127,9 @@ def test_a_blocked_required_flow_is_reported(runs: dict[str, StackRun], renderin
 def test_flows_the_charts_show_are_required_even_where_no_component_declares_them(
     runs: dict[str, StackRun], renderings: dict[str, StackRendering]
 ) -> None:
-    """Without Traefik's ingress policy, its ServiceMonitor's scrape is reported from the
-    rendered ServiceMonitor alone, and the cert-manager webhook's from its configuration."""
+    """With a workload's policy removed, the flow the rendered objects show it needs is
+    reported from them alone: a ServiceMonitor's scrape, a webhook configuration, a role
+    binding, a pod or SecretStore configured with Vault's address."""
     run = runs["prod"]
     network = stack_network(run)
     for namespace, policy, expected in (
@@ -139,6 +140,9 @@ def test_flows_the_charts_show_are_required_even_where_no_component_declares_the
             "the API server calls ValidatingWebhookConfiguration cert-manager-webhook",
         ),
         ("argocd", "argocd-repo-server-egress", "argocd/argocd-repo-server is bound to a role"),
+        ("backup", "backup-vault-egress", "CronJob/backup-vault is configured with Vault's address"),
+        ("external-secrets", "external-secrets-egress", "ClusterSecretStore vault reads Vault"),
+        ("tractus-x", "tractusx-connector-dataplane-egress", "Deployment/edc-dataplane is configured with Vault's"),
     ):
         objects = without(renderings["prod"], namespace, policy)
         model = stack_model(objects, network)
