@@ -45,10 +45,14 @@ DISK_USAGE_RATIO = 0.8  # ">80% for >5 minutes"
 # days, or renewal is broken); cert-manager renews a 90-day certificate 30 days ahead.
 CERTIFICATE_CRITICAL_DAYS = 7
 DATABASE_FREE_STORAGE_RATIO = 0.1
-# Playbook "Recovery Point Objectives": database 1 hour. Lag beyond it breaks the RPO of
-# the dr stack's replica; five minutes is the early warning.
-REPLICA_LAG_WARNING_SECONDS = 300
-REPLICA_LAG_CRITICAL_SECONDS = 3600
+# Playbook "Recovery Point Objectives": database 1 hour (last backup). The dr stack's
+# replica holds the data it would lose to its lag, so the platform keeps that lag within
+# a 5-minute RPO: a page at 5 minutes behind, a warning at 1, each after 2 minutes (the
+# lag is sampled every minute: YACE reads ReplicaLag at 60-second periods).
+REPLICA_LAG_WARNING_SECONDS = 60
+REPLICA_LAG_CRITICAL_SECONDS = 300
+REPLICA_LAG_FOR = "2m"
+DATABASE_RPO = "5 minutes"
 HPA_AT_MAX_FOR = "15m"
 # Argo CD (components/gitops.py): a child's sync retries with backoff for about an hour
 # (gitops.SYNC_RETRY), so an Application still out of sync after that has stopped trying.
@@ -165,6 +169,9 @@ class AlertParameters:
     # into its bucket (components.replication.RULE_ID), whose metrics YACE exports from the
     # primary region (components.monitoring); None where nothing replicates.
     replication_rule_id: str | None = None
+    # On the dr stack: its blackbox exporter probes the primary's edge (job PRIMARY_EDGE_JOB,
+    # components.monitoring), so a primary that is gone pages from the dr region.
+    watches_primary_edge: bool = False
 
 
 def _one_line(expr: str) -> str:
@@ -406,11 +413,11 @@ def database_alerts(params: AlertParameters) -> tuple[Alert, ...]:
         Alert(
             "DatabaseReplicaLag",
             f"max by (dimension_DBInstanceIdentifier) (aws_rds_replica_lag_average{{{instance}}}) > {seconds}",
-            "10m",
+            REPLICA_LAG_FOR,
             severity,
             "Database replica {{ $labels.dimension_DBInstanceIdentifier }} is lagging",
             f"Replica {{{{ $labels.dimension_DBInstanceIdentifier }}}} is more than {seconds} seconds behind "
-            "its primary (database RPO: 1 hour)",
+            f"its primary (database RPO: {DATABASE_RPO})",
             "database-replica-lag",
         )
         for seconds, severity in ((REPLICA_LAG_WARNING_SECONDS, WARNING), (REPLICA_LAG_CRITICAL_SECONDS, CRITICAL))
@@ -561,6 +568,30 @@ VAULT_QUORUM = VAULT_SERVERS // 2 + 1
 VAULT_FOR = "5m"
 
 
+# The dr stack's probe of the primary's edge (components.monitoring): through prod's load
+# balancer, a served host's TLS name and route, from dr's region.
+PRIMARY_EDGE_JOB = "primary-edge"
+PRIMARY_EDGE_DOWN_FOR = "3m"
+
+
+def primary_alerts() -> tuple[Alert, ...]:
+    """Detection that does not live in the primary's region: evaluated by dr's Prometheus,
+    sent by dr's Alertmanager. The probe fails when prod's load balancer does not resolve
+    or answer, its certificate or route is gone, or the product behind it is down (5xx)."""
+    return (
+        Alert(
+            "PrimaryEdgeDown",
+            f'max by (instance) (probe_success{{job="{PRIMARY_EDGE_JOB}"}}) == 0',
+            PRIMARY_EDGE_DOWN_FOR,
+            CRITICAL,
+            "The primary stack's edge is unreachable from the dr region",
+            "The dr stack's probe of {{ $labels.instance }} (the primary's load balancer, a served host's route) "
+            f"has failed for {PRIMARY_EDGE_DOWN_FOR}: assess the primary region and decide on activation",
+            "primary-edge-down",
+        ),
+    )
+
+
 def vault_alerts() -> tuple[Alert, ...]:
     """Vault's own telemetry (``vault_core_unsealed``, 1 when unsealed) and its scrape
     targets (``up`` in namespace vault, the ServiceMonitor of the Vault chart)."""
@@ -643,10 +674,12 @@ def rule_groups(params: AlertParameters) -> tuple[RuleGroup, ...]:
         if params.replication_rule_id
         else ()
     )
+    primary = (RuleGroup("primary.alerts", primary_alerts()),) if params.watches_primary_edge else ()
     return (
         RuleGroup("playbook.alerts", playbook_alerts()),
         *backups,
         *replication,
+        *primary,
         RuleGroup("certificates.alerts", certificate_alerts()),
         RuleGroup("database.alerts", database_alerts(params)),
         RuleGroup("autoscaling.alerts", autoscaling_alerts()),

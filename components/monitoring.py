@@ -73,18 +73,15 @@ BLACKBOX_REPLICAS = 2
 # pkg/server/router: http.NotFoundHandler); 502/503/504 are the edge finding no live
 # backend. Redirects are not followed: a redirect is the host's own answer.
 BLACKBOX_MODULE = "https_served"
-BLACKBOX_MODULE_CONFIG = {
-    "prober": "http",
-    "timeout": "5s",
-    "http": {
-        "valid_http_versions": ["HTTP/1.1", "HTTP/2.0"],
-        "valid_status_codes": [*range(200, 209), *range(300, 309), *range(400, 452)],
-        "follow_redirects": False,
-        "fail_if_not_ssl": True,
-        "fail_if_body_matches_regexp": ["^404 page not found"],
-        "preferred_ip_protocol": "ip4",
-    },
+SERVED_HTTP: dict[str, Any] = {
+    "valid_http_versions": ["HTTP/1.1", "HTTP/2.0"],
+    "valid_status_codes": [*range(200, 209), *range(300, 309), *range(400, 452)],
+    "follow_redirects": False,
+    "fail_if_not_ssl": True,
+    "fail_if_body_matches_regexp": ["^404 page not found"],
+    "preferred_ip_protocol": "ip4",
 }
+BLACKBOX_MODULE_CONFIG: dict[str, Any] = {"prober": "http", "timeout": "5s", "http": SERVED_HTTP}
 
 # The query layer (README "Query layer over the shards"): each Prometheus shard scrapes only part of the
 # targets, so KEDA and Grafana query Thanos Query, which fans every query out to the Thanos
@@ -159,6 +156,9 @@ class MonitoringArgs:
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource]
     replication: ReplicationMetrics | None = None
+    # On the dr stack: the primary's load balancer (its ingressHostname output), which the
+    # blackbox exporter probes from this region (alerts.PRIMARY_EDGE_JOB).
+    primary_edge: pulumi.Input[str] | None = None
 
 
 def _zone_spread(selector: dict[str, str]) -> list[dict[str, Any]]:
@@ -348,9 +348,26 @@ def _thanos_query_pod() -> k8s.core.v1.PodSpecArgs:
     )
 
 
-def blackbox_values() -> dict[str, Any]:
+PRIMARY_EDGE_MODULE = "primary_edge"
+
+
+def primary_edge_module(host: ServedHost) -> dict[str, Any]:
+    """The served module, asked at the primary's load balancer by name with a served host's
+    Host header and TLS server name, so the answer is the primary's own route and
+    certificate for that host whatever DNS points at (blackbox_exporter http prober:
+    ``headers``, ``tls_config.server_name``)."""
     return {
-        "config": {"modules": {BLACKBOX_MODULE: BLACKBOX_MODULE_CONFIG}},
+        **BLACKBOX_MODULE_CONFIG,
+        "http": {**SERVED_HTTP, "headers": {"Host": host.name}, "tls_config": {"server_name": host.name}},
+    }
+
+
+def blackbox_values(primary_host: ServedHost | None = None) -> dict[str, Any]:
+    modules = {BLACKBOX_MODULE: BLACKBOX_MODULE_CONFIG}
+    if primary_host is not None:
+        modules[PRIMARY_EDGE_MODULE] = primary_edge_module(primary_host)
+    return {
+        "config": {"modules": modules},
         "replicas": BLACKBOX_REPLICAS,
         "podDisruptionBudget": {"maxUnavailable": 1},
         "topologySpreadConstraints": _zone_spread({"app.kubernetes.io/name": "prometheus-blackbox-exporter"}),
@@ -420,8 +437,12 @@ def yace_config(region: str, environment: str, replication: ReplicationJob | Non
                     "period": 300,
                     "length": 300,
                     "metrics": [
-                        {"name": name, "statistics": ["Average"]}
-                        for name in ("FreeStorageSpace", "ReplicaLag", "CPUUtilization", "DatabaseConnections")
+                        *(
+                            {"name": name, "statistics": ["Average"]}
+                            for name in ("FreeStorageSpace", "CPUUtilization", "DatabaseConnections")
+                        ),
+                        # RDS publishes ReplicaLag every minute; the RPO alert needs each one.
+                        {"name": "ReplicaLag", "statistics": ["Average"], "period": 60, "length": 300},
                     ],
                 }
             ]
@@ -588,7 +609,7 @@ class Monitoring(pulumi.ComponentResource):
         blackbox = self._release(
             "blackbox",
             (BLACKBOX_RELEASE, charts.BLACKBOX_EXPORTER),
-            blackbox_values(),
+            blackbox_values(args.hosts[0] if args.primary_edge is not None else None),
             [namespace],
         )
         k8s.apiextensions.CustomResource(
@@ -607,6 +628,26 @@ class Monitoring(pulumi.ComponentResource):
                 parent=self, provider=args.cluster.k8s_provider, depends_on=[self.stack, blackbox]
             ),
         )
+        if args.primary_edge is not None:
+            host = args.hosts[0]  # the connector's DSP endpoint, served on every stack
+            k8s.apiextensions.CustomResource(
+                f"{name}-primary-edge-probe",
+                api_version="monitoring.coreos.com/v1",
+                kind="Probe",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=alerts.PRIMARY_EDGE_JOB, namespace=NAMESPACE),
+                spec={
+                    "jobName": alerts.PRIMARY_EDGE_JOB,
+                    "interval": "30s",
+                    "module": PRIMARY_EDGE_MODULE,
+                    "prober": {"url": f"{BLACKBOX_RELEASE}.{NAMESPACE}.svc:9115"},
+                    "targets": {
+                        "staticConfig": {"static": [pulumi.Output.concat("https://", args.primary_edge, host.path)]}
+                    },
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.cluster.k8s_provider, depends_on=[self.stack, blackbox]
+                ),
+            )
         role = args.cluster.irsa_role(
             f"{name}-cloudwatch-role",
             namespace=NAMESPACE,

@@ -271,11 +271,13 @@ class Platform(pulumi.ComponentResource):
                     database_allocated_storage_gib=settings.database.allocated_storage_gib,
                     scheduled_jobs_suspended=settings.is_pilot_light,
                     replication_rule_id=RULE_ID if self.replication is not None else None,
+                    watches_primary_edge=self.primary is not None,
                 ),
                 secret_rotation=settings.secret_rotation,
                 ctx=ctx,
                 depends_on=self.cluster.node_groups,
                 replication=self._replication_metrics(),
+                primary_edge=self.primary.require("ingressHostname") if self.primary is not None else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )

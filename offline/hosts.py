@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from components.alerts import PRIMARY_EDGE_JOB
 from offline.harness import StackRun
 from offline.render import Placed
 
@@ -83,10 +84,12 @@ def certified(objects: Iterable[Placed]) -> dict[str, list[str]]:
 
 
 def probed(objects: Iterable[Placed]) -> set[str]:
+    """The hosts the blackbox probes of the served names ask for (not the dr stack's probe
+    of the primary's load balancer, which asks by the balancer's own name)."""
     return {
         str(urlsplit(str(target)).hostname)
         for placed in objects
-        if placed.obj.get("kind") == "Probe"
+        if placed.obj.get("kind") == "Probe" and (placed.obj.get("spec") or {}).get("jobName") != PRIMARY_EDGE_JOB
         for target in (((placed.obj.get("spec") or {}).get("targets") or {}).get("staticConfig") or {}).get("static")
         or []
     }

@@ -19,6 +19,7 @@ PARAMETERS = AlertParameters(
     database_identifier="tx-prod-postgres",
     database_allocated_storage_gib=100,
     replication_rule_id="backups-to-dr-region",
+    watches_primary_edge=True,
 )
 GROUPS: tuple[RuleGroup, ...] = rule_groups(PARAMETERS)
 

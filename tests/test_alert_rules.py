@@ -504,34 +504,60 @@ CASES: dict[str, list[Case]] = {
     ],
     "DatabaseReplicaLag": [
         Case(
-            "400 s behind for 15 minutes fires the warning",
+            "90 s behind for 3 minutes fires the warning",
             "DatabaseReplicaLag",
-            "15m",
+            "3m",
             {
                 series(
                     "aws_rds_replica_lag_average", replica := {"dimension_DBInstanceIdentifier": "tx-prod-postgres-dr"}
-                ): "400x20"
+                ): "90x20"
             },
             [firing(**replica, severity="warning")],
         ),
         Case(
-            "beyond the 1-hour RPO fires the critical alert too",
+            "beyond the 5-minute RPO pages too",
             "DatabaseReplicaLag",
-            "15m",
-            {series("aws_rds_replica_lag_average", replica): "4000x20"},
+            "3m",
+            {series("aws_rds_replica_lag_average", replica): "400x20"},
             [firing(**replica, severity="warning"), firing(**replica, severity="critical")],
         ),
         Case(
-            "200 s behind stays silent",
+            "30 s behind stays silent",
             "DatabaseReplicaLag",
             "15m",
-            {series("aws_rds_replica_lag_average", replica): "200x20"},
+            {series("aws_rds_replica_lag_average", replica): "30x20"},
         ),
         Case(
-            "400 s behind for 5 minutes: for (10m) has not elapsed",
+            "400 s behind for 1 minute: for (2m) has not elapsed",
             "DatabaseReplicaLag",
-            "5m",
+            "1m",
             {series("aws_rds_replica_lag_average", replica): "400x20"},
+        ),
+    ],
+    # The dr stack's probe of prod's edge (components.monitoring, job primary-edge).
+    "PrimaryEdgeDown": [
+        Case(
+            "prod's edge failing for 3 minutes pages from dr",
+            "PrimaryEdgeDown",
+            "4m",
+            {
+                series(
+                    "probe_success", edge := {"job": "primary-edge", "instance": "https://prod-nlb/api/v1/dsp"}
+                ): "0x10"
+            },
+            [firing(instance=edge["instance"], severity="critical")],
+        ),
+        Case(
+            "a failure shorter than 3 minutes stays silent",
+            "PrimaryEdgeDown",
+            "4m",
+            {series("probe_success", edge): "1 0 0 1 1 1 1 1 1 1"},
+        ),
+        Case(
+            "a served-host probe failing is not the primary's edge",
+            "PrimaryEdgeDown",
+            "10m",
+            {series("probe_success", {"job": "blackbox", "instance": "https://edc.x/api/v1/dsp"}): "0x12"},
         ),
     ],
     # S3 replication of prod's backups into the dr region (README DR: backup RPO, S3 RTC 15

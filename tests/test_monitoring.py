@@ -97,14 +97,22 @@ def test_the_prometheus_rule_carries_the_platforms_rule_groups(stack: StackRun) 
     suspended = stack.exports["role"] == "dr" and not stack.exports["drActive"]
     # The dr stack replicates prod's backups and alerts on that replication.
     rule_id = replication.RULE_ID if stack.exports["role"] == "dr" else None
-    expected = prometheus_rule_spec(rule_groups(AlertParameters(f"{prefix}-postgres", 100, suspended, rule_id)))
+    # The dr stack watches prod's edge from its region.
+    watches = stack.exports["role"] == "dr"
+    expected = prometheus_rule_spec(
+        rule_groups(AlertParameters(f"{prefix}-postgres", 100, suspended, rule_id, watches_primary_edge=watches))
+    )
     assert plain(rule.inputs["spec"]) == expected
     stack_urn = release(stack, "kube-prometheus-stack").urn
     assert stack_urn in rule.dependencies  # its CRD comes with the chart
 
 
 def test_blackbox_exporter_probes_every_served_host_where_its_ingress_routes(stack: StackRun) -> None:
-    (probe,) = stack.of_type("kubernetes:monitoring.coreos.com/v1:Probe")
+    (probe,) = [
+        p
+        for p in stack.of_type("kubernetes:monitoring.coreos.com/v1:Probe")
+        if p.inputs["metadata"]["name"] == "platform-endpoints"
+    ]
     domain = stack.exports["domain"]
     assert probe.inputs["spec"]["targets"]["staticConfig"]["static"] == [
         f"https://edc.{domain}/api/v1/dsp",
@@ -361,3 +369,28 @@ def test_default_rules_that_duplicate_a_platform_alert_are_off(stack: StackRun) 
     shipped = {rule.alert for group in groups for rule in group.rules if isinstance(rule, Alert)}
     # Each chart rule turned off is replaced by a platform alert that ships.
     assert set(monitoring.REPLACED_DEFAULT_RULES.values()) <= shipped
+
+
+def test_the_dr_stack_probes_the_primarys_edge_from_its_own_region(prod: StackRun, dr: StackRun) -> None:
+    """Detection outside prod's region: dr's blackbox exporter asks prod's load balancer, by
+    its own name, for the connector's DSP route with the served host's Host header and TLS
+    name; PrimaryEdgeDown pages from dr's Alertmanager."""
+    probes = {
+        p.inputs["metadata"]["name"]: plain(p.inputs) for p in dr.of_type("kubernetes:monitoring.coreos.com/v1:Probe")
+    }
+    edge = probes["primary-edge"]["spec"]
+    host = f"edc.{dr.exports['domain']}"
+    assert edge["jobName"] == "primary-edge" and edge["module"] == monitoring.PRIMARY_EDGE_MODULE
+    assert edge["targets"]["staticConfig"]["static"] == [f"https://{prod.exports['ingressHostname']}/api/v1/dsp"]
+    blackbox = plain(release(dr, "prometheus-blackbox-exporter").inputs["values"])
+    module = blackbox["config"]["modules"][monitoring.PRIMARY_EDGE_MODULE]["http"]
+    assert module["headers"] == {"Host": host} and module["tls_config"] == {"server_name": host}
+    assert module["fail_if_not_ssl"] is True
+    rules = next(r for r in dr.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"))
+    assert "primary.alerts" in {g["name"] for g in plain(rules.inputs)["spec"]["groups"]}
+    # prod watches no primary.
+    assert [p.inputs["metadata"]["name"] for p in prod.of_type("kubernetes:monitoring.coreos.com/v1:Probe")] == [
+        "platform-endpoints"
+    ]
+    prod_rules = next(r for r in prod.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"))
+    assert "primary.alerts" not in {g["name"] for g in plain(prod_rules.inputs)["spec"]["groups"]}
