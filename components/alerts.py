@@ -330,6 +330,10 @@ def _job_label(job: ScheduledJob) -> str:
     return f'namespace="{BACKUP_NAMESPACE}", cronjob="{job.name}"'
 
 
+def _minutes_text(minutes: int) -> str:
+    return f"{minutes // 60} hours" if minutes % 60 == 0 else f"{minutes} minutes"
+
+
 def scheduled_job_alerts() -> tuple[Alert, ...]:
     """A backup or restore test that failed, or has not succeeded within its max age."""
     alerts: list[Alert] = []
@@ -361,7 +365,8 @@ def scheduled_job_alerts() -> tuple[Alert, ...]:
                 {"cronjob": job.name},
             )
         )
-        max_age = job.max_age_hours * 3600
+        max_age = job.max_age_minutes * 60
+        age = _minutes_text(job.max_age_minutes)
         alerts.append(
             Alert(
                 "RestoreTestTooOld" if is_restore else "BackupTooOld",
@@ -376,9 +381,8 @@ def scheduled_job_alerts() -> tuple[Alert, ...]:
                 """),
                 "",
                 WARNING if is_restore else CRITICAL,
-                f"No successful {job.name} in {job.max_age_hours} hours",
-                f"CronJob {{{{ $labels.namespace }}}}/{job.name} has not succeeded for more than "
-                f"{job.max_age_hours} hours ({job.purpose})",
+                f"No successful {job.name} in {age}",
+                f"CronJob {{{{ $labels.namespace }}}}/{job.name} has not succeeded for more than {age} ({job.purpose})",
                 "restore-test-too-old" if is_restore else "backup-too-old",
                 {"cronjob": job.name},
             )

@@ -36,12 +36,15 @@ from components.schedules import (
     RESTORE_TEST,
     VAULT_BACKUP,
     VAULT_RESTORE,
+    VAULT_SNAPSHOT_DEADLINE_MINUTES,
     ScheduledJob,
 )
 from components.traffic import INTERNET, VPC, Need, Pods, api_client
 from components.vault_spec import API_SERVICE as VAULT_API
 from components.vault_spec import BACKUP_CA_SECRET, CA_KEY, CA_MOUNT, RESTORE_POLICY, SNAPSHOT_POLICY, vault_client_env
 
+# txbackup.vault_snapshot.RESTORED: the Vault restore's markers, ``vault/restored/``.
+VAULT_RESTORED = "restored"
 # Playbook "Backup Strategy" > "Database Backups": RETENTION_DAYS=30.
 RETENTION_DAYS = 30
 # A version replaced or deleted (by the expiry above or by mistake) stays recoverable
@@ -87,6 +90,8 @@ class JobSpec:
     args: tuple[str, ...] = ()  # after the command
     # Never runs on schedule: started by hand from the CronJob (the dr stack's Vault restore).
     always_suspended: bool = False
+    # A sub-prefix of a read-only job's prefix it may write to (the Vault restore's markers).
+    writes_under: str | None = None
 
 
 # The configuration backup reads every resource of every API group (Secrets, CRDs,
@@ -162,7 +167,10 @@ JOBS = (
         envelope_encryption=False,
         database=False,
         kubernetes_rules=(),
-        deadline_seconds=1800,
+        # Shorter than the 15-minute schedule (concurrencyPolicy Forbid skips a run while
+        # one is active): a hung run never costs the next one. txbackup waits at most
+        # 5 minutes for Vault; a raft snapshot of the platform's Vault streams in seconds.
+        deadline_seconds=VAULT_SNAPSHOT_DEADLINE_MINUTES * 60,
         requests={"cpu": "100m", "memory": "128Mi"},
         limits={"cpu": "500m", "memory": "256Mi"},
         tmp_size="1Gi",
@@ -170,8 +178,10 @@ JOBS = (
     ),
 )
 
-# On the dr stack only: restores the primary's latest snapshot (replicated into this
-# stack's bucket) into this stack's Vault during activation; read-only on ``vault/``.
+# On the dr stack only: restores the primary's newest snapshot (replicated into this
+# stack's bucket; never one this stack wrote) into this stack's Vault during activation;
+# read-only on ``vault/`` but for its markers under ``vault/restored/``, which the dr
+# stack's snapshot job waits for (txbackup.vault_snapshot).
 VAULT_RESTORE_JOB = JobSpec(
     VAULT_RESTORE,
     "vault-restore",
@@ -187,6 +197,7 @@ VAULT_RESTORE_JOB = JobSpec(
     vault_role=RESTORE_POLICY,
     args=("--backup-id", "latest"),
     always_suspended=True,
+    writes_under=VAULT_RESTORED,
 )
 
 
@@ -278,6 +289,7 @@ def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str, envelop
     kms_via_s3 = ["kms:Decrypt"]
     if job.writes:
         object_actions += ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    if job.writes or job.writes_under:
         kms_via_s3 += ["kms:GenerateDataKey"]
     statements: list[dict[str, Any]] = [
         {
@@ -307,6 +319,15 @@ def job_policy(job: JobSpec, bucket_arn: str, key_arn: str, region: str, envelop
             },
         },
     ]
+    if job.writes_under:
+        statements.append(
+            {
+                "Sid": "OwnMarkers",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{job.prefix}/{job.writes_under}/*",
+            }
+        )
     if job.envelope_encryption:
         statements.append(
             {
@@ -619,6 +640,8 @@ class Backup(pulumi.ComponentResource):
         ]
         if job.vault_role is not None:
             env += [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in vault_client_env(job.vault_role).items()]
+            # Recorded in every snapshot's manifest: a dr stack restores only the primary's.
+            env.append(k8s.core.v1.EnvVarArgs(name="STACK_ROLE", value="dr" if args.vault_restore else "primary"))
         if job.database:
             env += [
                 k8s.core.v1.EnvVarArgs(name="DATABASES", value=",".join(db.name for db in args.databases)),

@@ -856,6 +856,9 @@ CASES: dict[str, list[Case]] = {
 }
 
 
+MINUTE_CASES: dict[str, list[Case]] = {}
+
+
 def _backup_cases() -> None:
     """BackupJobFailed / BackupTooOld / RestoreTest* for every CronJob of schedules.py."""
     for job in SCHEDULED_JOBS:
@@ -920,16 +923,20 @@ def _backup_cases() -> None:
                 ),
             ]
         )
-        hours = job.max_age_hours
-        # Samples every 5 minutes (Prometheus' lookback) over the job's max age and an hour;
-        # these rules have no `for`, so evaluating every 30 minutes keeps the test fast.
-        samples = (hours + 1) * 12
-        over, under = f"{hours + 1}h", f"{hours - 1}h"
+        minutes = job.max_age_minutes
+        # Samples every 5 minutes (Prometheus' lookback) over the job's max age and a margin;
+        # these rules have no `for`, so evaluating hourly keeps the day-long cases fast.
+        margin = 5 if minutes < 60 else 60
+        # promtool evaluates a file at its cases' coarsest interval: jobs measured in minutes
+        # get a file of their own (test_minute_scale_backup_alerts).
+        cases, step = (MINUTE_CASES, "1m") if margin < 60 else (CASES, f"{margin}m")
+        samples = (minutes + margin) // 5
+        over, under = f"{minutes + margin}m", f"{minutes - margin}m"
         severity = "warning" if restore else "critical"
-        CASES.setdefault(too_old, []).extend(
+        cases.setdefault(too_old, []).extend(
             [
                 Case(
-                    f"{job.name}: last success more than {hours} h ago fires",
+                    f"{job.name}: last success more than {minutes} min ago fires",
                     too_old,
                     over,
                     {
@@ -938,10 +945,10 @@ def _backup_cases() -> None:
                     },
                     [firing(**fired, severity=severity)],
                     interval="5m",
-                    evaluation_interval="30m",
+                    evaluation_interval=step,
                 ),
                 Case(
-                    f"{job.name}: last success {hours - 1} h ago stays silent",
+                    f"{job.name}: last success {minutes - margin} min ago stays silent",
                     too_old,
                     under,
                     {
@@ -949,30 +956,75 @@ def _backup_cases() -> None:
                         series("kube_cronjob_status_last_successful_time", cron): f"0x{samples}",
                     },
                     interval="5m",
-                    evaluation_interval="30m",
+                    evaluation_interval=step,
                 ),
                 Case(
-                    f"{job.name}: never succeeded and created more than {hours} h ago fires",
+                    f"{job.name}: never succeeded and created more than {minutes} min ago fires",
                     too_old,
                     over,
                     {series("kube_cronjob_created", cron): f"0x{samples}"},
                     [firing(**fired, severity=severity)],
                     interval="5m",
-                    evaluation_interval="30m",
+                    evaluation_interval=step,
                 ),
                 Case(
-                    f"{job.name}: never succeeded but created {hours - 1} h ago has not missed a run yet",
+                    f"{job.name}: never succeeded but created {minutes - margin} min ago has not missed a run yet",
                     too_old,
                     under,
                     {series("kube_cronjob_created", cron): f"0x{samples}"},
                     interval="5m",
-                    evaluation_interval="30m",
+                    evaluation_interval=step,
                 ),
             ]
         )
 
 
+def _vault_snapshot_cases() -> None:
+    """backup-vault runs every 15 minutes (00:00, 00:15, ...) and succeeds within a minute;
+    a run may take up to its 10-minute deadline. One missed run fires before the run after
+    it is due; a slow run within its deadline stays silent."""
+    cron = {**KSM, "namespace": "backup", "cronjob": "backup-vault"}
+    created = {series("kube_cronjob_created", cron): "0x60"}
+
+    def last_success(done: dict[int, int]) -> dict[str, str]:
+        """kube_cronjob_status_last_successful_time each minute to 01:00; ``done`` maps the
+        minute a run was scheduled to the minute it succeeded (missing: it did not)."""
+        values, last = [], 60
+        for minute in range(61):
+            last = 60 * minute if minute in done.values() else last
+            values.append(str(last))
+        return {series("kube_cronjob_status_last_successful_time", cron): " ".join(values)}
+
+    MINUTE_CASES["BackupTooOld"].extend(
+        [
+            Case(
+                "backup-vault: every run succeeds within a minute stays silent",
+                "BackupTooOld",
+                "60m",
+                {**created, **last_success({0: 1, 15: 16, 30: 31, 45: 46})},
+                interval="1m",
+            ),
+            Case(
+                "backup-vault: the 00:30 run missed (last success 00:16) fires at 00:42, before the 00:45 run",
+                "BackupTooOld",
+                "42m",
+                {**created, **last_success({0: 1, 15: 16})},
+                [firing(namespace="backup", cronjob="backup-vault", severity="critical")],
+                interval="1m",
+            ),
+            Case(
+                "backup-vault: the 00:30 run succeeding at 00:39, within its deadline, stays silent",
+                "BackupTooOld",
+                "50m",
+                {**created, **last_success({0: 1, 15: 16, 30: 39, 45: 46})},
+                interval="1m",
+            ),
+        ]
+    )
+
+
 _backup_cases()
+_vault_snapshot_cases()
 
 
 def alert_names() -> list[str]:
@@ -1018,4 +1070,12 @@ def test_every_slo_of_the_sla_table_has_burn_rate_alerts() -> None:
 @pytest.mark.parametrize("alertname", sorted(CASES))
 def test_alert_behaves_as_the_playbook_says(alertname: str, tmp_path: Path) -> None:
     result = run_rule_tests(CASES[alertname], tmp_path)
+    assert result.returncode == 0, f"{alertname}:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.parametrize("alertname", sorted(MINUTE_CASES))
+def test_minute_scale_backup_alerts(alertname: str, tmp_path: Path) -> None:
+    """The Vault snapshot's 15-minute schedule: a missed run pages within minutes."""
+    assert any(case.fires for case in MINUTE_CASES[alertname]) and any(not c.fires for c in MINUTE_CASES[alertname])
+    result = run_rule_tests(MINUTE_CASES[alertname], tmp_path)
     assert result.returncode == 0, f"{alertname}:\n{result.stdout}\n{result.stderr}"

@@ -485,13 +485,19 @@ def cron_job(run: StackRun, name: str) -> dict[str, Any]:
     return objects(run, CRON_JOB)[("backup", name)]
 
 
-def test_vault_is_snapshotted_hourly_into_the_vault_prefix_only(stack: StackRun) -> None:
+def test_vault_is_snapshotted_every_15_minutes_into_the_vault_prefix_only(stack: StackRun) -> None:
+    """Vault is restored next to the database, so its snapshots follow the database's RPO
+    class: every 15 minutes, each run ending before the next is due (Forbid skips a run
+    while one is active), with STACK_ROLE recorded so the dr stack restores only prod's."""
     job = cron_job(stack, "backup-vault")
-    assert job["spec"]["schedule"] == "17 * * * *"
+    assert job["spec"]["schedule"] == "*/15 * * * *"
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 600
     pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["command"] == ["python3", "-m", "txbackup", "vault-snapshot"]
     env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["STACK_ROLE"] == {"prod": "primary", "dr": "dr"}[stack.stack]
     assert env["VAULT_AUTH_ROLE"] == "vault-snapshot" and env["VAULT_CACERT"] == "/etc/vault-tls/ca.crt"
     assert env["VAULT_ADDR"] == "https://vault.vault.svc:8200" and env["VAULT_AUTH_MOUNT"] == "kubernetes"
     assert env["BACKUP_BUCKET"] == stack.exports["backupBucketName"]
@@ -508,7 +514,9 @@ def test_vault_is_snapshotted_hourly_into_the_vault_prefix_only(stack: StackRun)
     assert job["spec"]["suspend"] is (stack.stack == "dr")
 
 
-def test_the_restore_job_exists_on_dr_only_always_suspended_and_read_only(dr: StackRun, prod: StackRun) -> None:
+def test_the_restore_job_exists_on_dr_only_always_suspended_and_writes_only_its_markers(
+    dr: StackRun, prod: StackRun
+) -> None:
     assert ("backup", "restore-vault") not in objects(prod, CRON_JOB)
     job = cron_job(dr, "restore-vault")
     assert job["spec"]["suspend"] is True
@@ -522,9 +530,12 @@ def test_the_restore_job_exists_on_dr_only_always_suspended_and_read_only(dr: St
     actions = {
         a for s in statements["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     }
-    assert not {a for a in actions if a.startswith("s3:Put") or a.startswith("s3:Delete")}
+    assert not {a for a in actions if a.startswith("s3:Delete")}
+    bucket = dr.exports["backupBucketArn"]
+    puts = [s["Resource"] for s in statements["Statement"] if "s3:PutObject" in json.dumps(s["Action"])]
+    assert puts == [f"{bucket}/vault/restored/*"]  # the markers dr's snapshot job waits for
     objects_statement = next(s for s in statements["Statement"] if s["Sid"] == "OwnPrefixObjects")
-    assert objects_statement["Resource"] == f"{dr.exports['backupBucketArn']}/vault/*"
+    assert objects_statement["Resource"] == f"{bucket}/vault/*" and objects_statement["Action"] == ["s3:GetObject"]
 
 
 def test_vaults_ca_reaches_every_namespace_whose_pods_talk_to_vault_through_a_reader_of_one_secret(

@@ -27,7 +27,7 @@ from offline.harness import StackRun
 from tests.support import kube_api, vault_server
 from tests.support.clock import distinct_seconds
 from tests.support.faults import KILLED, REFUSED, Faults
-from tests.support.s3_server import AwsApi, aws_api
+from tests.support.s3_server import DR_REGION, REGION, AwsApi, aws_api
 from txbackup import kube, store, vault, vault_bootstrap
 from txbackup.cli import main
 
@@ -180,6 +180,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Itera
             "BOOTSTRAP_SPEC": str(spec_file),
             "SEED_DIR": str(tmp_path / "seeds"),
             "POD_NAMESPACE": NAMESPACE,
+            "STACK_ROLE": "primary",
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -345,25 +346,68 @@ def test_an_existing_recovery_secret_stops_the_bootstrap_before_vault_is_initial
     assert ("PUT", "sys/init") not in world.vault.requests
 
 
-def _snapshot_objects(aws: AwsApi) -> list[str]:
-    listing = aws.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="vault/").get("Contents", [])
+def _snapshot_objects(aws: AwsApi, bucket: str | None = None) -> list[str]:
+    listing = aws.client("s3").list_objects_v2(Bucket=bucket or aws.bucket, Prefix="vault/").get("Contents", [])
     return sorted(entry["Key"] for entry in listing)
 
 
+def newest_snapshot(aws: AwsApi, bucket: str | None = None) -> str:
+    return max(key.split("/")[1] for key in _snapshot_objects(aws, bucket) if key.endswith("/manifest.json"))
+
+
+@pytest.fixture
+def dr_bucket(aws: AwsApi, tmp_path: Path) -> str:
+    """The dr stack's bucket: its own snapshots and, by S3 replication, the primary's."""
+    name = f"tractusx-backups-dr-{abs(hash(tmp_path)) % 10**12}"
+    aws.client("s3", DR_REGION).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": DR_REGION})
+    return name
+
+
+def replicate(aws: AwsApi, dr_bucket: str) -> None:
+    """What S3 replication does: every new object of the primary's bucket, as it is."""
+    s3 = aws.client("s3")
+    present = set(_snapshot_objects(aws, dr_bucket))
+    for key in _snapshot_objects(aws):
+        if key not in present:
+            body = s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read()
+            s3.put_object(Bucket=dr_bucket, Key=key, Body=body)
+
+
+def on_stack(world: World, aws: AwsApi, role: str, dr_bucket: str) -> None:
+    """The environment the platform gives the Vault jobs of the primary or the dr stack."""
+    bucket, region = (aws.bucket, REGION) if role == "primary" else (dr_bucket, DR_REGION)
+    for name, value in {"STACK_ROLE": role, "BACKUP_BUCKET": bucket, "AWS_REGION": region}.items():
+        world.monkeypatch.setenv(name, value)
+
+
+def snapshot(world: World, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    world.as_job("vault-snapshot")
+    return run(world, capsys, "vault-snapshot")
+
+
+def restore(world: World, capsys: pytest.CaptureFixture[str], backup_id: str = "latest") -> tuple[int, str]:
+    world.as_job("vault-restore")
+    return run(world, capsys, "vault-restore", "--backup-id", backup_id)
+
+
 def test_a_snapshot_restores_the_exact_bytes_and_state_it_holds(
-    world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str]
+    world: World, aws: AwsApi, dr_bucket: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bootstrap(world, capsys)
-    world.as_job("vault-snapshot")
-    code, output = run(world, capsys, "vault-snapshot")
+    code, output = snapshot(world, capsys)
     assert code == 0, output
-    backup_id = _snapshot_objects(aws)[-1].split("/")[1]
+    backup_id = newest_snapshot(aws)
     s3 = aws.client("s3")
     manifest = json.load(s3.get_object(Bucket=aws.bucket, Key=f"vault/{backup_id}/manifest.json")["Body"])
-    snapshot = s3.get_object(Bucket=aws.bucket, Key=f"vault/{backup_id}/raft.snap")["Body"].read()
-    assert snapshot == world.vault.served[-1] and len(snapshot) > TEST_PART_SIZE
-    assert manifest["kind"] == "vault" and manifest["objects"][0]["size"] == len(snapshot)
-    assert manifest["details"] == {"vault_version": "1.21.1", "cluster_name": "vault-cluster-fake"}
+    snapshot_bytes = s3.get_object(Bucket=aws.bucket, Key=f"vault/{backup_id}/raft.snap")["Body"].read()
+    assert snapshot_bytes == world.vault.served[-1] and len(snapshot_bytes) > TEST_PART_SIZE
+    assert manifest["kind"] == "vault" and manifest["objects"][0]["size"] == len(snapshot_bytes)
+    assert manifest["details"] == {
+        "vault_version": "1.21.1",
+        "cluster_name": "vault-cluster-fake",
+        "origin": {"role": "primary", "bucket": aws.bucket, "region": REGION},
+    }
+    replicate(aws, dr_bucket)
 
     # Vault changes after the snapshot; the restore brings back the snapshot's state.
     world.write_seed("password", "changed-after-snapshot-77aa")
@@ -371,12 +415,104 @@ def test_a_snapshot_restores_the_exact_bytes_and_state_it_holds(
     assert len(world.vault.kv_versions("secret", SEED_PATH)) == 2
     world.vault.standby_polls = 2  # the restore waits through a standby answer too
 
-    world.as_job("vault-restore")
-    code, output = run(world, capsys, "vault-restore", "--backup-id", "latest")
+    on_stack(world, aws, "dr", dr_bucket)
+    code, output = restore(world, capsys)
     assert code == 0, output
-    assert world.vault.restored == [snapshot]
+    assert world.vault.restored == [snapshot_bytes]
     assert world.vault.kv_versions("secret", SEED_PATH) == [SEED_VALUES]
     assert f"Vault restored from snapshot {backup_id} and active" in output
+
+
+def test_the_dr_restore_takes_the_primarys_newest_snapshot_never_one_dr_wrote(
+    world: World, aws: AwsApi, dr_bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Playbook "Disaster Recovery": dr restores prod's data. An activated dr stack writes
+    snapshots of its own into the same ``vault/`` prefix, newer than prod's last one."""
+    bootstrap(world, capsys)
+    assert snapshot(world, capsys)[0] == 0
+    prods = world.vault.served[-1]
+    prod_id = newest_snapshot(aws)
+    replicate(aws, dr_bucket)
+    replicated = _snapshot_objects(aws, dr_bucket)
+
+    on_stack(world, aws, "dr", dr_bucket)
+    code, output = snapshot(world, capsys)  # activated, not restored yet: dr's Vault is not prod's data
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"txbackup vault-snapshot: this dr stack's Vault is not a restore of the primary's newest snapshot {prod_id} "
+        "(no restore has run here): run the restore-vault Job first (README, Disaster recovery); snapshots of "
+        "this Vault start after it"
+    )
+    assert _snapshot_objects(aws, dr_bucket) == replicated
+
+    assert restore(world, capsys)[0] == 0
+    assert world.vault.restored == [prods]
+    world.write_seed("password", "written-in-dr-after-activation-5b1c")
+    bootstrap(world, capsys)
+    code, output = snapshot(world, capsys)  # restored: dr's own snapshots run
+    assert code == 0, output
+    drs_id = newest_snapshot(aws, dr_bucket)
+    assert drs_id > prod_id and world.vault.served[-1] != prods
+
+    code, output = restore(world, capsys)  # latest: prod's newest, not dr's newer one
+    assert code == 0, output
+    assert world.vault.restored == [prods, prods]
+    assert f"skipping snapshot {drs_id}: it was written by the dr stack into this bucket, s3://{dr_bucket}" in output
+
+    world.vault.requests.clear()
+    code, output = restore(world, capsys, drs_id)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"txbackup vault-restore: refusing to restore snapshot {drs_id}: it was written by the dr stack into this "
+        f"bucket, s3://{dr_bucket} ({DR_REGION}), not replicated from the primary"
+    )
+    assert world.vault.requests == [] and world.vault.restored == [prods, prods]
+
+
+def test_dr_snapshots_stop_when_the_primary_has_a_newer_snapshot_than_the_one_restored(
+    world: World, aws: AwsApi, dr_bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A restore marker from an earlier activation (a drill) does not count once prod has
+    written newer data: dr's Vault is then not prod's newest, and its snapshots refuse."""
+    bootstrap(world, capsys)
+    assert snapshot(world, capsys)[0] == 0
+    first = newest_snapshot(aws)
+    replicate(aws, dr_bucket)
+    on_stack(world, aws, "dr", dr_bucket)
+    assert restore(world, capsys)[0] == 0
+
+    on_stack(world, aws, "primary", dr_bucket)
+    bootstrap(world, capsys)
+    assert snapshot(world, capsys)[0] == 0
+    second = newest_snapshot(aws)
+    replicate(aws, dr_bucket)
+
+    on_stack(world, aws, "dr", dr_bucket)
+    code, output = snapshot(world, capsys)
+    assert code == 1
+    assert f"the primary's newest snapshot {second} (the last restore took {first})" in output
+
+
+def test_a_snapshot_without_its_origin_is_not_restored(
+    world: World, aws: AwsApi, dr_bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bootstrap(world, capsys)
+    assert snapshot(world, capsys)[0] == 0
+    backup_id = newest_snapshot(aws)
+    replicate(aws, dr_bucket)
+    s3, key = aws.client("s3"), f"vault/{backup_id}/manifest.json"
+    manifest = json.load(s3.get_object(Bucket=dr_bucket, Key=key)["Body"])
+    del manifest["details"]["origin"]
+    s3.put_object(Bucket=dr_bucket, Key=key, Body=json.dumps(manifest).encode())
+
+    on_stack(world, aws, "dr", dr_bucket)
+    code, output = restore(world, capsys, backup_id)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"txbackup vault-restore: refusing to restore snapshot {backup_id}: "
+        "its manifest does not record which stack wrote it"
+    )
+    assert world.vault.restored == []
 
 
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
@@ -398,23 +534,23 @@ def test_a_snapshot_cut_off_mid_stream_aborts_its_upload_and_leaves_no_backup(
 
 
 def test_a_corrupted_snapshot_is_refused_before_vault_is_touched(
-    world: World, aws: AwsApi, capsys: pytest.CaptureFixture[str]
+    world: World, aws: AwsApi, dr_bucket: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bootstrap(world, capsys)
-    world.as_job("vault-snapshot")
-    assert run(world, capsys, "vault-snapshot")[0] == 0
-    key = [key for key in _snapshot_objects(aws) if key.endswith("/raft.snap")][-1]
+    assert snapshot(world, capsys)[0] == 0
+    replicate(aws, dr_bucket)
+    key = [key for key in _snapshot_objects(aws, dr_bucket) if key.endswith("/raft.snap")][-1]
     s3 = aws.client("s3")
-    body = bytearray(s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read())
+    body = bytearray(s3.get_object(Bucket=dr_bucket, Key=key)["Body"].read())
     body[len(body) // 2] ^= 0xFF  # same size, one byte flipped
-    s3.put_object(Bucket=aws.bucket, Key=key, Body=bytes(body))
+    s3.put_object(Bucket=dr_bucket, Key=key, Body=bytes(body))
     world.vault.requests.clear()
 
-    world.as_job("vault-restore")
-    code, output = run(world, capsys, "vault-restore", "--backup-id", key.split("/")[1])
+    on_stack(world, aws, "dr", dr_bucket)
+    code, output = restore(world, capsys, key.split("/")[1])
 
     assert code == 1
-    assert f"s3://{aws.bucket}/{key} is corrupt: SHA-256" in output.strip().splitlines()[-1]
+    assert f"s3://{dr_bucket}/{key} is corrupt: SHA-256" in output.strip().splitlines()[-1]
     assert world.vault.requests == [] and world.vault.restored == []
 
 
@@ -485,7 +621,7 @@ def test_the_bootstrap_fails_with_one_line_when_its_policy_does_not_let_it_check
 
 
 def test_the_platform_spec_of_each_stack_bootstraps_vault_and_its_policies_grant_every_job_what_it_asks(
-    world: World, stack: StackRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    world: World, aws: AwsApi, dr_bucket: str, stack: StackRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The spec.json the secrets component puts into the ConfigMap, with every seed mounted.
     manifests = [plain(r.inputs) for r in stack.of_type("kubernetes:core/v1:ConfigMap")]
@@ -493,9 +629,9 @@ def test_the_platform_spec_of_each_stack_bootstraps_vault_and_its_policies_grant
         m for m in manifests if (m["metadata"].get("namespace"), m["metadata"]["name"]) == (NAMESPACE, BOOTSTRAP)
     ]
     spec = json.loads(config_map["data"]["spec.json"])
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    (world.tmp / "spec.json").write_text(json.dumps(spec))
     for seed in spec["seeds"]:
-        directory = tmp_path / "seeds" / seed["secret"]
+        directory = world.tmp / "seeds" / seed["secret"]
         directory.mkdir(parents=True, exist_ok=True)
         for key in seed["keys"]:
             (directory / key).write_text(f"value-of-{seed['path']}-{key}")
@@ -507,12 +643,15 @@ def test_the_platform_spec_of_each_stack_bootstraps_vault_and_its_policies_grant
     assert {name for name in world.vault.state["roles"]} == set(spec["roles"])
     assert len(world.vault.kv_versions("secret", spec["tokens"][0]["path"])) == 1
 
-    world.as_job("vault-snapshot")
-    code, output = run(world, capsys, "vault-snapshot")
+    code, output = snapshot(world, capsys)
     assert code == 0, output
-    if "vault-restore" in spec["roles"]:  # the dr stack's restore job
-        world.as_job("vault-restore")
-        code, output = run(world, capsys, "vault-restore", "--backup-id", "latest")
+    if "vault-restore" in spec["roles"]:  # the dr stack's restore of the primary's snapshot, then its own
+        replicate(aws, dr_bucket)
+        on_stack(world, aws, "dr", dr_bucket)
+        code, output = restore(world, capsys)
+        assert code == 0, output
+        bootstrap(world, capsys)  # README, Disaster recovery: the bootstrap re-applies dr's roles
+        code, output = snapshot(world, capsys)
         assert code == 0, output
     assert world.vault.denied == []
 

@@ -2,7 +2,8 @@
 
 Configuration comes from the environment the CronJobs set (BACKUP_BUCKET,
 BACKUP_KMS_KEY_ARN, AWS_REGION, DATABASES, the libpq PG* variables; for the Vault commands
-VAULT_ADDR, VAULT_CACERT, VAULT_AUTH_ROLE, VAULT_AUTH_MOUNT and for the bootstrap
+VAULT_ADDR, VAULT_CACERT, VAULT_AUTH_ROLE, VAULT_AUTH_MOUNT, for the snapshot STACK_ROLE
+(primary or dr) and for the bootstrap
 BOOTSTRAP_SPEC, SEED_DIR, POD_NAMESPACE); AWS credentials from boto3's default chain
 (IRSA in the cluster). Exit status: 0 success, 1 failure (one line
 on stderr naming the problem), 2 bad usage.
@@ -66,9 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("vault-bootstrap", help="initialise and configure Vault from BOOTSTRAP_SPEC (idempotent)")
     commands.add_parser("vault-snapshot", help="a raft snapshot of Vault, streamed to the backup bucket")
     vault_restore_parser = commands.add_parser(
-        "vault-restore", help="verify a Vault snapshot, then force-restore it into Vault"
+        "vault-restore", help="verify a snapshot the primary stack wrote, then force-restore it into Vault"
     )
-    vault_restore_parser.add_argument("--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) or 'latest'")
+    vault_restore_parser.add_argument(
+        "--backup-id", required=True, help="a backup id (YYYYMMDDTHHMMSSZ) of the primary's or 'latest' (its newest)"
+    )
     return parser
 
 
@@ -118,7 +121,9 @@ def _run_vault(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
             namespace=_require(environ, "POD_NAMESPACE"),
         ).run()
     elif args.command == "vault-snapshot":
-        vault_snapshot.backup_snapshot(_store(environ, vault_snapshot.PREFIX), vault, login)
+        store = _store(environ, vault_snapshot.PREFIX)
+        origin = vault_snapshot.Origin(_require(environ, "STACK_ROLE"), store.bucket, _session(environ).region_name)
+        vault_snapshot.backup_snapshot(store, vault, login, origin)
         vault.revoke_self()  # on a failure, the login token expires with its role's TTL
     elif args.command == "vault-restore":
         vault_snapshot.restore_snapshot(_store(environ, vault_snapshot.PREFIX), vault, args.backup_id, login)

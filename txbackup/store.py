@@ -213,6 +213,14 @@ class BackupStore:
                         ids.append(parts[1])
         return sorted(ids)
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix`` (inside this store's prefix)."""
+        keys: list[str] = []
+        with s3_errors(self.bucket, f"cannot list {self.url(prefix)}"):
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                keys += [entry["Key"] for entry in page.get("Contents", [])]
+        return keys
+
     def manifest_exists(self, backup_id: str) -> bool:
         # A listing, not a HEAD: the jobs may list only their own prefix (an s3:prefix
         # condition), and S3 answers a HEAD of a missing key with 403 without that right.
