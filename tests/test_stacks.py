@@ -66,7 +66,8 @@ def test_plan_writes_every_object_and_exports(tmp_path: Path, capsys: pytest.Cap
         assert f"stack {stack}:" in printed
     assert "network" in printed and "aws:ec2/natGateway:NatGateway" in printed
     # The stack files' example values pass the offline plan, named; a deployment refuses them.
-    assert "notice: example values, refused by pulumi preview and up: acmeEmail: certificates@example.com;" in printed
+    notice = "notice: example values, refused by pulumi preview and up: accessPrincipals: arn:aws:iam::111122223333:"
+    assert notice in printed and "acmeEmail: certificates@example.com;" in printed
     assert "offline-plan-ca" not in (tmp_path / "prod" / "exports.json").read_text()
 
 
