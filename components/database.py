@@ -325,9 +325,12 @@ class Database(pulumi.ComponentResource):
         ]
         db = args.settings
         replica = args.replica_of
-        # Both the primary and a promoted replica serve production: Multi-AZ. A replica
-        # waiting in the dr region is single-AZ (pilot light); promotion adds the standby.
-        multi_az = replica is None or replica.promoted
+        # Multi-AZ everywhere, the waiting replica included: RDS creates "a standby of your
+        # replica in another Availability Zone" (RDS API CreateDBInstanceReadReplica,
+        # MultiAZ), so promotion in an activation is the promotion alone, with no standby
+        # to build on the RTO's critical path, and a zone lost in the dr region before
+        # activation does not lose the replica.
+        multi_az = True
         primary = replica is None
         # A replica waiting in the dr region holds only a copy of the primary's data: RDS
         # takes no final snapshot of a read replica ("If you delete a read replica ... you

@@ -309,14 +309,18 @@ def rds_protected(resource: Resource) -> list[str]:
     if not isinstance(retention, (int, float)) or retention < MIN_BACKUP_RETENTION_DAYS:
         violations.append(f"backup retention is {retention!r} days; at least {MIN_BACKUP_RETENTION_DAYS} required")
     # A dr stack's database stands in for production's: a read replica while the stack
-    # waits (single-AZ by design, a standby of its own once promoted), then, promoted
-    # (no replicateSourceDb any more), the production database itself.
+    # waits, then, promoted (no replicateSourceDb any more), the production database
+    # itself. The replica is Multi-AZ already, so promotion does not wait for a standby.
     replica = bool(props.get("replicateSourceDb"))
     if _is_production(props) or _get(props, "tags", "role") == "dr":
         if not replica and props.get("deletionProtection") is not True:
             violations.append("deletion protection is off in production")
-        if resource.type == RDS_INSTANCE and not replica and props.get("multiAz") is not True:
-            violations.append("not Multi-AZ in production")
+        if resource.type == RDS_INSTANCE and props.get("multiAz") is not True:
+            violations.append(
+                "the waiting replica is not Multi-AZ: its promotion would wait for a standby to be built"
+                if replica
+                else "not Multi-AZ in production"
+            )
     return violations
 
 

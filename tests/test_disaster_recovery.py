@@ -175,7 +175,7 @@ def test_the_dr_database_is_a_cross_region_replica_of_prods(dr: StackRun, prod: 
         assert db[same] == primary[same], same
     # Backups on the replica, so the promoted database has them from the start.
     assert db["backupRetentionPeriod"] >= 7
-    assert db["multiAz"] is False  # pilot light
+    assert db["multiAz"] is True  # promotion waits for no standby
     # `pulumi destroy -s dr` must work: RDS takes no final snapshot of a read replica and
     # deletion protection would refuse the delete; the data is the primary's.
     assert db["deletionProtection"] is False and db["skipFinalSnapshot"] is True

@@ -296,10 +296,16 @@ def test_protected_database_passes_and_non_production_may_be_single_az() -> None
 
 def test_a_waiting_replica_needs_no_deletion_protection_but_a_promoted_one_does() -> None:
     """The dr stack must be destroyable while its database is a copy of the primary's."""
-    replica = {"replicateSourceDb": "arn:aws:rds:eu-central-1:1:db:tx-prod", "multiAz": False}
+    replica = {"replicateSourceDb": "arn:aws:rds:eu-central-1:1:db:tx-prod", "multiAz": True}
     assert rules.rds_protected(database(**replica, deletionProtection=False)) == []
     (found,) = rules.rds_protected(database(deletionProtection=False, tags={"role": "dr"}))
     assert "deletion protection is off in production" in found
+
+
+def test_a_waiting_replica_must_be_multi_az_so_promotion_waits_for_no_standby() -> None:
+    replica = {"replicateSourceDb": "arn:aws:rds:eu-central-1:1:db:tx-prod", "multiAz": False}
+    (found,) = rules.rds_protected(database(**replica, deletionProtection=False))
+    assert "the waiting replica is not Multi-AZ" in found
 
 
 @pytest.mark.parametrize(
