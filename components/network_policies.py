@@ -43,7 +43,6 @@ ANYWHERE = "0.0.0.0/0"
 # The EC2 instance metadata service (IMDS), reachable from pods unless a policy says no.
 METADATA_CIDR = "169.254.169.254/32"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
-KUBERNETES_API_PORT = 443
 DEFAULT_DENY = "default-deny-all"
 # Workloads the platform names as destinations but does not isolate: CoreDNS, EKS's add-on
 # that every pod of the cluster resolves names through, EKS's own add-ons in kube-system

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from components import vault_spec
+from components.certificates import SOLVER_LABELS, SOLVER_PORT
 from components.network_policies import NOT_ISOLATED
 from components.traffic import KUBERNETES_API, Need, Outside, Pods, ServiceRef
 from offline.flows import INTERNET, ClusterModel, Endpoint, Flow, Network, Verdict, Workload
@@ -347,8 +348,8 @@ def _solvers(model: ClusterModel) -> Iterator[tuple[str, Flow]]:
     """Let's Encrypt's HTTP-01 request reaches each solver pod through Traefik."""
     traefik = [pod for pod in model.pods if pod.labels.get("app.kubernetes.io/name") == "traefik"]
     for pod in model.pods:
-        if pod.labels.get("acme.cert-manager.io/http01-solver") == "true" and traefik:
-            yield "an HTTP-01 challenge", Flow(traefik[0].endpoint(), pod.endpoint(), 8089)
+        if SOLVER_LABELS.items() <= pod.labels.items() and traefik:
+            yield "an HTTP-01 challenge", Flow(traefik[0].endpoint(), pod.endpoint(), SOLVER_PORT)
 
 
 def _matches(declared: Pods | ServiceRef | Outside, actual: Endpoint, network: Network) -> bool:
@@ -373,9 +374,15 @@ def undeclared(
     entries: Sequence[tuple[Flow, Verdict]], needs: Sequence[Need], model: ClusterModel
 ) -> list[tuple[Flow, Verdict]]:
     """The allowed flows no component declares it needs: where the policies grant more
-    than the platform asks for (a selector that also admits a Service's pods directly,
-    a namespace without policies, a rule wider than its use)."""
-    return [(flow, verdict) for flow, verdict in entries if not _declared(flow, needs, model)]
+    than the platform asks for (a namespace without policies, a rule wider than its use).
+    Flows from or to a pod no policy can confine (``unisolated``) are the node's and EKS's."""
+    return [
+        (flow, verdict)
+        for flow, verdict in entries
+        if not _declared(flow, needs, model)
+        and not unisolated(flow.source, model)
+        and not unisolated(flow.destination, model)
+    ]
 
 
 def _declared(flow: Flow, needs: Sequence[Need], model: ClusterModel) -> bool:
@@ -392,7 +399,7 @@ def declarations(flow: Flow, needs: Sequence[Need], model: ClusterModel) -> list
     if direct or flow.destination.kind not in ("pod", "service"):
         return direct
     if flow.destination.kind == "pod":
-        pod = next((p for p in model.pods if p.key == (flow.destination.namespace, flow.destination.name)), None)
+        pod = model.workload(flow.destination.namespace, flow.destination.name)
         if pod is None or not pod.host_network:
             return []
         node = Endpoint("address", address=model.network.vpc_host() or model.network.vpc_cidr)
@@ -432,12 +439,10 @@ def _covers(need: Need, flow: Flow, network: Network) -> bool:
 def unrequired_flows(model: ClusterModel, needs: Sequence[Need], network: Network) -> list[str]:
     """Least privilege: every flow the policies let through is one a component declares.
     Flows from workloads the platform leaves unisolated (NOT_ISOLATED: CoreDNS) are EKS's."""
-    extra = undeclared(connectivity(model), needs, model)
     return [
         f"{describe(flow.source)} -> {describe(flow.destination)} {flow.protocol} {flow.port} is allowed "
         f"({verdict.reason}) but no component declares it"
-        for flow, verdict in extra
-        if not unisolated(flow.source, model) and not unisolated(flow.destination, model)
+        for flow, verdict in undeclared(connectivity(model), needs, model)
     ]
 
 
@@ -452,7 +457,7 @@ def unisolated(side: Endpoint, model: ClusterModel) -> bool:
     CoreDNS). What reaches them or leaves them is the node's and EKS's to govern."""
     if side.kind != "pod":
         return False
-    pod = next((p for p in model.pods if p.key == (side.namespace, side.name)), None)
+    pod = model.workload(side.namespace, side.name)
     labels = pod.labels if pod is not None else side.labels
     if pod is not None and pod.host_network:
         return True
@@ -567,11 +572,7 @@ def write_map(run: StackRun, objects: Sequence[Placed], target: Path) -> tuple[i
     explained = [
         (f, v, [need.why for need in declarations(f, run.flows, model)] or _unconfined(f, model)) for f, v in entries
     ]
-    extra = [
-        (f, v)
-        for f, v in undeclared(entries, run.flows, model)
-        if not unisolated(f.source, model) and not unisolated(f.destination, model)
-    ]
+    extra = undeclared(entries, run.flows, model)
     target.mkdir(parents=True, exist_ok=True)
     (target / "flows.md").write_text(flows_markdown(run.stack, explained, extra))
     graph = dot(run.stack, entries)

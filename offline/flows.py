@@ -1102,6 +1102,10 @@ class ClusterModel:
     def _services_by_key(self) -> dict[tuple[str, str], Service]:
         return {service.key: service for service in self.services}
 
+    def workload(self, namespace: str, name: str) -> Workload | None:
+        """The workload ``<Kind>/<name>`` of ``namespace``, if the model has it."""
+        return self._pods_by_key.get((namespace, name))
+
     def _pod(self, endpoint: Endpoint) -> Workload:
         if endpoint.name:
             named = self._pods_by_key.get((endpoint.namespace, endpoint.name))

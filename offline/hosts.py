@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 from components.alerts import PRIMARY_EDGE_JOB
 from offline.harness import StackRun
+from offline.operated import ISSUER_ANNOTATIONS
 from offline.render import Placed
 
 RECORD = "aws:route53/record:Record"
-ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 _HOST_MATCH = re.compile(r"Host\(\s*`([^`]+)`\s*\)")
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from components.certificates import SOLVER_LABELS, SOLVER_PORT
 from offline.render import Placed
 
 OPERATED = "created by the cluster or an operator"
@@ -44,13 +45,11 @@ KUBELET_LABELS = {
     "app.kubernetes.io/name": "kubelet",
     "app.kubernetes.io/managed-by": "prometheus-operator",
 }
-SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
-SOLVER_PORT = 8089
 ALERTMANAGER_PORTS = (("web", 9093, "TCP"), ("tcp-mesh", 9094, "TCP"), ("udp-mesh", 9094, "UDP"))
 # The config-reloader container the operator adds to every Prometheus and Alertmanager pod
 # (pkg/operator/config_reloader.go: ContainerPort "reloader-web", configReloaderPort 8080).
 RELOADER_PORT = ("reloader-web", 8080, "TCP")
-_ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
+ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 
 def _service(
@@ -216,7 +215,7 @@ def acme_solver_namespaces(objects: Iterable[Placed]) -> set[str]:
                 namespaces.add(namespace)
         elif obj.get("kind") == "Ingress":
             annotations = (obj.get("metadata") or {}).get("annotations") or {}
-            for annotation in _ISSUER_ANNOTATIONS:
+            for annotation in ISSUER_ANNOTATIONS:
                 if annotation not in annotations:
                     continue
                 kind = "ClusterIssuer" if annotation.endswith("cluster-issuer") else "Issuer"

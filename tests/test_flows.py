@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.certificates import SOLVER_LABELS, SOLVER_PORT
 from offline.flows import INTERNET, ClusterModel, Endpoint, Flow, Network
-from offline.operated import SOLVER_LABELS, SOLVER_PORT, cluster_objects, operated_objects
+from offline.operated import cluster_objects, operated_objects
 from offline.render import Placed
 
 NETWORK = Network("10.40.0.0/16", "172.20.0.0/16", ("10.40.0.0/19", "10.40.32.0/19"))
