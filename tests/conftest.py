@@ -12,6 +12,9 @@ from offline.crd_schemas import CrdIndex
 from offline.harness import StackRun, run_stack, run_stacks
 from offline.render import StackRendering, render_stack
 
+# The Vault world of the Vault programs' and the dr activation's tests.
+from tests.support.vault_world import aws, dr_bucket, world  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def runs() -> dict[str, StackRun]:

@@ -1,8 +1,9 @@
-"""A small Kubernetes API client over the standard library, for in-cluster use.
+"""A small Kubernetes API client over the standard library.
 
-Authenticates with the pod's ServiceAccount token and verifies the API server against the
-ServiceAccount CA; discovers every listable resource and lists it page by page, and
-creates an object (the Vault bootstrap's recovery-key Secret; it never updates one).
+In the cluster it authenticates with the pod's ServiceAccount token and verifies the API
+server against the ServiceAccount CA; from outside (the dr activation, txdr) with a token
+the caller renews. It discovers every listable resource and lists it page by page, gets,
+creates, updates, merge-patches and deletes an object, and reads a pod's log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,15 @@ class ApiResource:
 
 
 class KubeClient:
-    def __init__(self, server: str, token: str, ca_file: str) -> None:
+    def __init__(self, server: str, token: str | Callable[[], str], ca_file: str) -> None:
+        """``token``: the bearer token, or a function returning a current one (asked before
+        every request: EKS tokens are valid for 15 minutes)."""
         self.server = server.rstrip("/")
         self._token = token
         self._context = ssl.create_default_context(cafile=ca_file)
+
+    def _bearer(self) -> str:
+        return self._token() if callable(self._token) else self._token
 
     @classmethod
     def in_cluster(cls, environ: dict[str, str], account_dir: Path | None = None) -> KubeClient:
@@ -65,21 +71,21 @@ class KubeClient:
             host = f"[{host}]"
         return cls(f"https://{host}:{port}", token, str(account_dir / "ca.crt"))
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """The JSON answer of one request; None when the API answers 404."""
+    def _send(self, method: str, path: str, body: dict[str, Any] | None, content_type: str) -> bytes | None:
+        """The body of the answer to one request; None when the API answers 404."""
         request = urllib.request.Request(
             self.server + path,
             data=json.dumps(body).encode() if body is not None else None,
             headers={
-                "Authorization": f"Bearer {self._token}",
-                "Accept": "application/json",
-                **({"Content-Type": "application/json"} if body is not None else {}),
+                "Authorization": f"Bearer {self._bearer()}",
+                "Accept": "application/json, */*",
+                **({"Content-Type": content_type} if body is not None else {}),
             },
             method=method,
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=self._context) as response:
-                document = json.load(response)
+                return bytes(response.read())
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
@@ -88,6 +94,18 @@ class KubeClient:
                 raise BackupError(f"Kubernetes API {method} {path}: {conflict}") from None
             raise BackupError(f"Kubernetes API {method} {path}: HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
+            raise BackupError(f"Kubernetes API {self.server}{path}: {error}") from None
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, content_type: str = "application/json"
+    ) -> dict[str, Any] | None:
+        """The JSON answer of one request; None when the API answers 404."""
+        answer = self._send(method, path, body, content_type)
+        if answer is None:
+            return None
+        try:
+            document = json.loads(answer)
+        except ValueError as error:
             raise BackupError(f"Kubernetes API {self.server}{path}: {error}") from None
         if not isinstance(document, dict):
             raise BackupError(f"Kubernetes API {path}: unexpected answer")
@@ -111,6 +129,23 @@ class KubeClient:
         if updated is None:
             raise BackupError(f"Kubernetes API PUT {path}: not found")
         return updated
+
+    def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A JSON merge patch (RFC 7386) of the object at ``path``: only the fields in ``body`` change."""
+        patched = self._call("PATCH", path, body, "application/merge-patch+json")
+        if patched is None:
+            raise BackupError(f"Kubernetes API PATCH {path}: not found")
+        return patched
+
+    def delete(self, path: str) -> bool:
+        """Deletes the object at ``path`` and what it owns (background propagation, as kubectl
+        does); False when there was no such object."""
+        return self._call("DELETE", path + "?propagationPolicy=Background") is not None
+
+    def text(self, path: str, params: dict[str, str] | None = None) -> str | None:
+        """A plain-text answer (a pod's ``/log``); None when the API answers 404."""
+        answer = self._send("GET", path + (("?" + urllib.parse.urlencode(params)) if params else ""), None, "")
+        return None if answer is None else answer.decode("utf-8", "replace")
 
     def resources(self, skip_groups: frozenset[str] = frozenset()) -> list[ApiResource]:
         """Every listable resource type, in each API group's preferred version.

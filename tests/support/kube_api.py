@@ -1,9 +1,13 @@
-"""A small fake Kubernetes API over HTTPS on loopback: discovery and paginated list endpoints,
-bearer-token authentication, the ``type=`` field selector on Secrets, and get, create and
-update of one namespaced object with the API's optimistic concurrency: create answers 409
-AlreadyExists for a name that is taken; update (PUT) replaces the whole object and answers
-409 Conflict when its ``metadata.resourceVersion`` is not the stored one, 404 when there is
-no such object. A ``faults.Faults`` plan shared with the fake Vault can make one request fail."""
+"""A small fake Kubernetes API over HTTPS on loopback: discovery and paginated list endpoints
+(all namespaces or one), bearer-token authentication, the ``type=`` field selector on
+Secrets and equality label selectors, and get, create, update, merge patch and delete of
+one namespaced object (core or of an API group) with the API's optimistic concurrency:
+create answers 409 AlreadyExists for a name that is taken; update (PUT) replaces the whole
+object and answers 409 Conflict when its ``metadata.resourceVersion`` is not the stored
+one, 404 when there is no such object. Pods' ``/log`` answers from ``logs``. Controllers
+are played by ``on_create`` callbacks, which see each created object of a type and may
+change it and the world. A ``faults.Faults`` plan shared with the fake Vault can make one
+request fail."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import json
 import ssl
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +60,19 @@ def certificate(
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
 @dataclass
 class FakeApi:
     token: str
@@ -67,6 +84,10 @@ class FakeApi:
     unavailable: set[str] = field(default_factory=set)
     faults: Faults = field(default_factory=Faults)
     versions: int = 0
+    # "<namespace>/<pod>" -> the pod's log
+    logs: dict[str, str] = field(default_factory=dict)
+    # list path (/apis/batch/v1/jobs) -> called with each object created there, after it is stored
+    on_create: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
 
     def add(self, group_version: str, plural: str, kind: str, namespaced: bool, items: list[dict[str, Any]]) -> None:
         self.resources.setdefault(group_version, []).append((plural, kind, namespaced, ["get", "list", "watch"]))
@@ -74,11 +95,13 @@ class FakeApi:
         self.objects[f"{base}/{plural}"] = items
 
     def _namespaced(self, path: str) -> tuple[str, str, str | None] | None:
-        """(list path, namespace, name) of /api/v1/namespaces/<ns>/<plural>[/<name>]."""
+        """(list path, namespace, name) of /api/v1/namespaces/<ns>/<plural>[/<name>] or
+        /apis/<group>/<version>/namespaces/<ns>/<plural>[/<name>]."""
         parts = path.strip("/").split("/")
-        if parts[:3] != ["api", "v1", "namespaces"] or len(parts) not in (5, 6):
+        base, rest = (parts[:2], parts[2:]) if parts[:1] == ["api"] else (parts[:3], parts[3:])
+        if base not in (["api", "v1"], ["apis", *base[1:]]) or rest[:1] != ["namespaces"] or len(rest) not in (3, 4):
             return None
-        return f"/api/v1/{parts[4]}", parts[3], parts[5] if len(parts) == 6 else None
+        return "/" + "/".join([*base, rest[2]]), rest[1], rest[3] if len(rest) == 4 else None
 
     def find(self, list_path: str, namespace: str, name: str) -> dict[str, Any] | None:
         for item in self.objects.get(list_path, []):
@@ -97,7 +120,10 @@ class FakeApi:
             return 409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"}
         created = {**body, "metadata": {**body.get("metadata", {}), "namespace": namespace}}
         created["metadata"]["resourceVersion"] = self._next_version()
+        created["metadata"].setdefault("generation", 1)
         self.objects[list_path].append(created)
+        if hook := self.on_create.get(list_path):
+            hook(created)
         return 201, created
 
     def _next_version(self) -> str:
@@ -120,11 +146,50 @@ class FakeApi:
         items[items.index(current)] = updated
         return 200, updated
 
-    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def patch(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A JSON merge patch (RFC 7386); a changed ``spec`` raises ``metadata.generation``."""
+        target = self._namespaced(path)
+        current = self.find(target[0], target[1], target[2]) if target and target[2] else None
+        if target is None or current is None:
+            return 404, {"kind": "Status", "code": 404}
+        patched = merge_patch(current, body)
+        patched["metadata"]["resourceVersion"] = self._next_version()
+        if patched.get("spec") != current.get("spec"):
+            patched["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
+        items = self.objects[target[0]]
+        items[items.index(current)] = patched
+        return 200, patched
+
+    def delete(self, path: str) -> tuple[int, dict[str, Any]]:
+        target = self._namespaced(path)
+        current = self.find(target[0], target[1], target[2]) if target and target[2] else None
+        if target is None or current is None:
+            return 404, {"kind": "Status", "code": 404}
+        self.objects[target[0]].remove(current)
+        return 200, {"kind": "Status", "status": "Success"}
+
+    def _log(self, path: str) -> tuple[int, dict[str, Any]]:
+        pod = self._namespaced(path.removesuffix("/log"))
+        key = f"{pod[1]}/{pod[2]}" if pod and pod[2] else ""
+        return (200, {"log": self.logs[key]}) if key in self.logs else (404, {"kind": "Status", "code": 404})
+
+    def _in_namespace(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """One object, a pod's log, or the list of one namespace; None for any other path."""
+        if path.endswith("/log"):
+            return self._log(path)
         target = self._namespaced(path)
         if target is not None and target[2] is not None:
             found = self.find(target[0], target[1], target[2])
             return (200, found) if found is not None else (404, {"kind": "Status", "code": 404})
+        if target is not None and target[0] in self.objects:
+            namespace = target[1]
+            listed = [item for item in self.objects[target[0]] if item["metadata"].get("namespace") == namespace]
+            return self._page(listed, query)
+        return None
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if (namespaced := self._in_namespace(path, query)) is not None:
+            return namespaced
         if path == "/apis":
             groups = sorted({gv.split("/")[0] for gv in self.resources if gv != "v1"})
             return 200, {
@@ -149,7 +214,12 @@ class FakeApi:
                 return 200, {"kind": "APIResourceList", "groupVersion": group_version, "resources": listed}
         if path not in self.objects:
             return 404, {"kind": "Status", "code": 404}
-        items = self.objects[path]
+        return self._page(self.objects[path], query)
+
+    def _page(self, items: list[dict[str, Any]], query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if labels := query.get("labelSelector"):
+            wanted = dict(term.split("=", 1) for term in labels.split(","))
+            items = [item for item in items if wanted.items() <= item["metadata"].get("labels", {}).items()]
         selector = query.get("fieldSelector", "")
         if selector.startswith("type="):
             items = [item for item in items if item.get("type") == selector.removeprefix("type=")]
@@ -190,13 +260,18 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
                 status, body = api.create(url.path, sent)
             elif method == "PUT":
                 status, body = api.update(url.path, sent)
+            elif method == "PATCH":
+                status, body = api.patch(url.path, sent)
+            elif method == "DELETE":
+                status, body = api.delete(url.path)
             else:
                 status, body = api.answer(url.path, dict(urllib.parse.parse_qsl(url.query)))
             if verdict == Faults.APPLY_THEN_CUT_OFF:
                 return
-            data = json.dumps(body).encode()
+            text = url.path.endswith("/log") and status == 200
+            data = str(body["log"]).encode() if text else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if text else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -209,6 +284,12 @@ def serve(api: FakeApi, directory: Path) -> Iterator[RunningApi]:
 
         def do_PUT(self) -> None:
             self._reply("PUT")
+
+        def do_PATCH(self) -> None:
+            self._reply("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._reply("DELETE")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -1,0 +1,1 @@
+"""txdr: the dr stack's activation, run by the on-call engineer from a workstation or CI runner."""

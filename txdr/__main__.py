@@ -1,0 +1,5 @@
+import sys
+
+from txdr.cli import main
+
+sys.exit(main())
