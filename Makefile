@@ -20,6 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 ## plan: what STACK (prod, dr or all) would create, with every check; no cloud needed.
 plan: $(VENV)/.installed helm
 	-tools/install-system-packages
+	-tools/install-amtool
 	$(PY) -m offline.plan --stack $(STACK) --out build/plan
 
 ## test: lint, type check and the test suite.
@@ -32,8 +33,17 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed system-packages helm
+unit: $(VENV)/.installed system-packages helm amtool
 	$(VENV)/bin/pytest
+
+## mirror-charts: copy the pinned charts into STACK's (prod or dr) own ECR repositories,
+## which `pulumi up` creates; what is there already is checked, not pushed (README "Charts").
+mirror-charts: $(VENV)/.installed helm
+	$(PY) -m chartmirror push --stack $(STACK)
+
+## chart-login: log helm in to STACK's chart copy for `pulumi up` (an ECR token, valid 12 hours).
+chart-login: $(VENV)/.installed helm
+	$(PY) -m chartmirror login --stack $(STACK)
 
 ## system-packages: the Debian packages in system-packages.txt that the tests run for real.
 system-packages:
@@ -42,6 +52,10 @@ system-packages:
 ## helm: the official helm binary, when none is on PATH (tools/install-helm).
 helm: $(VENV)/.installed
 	tools/install-helm
+
+## amtool: Alertmanager's amtool at the chart's configuration format (tools/install-amtool).
+amtool: $(VENV)/.installed
+	tools/install-amtool
 
 ## benchmark: the streaming backup and restore against pg_dump and the playbook's tar.gz upload
 ## on a generated database of >= 1 GB (several minutes; not part of the tests).

@@ -1,15 +1,23 @@
 """Alertmanager routing, playbook "Alerting Channels": critical to PagerDuty, warning to
 Slack, every alert to email.
 
-The configuration holds no credential: the PagerDuty routing key, the Slack webhook URL
-and the SMTP password live in their own Secret, which the operator mounts into every
-Alertmanager pod (``alertmanagerSpec.secrets``), and the configuration points at the files
-(``*_file``). So the configuration itself is the same text offline and in the cluster, and
+The configuration holds no credential: the PagerDuty routing key, the Slack webhook URL,
+the SMTP password and the heartbeat URL live in their own Secret, which the operator mounts
+into every Alertmanager pod (``alertmanagerSpec.secrets``), and the configuration points at
+the files (``*_file``). So the configuration itself is the same text offline and in the cluster, and
 ``amtool check-config`` checks exactly what runs.
 
 Two fields of the playbook's snippet are not Alertmanager's: ``email_configs`` has no
 ``subject`` (the subject is the ``Subject`` header) and no ``body`` (``text`` or ``html``);
 amtool refuses both, so the same values go where Alertmanager reads them.
+
+The always-firing Watchdog is the dead man's switch (kube-prometheus runbook "Watchdog";
+PromLabs, "End-to-End Watchdog Alerts"): with a heartbeat URL it goes every minute to an
+external service (Healthchecks.io, Dead Man's Snitch, PagerDuty's heartbeats), which pages
+when the pings stop, so an Alertmanager, a Prometheus, a cluster or a region that is gone
+is noticed from outside. The webhook reads its URL from a file (``url_file``, Alertmanager
+0.26 and later; the chart runs v0.34). It does not send resolved notifications: a Watchdog
+that stops firing must read as silence, not as one more ping.
 """
 
 from __future__ import annotations
@@ -28,16 +36,24 @@ SECRETS_DIR = f"/etc/alertmanager/secrets/{CREDENTIALS_SECRET}"
 PAGERDUTY_KEY = "pagerduty-routing-key"
 SLACK_KEY = "slack-webhook-url"
 SMTP_PASSWORD_KEY = "smtp-password"
+HEARTBEAT_KEY = "heartbeat-url"
 
 NULL = "null"
 PAGERDUTY = "pagerduty-critical"
 SLACK = "slack-warnings"
 EMAIL = "email-alerts"
+HEARTBEAT = "watchdog-heartbeat"
 
 # kube-prometheus-stack's default rules include Watchdog, which always fires (a dead man's
 # switch for an external heartbeat), and InfoInhibitor, which only mutes info alerts:
-# neither is a notification, so they end in a receiver without integrations.
+# neither is for a person. Watchdog goes to the heartbeat where there is one; otherwise,
+# and InfoInhibitor always, they end in a receiver without integrations.
 ALWAYS_FIRING = ("Watchdog", "InfoInhibitor")
+WATCHDOG = ALWAYS_FIRING[0]
+# The heartbeat: sent at once, then every minute (a repeat waits for the group's interval,
+# so both are one minute). The external service expects a ping a minute, with a few
+# minutes' grace for an Alertmanager pod's restart.
+HEARTBEAT_INTERVAL = "1m"
 
 GROUP_BY = ("alertname", "namespace", "severity")
 GROUP_WAIT = "30s"
@@ -66,6 +82,7 @@ def credentials(settings: AlertingSettings) -> dict[str, Any]:
         PAGERDUTY_KEY: settings.pagerduty_routing_key,
         SLACK_KEY: settings.slack_webhook_url,
         SMTP_PASSWORD_KEY: settings.smtp_password,
+        HEARTBEAT_KEY: settings.heartbeat_url,
     }
     return {key: value for key, value in present.items() if value is not None}
 
@@ -94,7 +111,25 @@ def alertmanager_config(settings: AlertingSettings) -> dict[str, Any]:
             ],
         },
     ]
-    routes: list[dict[str, Any]] = [{"receiver": NULL, "matchers": [f'alertname=~"{"|".join(ALWAYS_FIRING)}"']}]
+    routes: list[dict[str, Any]] = []
+    if HEARTBEAT_KEY in have:
+        receivers.append(
+            {
+                "name": HEARTBEAT,
+                "webhook_configs": [{"url_file": f"{SECRETS_DIR}/{HEARTBEAT_KEY}", "send_resolved": False}],
+            }
+        )
+        routes.append(
+            {
+                "receiver": HEARTBEAT,
+                "matchers": [f'alertname="{WATCHDOG}"'],
+                "group_wait": "0s",
+                "group_interval": HEARTBEAT_INTERVAL,
+                "repeat_interval": HEARTBEAT_INTERVAL,
+            }
+        )
+    # InfoInhibitor, and Watchdog without a heartbeat, notify nobody.
+    routes.append({"receiver": NULL, "matchers": [f'alertname=~"{"|".join(ALWAYS_FIRING)}"']})
     if PAGERDUTY_KEY in have:
         receivers.append(
             {

@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 from components import charts, edc, monitoring, portal_values
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.registry import ImageRegistry
 from components.traffic import CONTROL_PLANE, VPC, Need, Pods, ServiceRef, api_client, name_resolution
 
 WORKLOAD_NAMESPACE = edc.NAMESPACE
@@ -196,9 +197,12 @@ def _spread(labels: Mapping[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def metrics_server_values() -> dict[str, Any]:
+def metrics_server_values(images: ImageRegistry) -> dict[str, Any]:
     return {
-        "image": {"repository": "registry.k8s.io/metrics-server/metrics-server", "tag": METRICS_SERVER_IMAGE_TAG},
+        "image": {
+            "repository": images.image("registry.k8s.io/metrics-server/metrics-server"),
+            "tag": METRICS_SERVER_IMAGE_TAG,
+        },
         "replicas": REPLICAS,
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "securityContext": {**_restricted(), "runAsUser": 1000},
@@ -207,7 +211,7 @@ def metrics_server_values() -> dict[str, Any]:
     }
 
 
-def keda_values() -> dict[str, Any]:
+def keda_values(images: ImageRegistry) -> dict[str, Any]:
     components = ("operator", "metricServer", "webhooks")
     resources = {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"cpu": "1", "memory": "1000Mi"}}
     names = {
@@ -217,14 +221,14 @@ def keda_values() -> dict[str, Any]:
     }
     return {
         "image": {
-            "keda": {"registry": "ghcr.io", "repository": "kedacore/keda", "tag": KEDA_IMAGE_TAG},
+            "keda": {"registry": images.registry("ghcr.io"), "repository": "kedacore/keda", "tag": KEDA_IMAGE_TAG},
             "metricsApiServer": {
-                "registry": "ghcr.io",
+                "registry": images.registry("ghcr.io"),
                 "repository": "kedacore/keda-metrics-apiserver",
                 "tag": KEDA_IMAGE_TAG,
             },
             "webhooks": {
-                "registry": "ghcr.io",
+                "registry": images.registry("ghcr.io"),
                 "repository": "kedacore/keda-admission-webhooks",
                 "tag": KEDA_IMAGE_TAG,
             },
@@ -277,6 +281,7 @@ class AutoscalingArgs:
     namespaces: Namespaces
     provider: k8s.Provider
     depends_on: Sequence[pulumi.Resource]
+    images: ImageRegistry
     # The portal chart's frontend Deployment while the portal runs; None: no portal, and
     # so no autoscaler or budget pointing at a Deployment that does not exist.
     portal: ScaledDeployment | None = None
@@ -288,10 +293,13 @@ class Autoscaling(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.metrics_server = self._release(
-            METRICS_SERVER, METRICS_SERVER_NAMESPACE, metrics_server_values(), list(args.depends_on)
+            METRICS_SERVER, METRICS_SERVER_NAMESPACE, metrics_server_values(args.images), list(args.depends_on)
         )
         self.keda = self._release(
-            KEDA, KEDA_NAMESPACE, keda_values(), [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)]
+            KEDA,
+            KEDA_NAMESPACE,
+            keda_values(args.images),
+            [*args.depends_on, args.namespaces.namespace(KEDA_NAMESPACE)],
         )
         standby = args.connector_standby
         control_plane = ScaledDeployment(edc.CONTROL_PLANE_DEPLOYMENT, edc.CONTROL_PLANE_LABELS)

@@ -54,6 +54,8 @@ SOURCE_DATE_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the oldest time every arc
 # together: a rebuild always comes with a new tag.
 IMAGE_SOURCES = ("images/backup", "txbackup")
 IGNORE_FILE = "images/backup/Dockerfile.dockerignore"
+# The repository, under the stack's name prefix.
+REPOSITORY = "backup"
 # The nodes are x86_64 (Amazon Linux 2023, ``NODE_AMI_TYPE``).
 PLATFORM = docker_build.Platform.LINUX_AMD64
 # Images kept in the repository; older ones expire. CronJobs always run the newest.
@@ -144,7 +146,7 @@ class BackupImage(pulumi.ComponentResource):
         )
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
-            name=f"{args.name_prefix}/backup",
+            name=f"{args.name_prefix}/{REPOSITORY}",
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[

@@ -22,6 +22,7 @@ from components.aws_context import AwsContext
 from components.eks_addons import COREDNS, EBS_CSI_DRIVER, KUBE_PROXY, VPC_CNI, addon_version
 from components.iam import OidcIssuer, irsa_trust_policy, policy_document, role, service_trust_policy
 from components.keys import KEY_USE_ACTIONS, customer_key, encrypted_log_group
+from components.registry import ImageCache
 from components.settings import ACCESS_LEVEL_GROUPS, AccessPrincipals, ApiAccessSettings, NodeGroupSettings
 
 # The EKS API endpoint, public and private, serves HTTPS on 443.
@@ -67,6 +68,8 @@ class ClusterArgs:
     deletion_protection: bool
     ctx: AwsContext
     tags: Mapping[str, str]
+    # The stack's pull-through cache, which every image the nodes pull comes through.
+    image_cache: ImageCache
     # An activated dr stack takes the primary's sizes ({group: {minSize, desiredSize,
     # maxSize}}, its `nodeGroupSizes` export) for its node groups of the same names.
     node_group_sizes: pulumi.Input[Mapping[str, Mapping[str, Any]]] | None = None
@@ -133,7 +136,8 @@ class Cluster(pulumi.ComponentResource):
         self.oidc = self._oidc_provider()
 
         network_addons = [self._addon(addon) for addon in NETWORK_ADDONS]
-        self.node_groups = self._node_groups(depends_on=network_addons)
+        # No node pulls an image before the cache rules that serve it exist.
+        self.node_groups = self._node_groups(depends_on=[*network_addons, args.image_cache])
         ebs_key = self._key("ebs", "Encryption of persistent volumes")
         self.addons = network_addons + [
             self._addon(addon, depends_on=self.node_groups, ebs_key=ebs_key) for addon in WORKLOAD_ADDONS
@@ -318,6 +322,7 @@ class Cluster(pulumi.ComponentResource):
     def _node_groups(self, depends_on: Sequence[pulumi.Resource]) -> list[aws.eks.NodeGroup]:
         args = self._args
         # No CNI policy on the node role: the VPC CNI gets it through its own IRSA role.
+        # The inline policy lets the kubelet's pulls fill the pull-through cache.
         node_role = role(
             f"{self._name}-node",
             trust_policy=service_trust_policy("ec2.amazonaws.com", args.ctx),
@@ -328,6 +333,7 @@ class Cluster(pulumi.ComponentResource):
                 args.ctx.managed_policy("AmazonEKSWorkerNodePolicy"),
                 args.ctx.managed_policy("AmazonEC2ContainerRegistryPullOnly"),
             ],
+            inline_policy=args.image_cache.registry.node_pull_policy(),
         )
         self.node_role_arn = node_role.arn
         return [self._node_group(group, node_role, depends_on) for group in args.node_groups]

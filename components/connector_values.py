@@ -55,6 +55,7 @@ import pulumi
 
 from components import charts
 from components.applications import VAULT_KV_MOUNT
+from components.registry import ImageRegistry
 
 # tractusx-connector 0.12.1 from the Tractus-X chart repository. The dev repository holds
 # every released chart version (the stable one only those of a Tractus-X release); the
@@ -200,6 +201,8 @@ class ConnectorInputs:
     # Scale: replicas each Deployment starts with (KEDA owns them afterwards)
     replicas: Mapping[str, int]
     resources: Mapping[str, Resources]
+    # Where the stack's nodes pull the connector's images from (its pull-through cache).
+    images: ImageRegistry
 
 
 def deployment_name(release: str, plane: str) -> str:
@@ -246,11 +249,11 @@ def connector_values(inputs: ConnectorInputs) -> dict[str, Any]:
             },
         },
         CONTROL_PLANE: {
-            **_plane(inputs, CONTROL_PLANE, CONTROL_PLANE_IMAGE, CONTROL_PLANE_ENDPOINTS),
+            **_plane(inputs, CONTROL_PLANE, inputs.images.image(CONTROL_PLANE_IMAGE), CONTROL_PLANE_ENDPOINTS),
             "bdrs": {"server": {"url": inputs.bdrs_url}},  # TX_EDC_IAM_IATP_BDRS_SERVER_URL
         },
         DATA_PLANE: {
-            **_plane(inputs, DATA_PLANE, DATA_PLANE_IMAGE, DATA_PLANE_ENDPOINTS),
+            **_plane(inputs, DATA_PLANE, inputs.images.image(DATA_PLANE_IMAGE), DATA_PLANE_ENDPOINTS),
             # The keys the data plane signs and verifies its access tokens (EDRs) with,
             # as Vault aliases.
             "token": {
@@ -355,6 +358,46 @@ def _plane(
                 "certManager": {"clusterIssuer": inputs.cluster_issuer},
             }
         ],
+    }
+
+
+# The Job that pulls the connector's images on a pilot-light dr stack (image_warmup_spec).
+IMAGE_WARMUP_JOB = "edc-image-warmup"
+IMAGE_WARMUP_LABELS: Mapping[str, str] = {"app.kubernetes.io/name": IMAGE_WARMUP_JOB}
+IMAGE_WARMUP_DEADLINE_SECONDS = 900
+
+
+def image_warmup_spec(images: ImageRegistry) -> dict[str, Any]:
+    """A Job that pulls both planes' images through the stack's cache and exits. A
+    pilot-light dr stack runs no connector pod, so its images would otherwise be imported
+    from Docker Hub only when the activation starts the connector. Each container runs the
+    image's shell (the one the truststore init container uses) to do nothing, as locked
+    down as the connector's own containers; the pod needs no network and no API access."""
+    planes = ((CONTROL_PLANE, CONTROL_PLANE_IMAGE), (DATA_PLANE, DATA_PLANE_IMAGE))
+    return {
+        "backoffLimit": 3,
+        "activeDeadlineSeconds": IMAGE_WARMUP_DEADLINE_SECONDS,
+        "template": {
+            "metadata": {"labels": dict(IMAGE_WARMUP_LABELS)},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": [
+                    {
+                        "name": plane,
+                        "image": f"{images.image(image)}:{APP_VERSION}",
+                        "command": ["/bin/sh", "-c", "true"],
+                        "securityContext": _container_security(),
+                        "resources": {
+                            "requests": {"cpu": "10m", "memory": "16Mi"},
+                            "limits": {"cpu": "100m", "memory": "64Mi"},
+                        },
+                    }
+                    for plane, image in planes
+                ],
+            },
+        },
     }
 
 

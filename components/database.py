@@ -27,6 +27,7 @@ from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, encrypted_log_group
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.registry import ImageRegistry
 from components.schedules import BACKUP_NAMESPACE
 from components.settings import DatabaseSettings, Settings
 from components.traffic import VPC, Need, Pods
@@ -189,6 +190,7 @@ class DatabaseArgs:
     ca_bundle_path: str
     ctx: AwsContext
     tags: Mapping[str, str]
+    images: ImageRegistry
     # Set on a dr stack: the instance is a cross-region read replica of this source.
     replica_of: ReplicaSource | None = None
 
@@ -548,7 +550,7 @@ class Database(pulumi.ComponentResource):
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="psql",
-                                image=INIT_IMAGE,
+                                image=args.images.image(INIT_IMAGE),
                                 command=["psql", "--no-psqlrc", "--file=/sql/init.sql"],
                                 env=env,
                                 security_context=restricted,

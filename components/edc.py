@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -41,8 +41,10 @@ from components.applications import ChildApplication, SyncedSecret, VaultPolicy,
 from components.certificates import CERTIFICATE_ISSUER, INGRESS_CLASS
 from components.database import EDC_DATABASE
 from components.ingress import TRAEFIK_PODS
+from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.registry import ImageRegistry
 from components.settings import EdcSettings
 from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, scraped
 
@@ -101,6 +103,7 @@ class ConnectorArgs:
     standby: bool
     namespaces: Namespaces
     provider: k8s.Provider
+    images: ImageRegistry
     depends_on: Sequence[pulumi.Resource] = ()  # the monitoring stack (ServiceMonitor CRD)
 
 
@@ -146,6 +149,7 @@ def inputs(args: ConnectorArgs) -> chart.ConnectorInputs:
         credential_secrets=(EDC_DATABASE.secret_name, VAULT_TOKEN_SECRET, API_KEYS_SECRET),
         replicas={plane: replicas for plane in chart.PLANES},
         resources={plane: RESOURCES for plane in chart.PLANES},
+        images=args.images,
     )
 
 
@@ -179,6 +183,7 @@ def service_monitor_spec() -> dict[str, Any]:
 
 class Connector(pulumi.ComponentResource):
     application: ChildApplication
+    image_warmup: k8s.batch.v1.Job | None
 
     def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:edc:Connector", name, None, opts)
@@ -230,16 +235,38 @@ class Connector(pulumi.ComponentResource):
                 depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
             ),
         )
+        # At pilot light: the connector's images pulled into the stack's cache now, not at
+        # the activation (README "Disaster recovery").
+        self.image_warmup = self._image_warmup(name, args) if args.standby else None
         self.register_outputs({"deployments": list(DEPLOYMENTS), "hosts": hosts(args.domain)})
 
+    def _image_warmup(self, name: str, args: ConnectorArgs) -> k8s.batch.v1.Job:
+        return k8s.batch.v1.Job(
+            f"{name}-image-warmup",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=chart.IMAGE_WARMUP_JOB,
+                namespace=NAMESPACE,
+                labels={**chart.IMAGE_WARMUP_LABELS, "app.kubernetes.io/part-of": "tractus-x"},
+                annotations=REPLACE_UNREADY,
+            ),
+            spec=cast("k8s.batch.v1.JobSpecArgsDict", chart.image_warmup_spec(args.images)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=[args.namespaces.namespace(NAMESPACE), *args.depends_on],
+                custom_timeouts=wait_timeouts(chart.IMAGE_WARMUP_DEADLINE_SECONDS),
+            ),
+        )
 
-def flows() -> tuple[Need, ...]:
+
+def flows(http01: bool) -> tuple[Need, ...]:
     """The connector's flows, plane by plane. In: partners through Traefik on the public
     endpoints only (DSP on the control plane, the public API on the data plane), Prometheus
     on the metrics port, each plane from the other on its control port. Out: PostgreSQL
     (RDS, in the VPC), Vault, the other plane's control port, and HTTPS to the internet
     (partners' connectors, the STS, the BDRS, DID documents). The management and control
-    APIs are reachable from nowhere else. Its Ingresses' certificates are solved beside it."""
+    APIs are reachable from nowhere else. Its Ingresses' certificates are solved beside it
+    when the issuers solve HTTP-01 (``http01``)."""
     control, data = Pods(NAMESPACE, CONTROL_PLANE_LABELS), Pods(NAMESPACE, DATA_PLANE_LABELS)
     vault = vault_spec.API_SERVICE
     public = {
@@ -276,5 +303,5 @@ def flows() -> tuple[Need, ...]:
             Need(pods, INTERNET, 443, f"the connector's {plane} talks to partners and the identity services"),
             scraped(pods, chart.METRICS_PORT, f"the connector's {plane}"),
         ]
-    needs.append(certificates.http01_challenges(NAMESPACE))  # its Ingresses' certificates
+    needs += certificates.challenge_flows(NAMESPACE, http01)  # its Ingresses' certificates
     return tuple(needs)

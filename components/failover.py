@@ -17,6 +17,10 @@ own name (components.ingress routes it on the websecure entry point for any host
 alias targets also evaluate the load balancer's target health, so a region whose Traefik
 pods are all gone counts as unhealthy even between two checks.
 
+Each stack's health check also pages on its own, from us-east-1 where Route 53 publishes
+its metrics (components/health_alarm.py): an edge that stops answering is noticed without
+its region, its cluster or the other stack.
+
 Without a hosted zone the stack creates no record; it exports the records to create
 (``dnsRecords``), and the plan prints them.
 """
@@ -29,6 +33,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import AwsContext
+from components.health_alarm import HealthCheckPage, HealthCheckPageArgs, metrics_region_provider
 from components.hosts import ServedHost
 from components.ingress import HEALTH_CHECK_PATH
 from components.settings import DnsSettings
@@ -36,6 +42,12 @@ from components.settings import DnsSettings
 HTTPS_PORT = 443
 PRIMARY = "PRIMARY"
 SECONDARY = "SECONDARY"
+# What an unhealthy edge means, in its page.
+CONSEQUENCES = {
+    PRIMARY: "Route 53 answers with the dr stack's SECONDARY records, where there are any; "
+    "decide on activating dr (README, Disaster recovery)",
+    SECONDARY: "a failover from prod would reach no healthy edge (README, Disaster recovery)",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,11 @@ class DnsRecordsArgs:
     load_balancer: pulumi.Input[str]  # this stack's Network Load Balancer's DNS name
     region: str
     tags: Mapping[str, str]
+    name_prefix: str
+    ctx: AwsContext
+    aws_profile: str | None
+    # PagerDuty's Amazon CloudWatch integration URL (secret), paged by the health check's alarm.
+    page_url: pulumi.Input[str] | None
 
 
 def set_identifier(host: str, failover: str) -> str:
@@ -60,6 +77,7 @@ def records_to_create(hosts: Sequence[ServedHost], load_balancer: pulumi.Input[s
 class DnsRecords(pulumi.ComponentResource):
     health_check: aws.route53.HealthCheck
     records: list[aws.route53.Record]
+    page: HealthCheckPage
 
     def __init__(self, name: str, args: DnsRecordsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tractusx:failover:DnsRecords", name, None, opts)
@@ -97,4 +115,28 @@ class DnsRecords(pulumi.ComponentResource):
             )
             for host in args.hosts
         ]
-        self.register_outputs({"names": [host.name for host in args.hosts], "health_check": self.health_check.id})
+        self.page = HealthCheckPage(
+            f"{name}-{role_name}-page",
+            HealthCheckPageArgs(
+                name_prefix=args.name_prefix,
+                health_check_id=self.health_check.id,
+                description=(
+                    f"The {role_name} edge ({args.region}) fails Route 53's HTTPS check of "
+                    f"{HEALTH_CHECK_PATH}: {CONSEQUENCES[args.failover]}"
+                ),
+                page_url=args.page_url,
+                ctx=args.ctx,
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=metrics_region_provider(f"{name}-metrics-region", args.aws_profile, args.tags, parent=self),
+            ),
+        )
+        self.register_outputs(
+            {
+                "names": [host.name for host in args.hosts],
+                "health_check": self.health_check.id,
+                "alarm": self.page.alarm.arn,
+            }
+        )

@@ -26,9 +26,11 @@ import pulumi_kubernetes as k8s
 
 from components import charts
 from components.applications import ChildApplication
+from components.chart_mirror import ChartMirror, argo_repository
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.registry import ImageRegistry
 from components.traffic import INTERNET, Need, Pods, ServiceRef, api_client, scraped
 
 NAMESPACE = "argocd"
@@ -124,7 +126,10 @@ class GitOpsArgs:
     # Node groups and the monitoring stack (ServiceMonitor CRDs) before Argo CD; the
     # secrets component (Vault, its bootstrap, External Secrets) before the root Application.
     release_depends_on: Sequence[pulumi.Resource]
+    images: ImageRegistry
     depends_on: Sequence[pulumi.Resource] = ()
+    # The stack's copy of the charts the Applications read; None: the charts' own repositories.
+    chart_mirror: ChartMirror | None = None
 
 
 def _metrics() -> dict[str, Any]:
@@ -142,13 +147,16 @@ def _stateless(component: str, replicas: int) -> dict[str, Any]:
     }
 
 
-def chart_values() -> dict[str, Any]:
+def chart_values(images: ImageRegistry) -> dict[str, Any]:
     """The argo-cd chart's values: HA, metrics, no UI exposure, no local accounts."""
     return {
         # The platform keeps the namespace's NetworkPolicies (components/network_policies.py),
         # default deny included; the chart's own (on by default since 10.0.0) let every
-        # client reach the API server.
-        "global": {"networkPolicy": {"create": False}},
+        # client reach the API server. Every Argo CD component runs global.image.
+        "global": {
+            "networkPolicy": {"create": False},
+            "image": {"repository": images.image("quay.io/argoproj/argocd")},
+        },
         "crds": {"install": True, "keep": True},
         "configs": {
             "cm": {
@@ -180,6 +188,7 @@ def chart_values() -> dict[str, Any]:
         "redisSecretInit": {"resources": dict(RESOURCES["small"])},
         "redis-ha": {
             "enabled": True,
+            "image": {"repository": images.image("ecr-public.aws.com/docker/library/redis")},
             "replicas": REDIS_HA_REPLICAS,
             "hardAntiAffinity": True,
             # Argo CD's Redis is a cache it rebuilds from the cluster and the charts.
@@ -192,6 +201,7 @@ def chart_values() -> dict[str, Any]:
             "splitBrainDetection": {"resources": dict(RESOURCES["small"])},
             "haproxy": {
                 "enabled": True,
+                "image": {"repository": images.image("ecr-public.aws.com/docker/library/haproxy")},
                 "labels": dict(HAPROXY_LABELS),
                 "containerSecurityContext": dict(_CONTAINER_SECURITY),
                 "podDisruptionBudget": {"maxUnavailable": 1},
@@ -203,7 +213,7 @@ def chart_values() -> dict[str, Any]:
     }
 
 
-def projects(applications: Sequence[ChildApplication]) -> dict[str, dict[str, Any]]:
+def projects(applications: Sequence[ChildApplication], mirror: ChartMirror | None = None) -> dict[str, dict[str, Any]]:
     """One AppProject spec per product: its applications' chart repositories and
     namespaces exactly, nothing cluster-scoped (Namespaces included)."""
     by_project: dict[str, list[ChildApplication]] = {}
@@ -214,16 +224,16 @@ def projects(applications: Sequence[ChildApplication]) -> dict[str, dict[str, An
     return {
         name: _project(
             f"Tractus-X {name}: {', '.join(sorted(a.name for a in apps))}",
-            sorted({a.chart.repository for a in apps}),
+            sorted({argo_repository(a.chart, mirror) for a in apps}),
             sorted({a.namespace for a in apps}),
         )
         for name, apps in sorted(by_project.items())
     }
 
 
-def root_project() -> dict[str, Any]:
+def root_project(mirror: ChartMirror | None = None) -> dict[str, Any]:
     """The root Application's project: Applications in argocd from the argocd-apps chart, nothing else."""
-    spec = _project(f"the root Application {ROOT_APPLICATION}", [APPS_CHART.repository], [NAMESPACE])
+    spec = _project(f"the root Application {ROOT_APPLICATION}", [argo_repository(APPS_CHART, mirror)], [NAMESPACE])
     spec["namespaceResourceWhitelist"] = [{"group": "argoproj.io", "kind": "Application"}]
     return spec
 
@@ -252,7 +262,7 @@ def sync_policy(server_side_apply: bool = True) -> dict[str, Any]:
     }
 
 
-def child_application(app: ChildApplication) -> dict[str, Any]:
+def child_application(app: ChildApplication, mirror: ChartMirror | None = None) -> dict[str, Any]:
     """One entry of argocd-apps' ``applications`` map (rendered as an Application in argocd)."""
     entry: dict[str, Any] = {
         "namespace": NAMESPACE,
@@ -262,7 +272,7 @@ def child_application(app: ChildApplication) -> dict[str, Any]:
         "finalizers": [RESOURCES_FINALIZER],
         "project": app.project,
         "source": {
-            "repoURL": app.chart.repository,
+            "repoURL": argo_repository(app.chart, mirror),
             "chart": app.chart.name,
             "targetRevision": app.chart.version,
             "helm": {"releaseName": app.release, "valuesObject": app.values},
@@ -300,7 +310,7 @@ def child_application(app: ChildApplication) -> dict[str, Any]:
     return entry
 
 
-def root_values(applications: Sequence[ChildApplication]) -> dict[str, Any]:
+def root_values(applications: Sequence[ChildApplication], mirror: ChartMirror | None = None) -> dict[str, Any]:
     """The argocd-apps values of the root Application: every child by name."""
     names = [app.name for app in applications]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -308,7 +318,7 @@ def root_values(applications: Sequence[ChildApplication]) -> dict[str, Any]:
         raise ValueError(f"Application names must be unique: {duplicates}")
     if ROOT_APPLICATION in names:
         raise ValueError(f"{ROOT_APPLICATION!r} is the root Application; a child cannot have its name")
-    return {"applications": {app.name: child_application(app) for app in applications}}
+    return {"applications": {app.name: child_application(app, mirror) for app in applications}}
 
 
 class GitOps(pulumi.ComponentResource):
@@ -323,7 +333,7 @@ class GitOps(pulumi.ComponentResource):
             release=RELEASE,
             chart=charts.ARGO_CD,
             namespace=NAMESPACE,
-            values=chart_values(),
+            values=chart_values(args.images),
             parent=self,
             provider=provider,
             depends_on=[namespace, *args.release_depends_on],
@@ -332,7 +342,10 @@ class GitOps(pulumi.ComponentResource):
         after_release = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.release])
         self.projects = [
             self._project(name, project, spec, after_release)
-            for project, spec in {**projects(args.applications), ROOT_PROJECT: root_project()}.items()
+            for project, spec in {
+                **projects(args.applications, args.chart_mirror),
+                ROOT_PROJECT: root_project(args.chart_mirror),
+            }.items()
         ]
         self.root = k8s.apiextensions.CustomResource(
             f"{name}-root",
@@ -349,10 +362,13 @@ class GitOps(pulumi.ComponentResource):
             spec={
                 "project": ROOT_PROJECT,
                 "source": {
-                    "repoURL": APPS_CHART.repository,
+                    "repoURL": argo_repository(APPS_CHART, args.chart_mirror),
                     "chart": APPS_CHART.name,
                     "targetRevision": APPS_CHART.version,
-                    "helm": {"releaseName": ROOT_APPLICATION, "valuesObject": root_values(args.applications)},
+                    "helm": {
+                        "releaseName": ROOT_APPLICATION,
+                        "valuesObject": root_values(args.applications, args.chart_mirror),
+                    },
                 },
                 "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
                 "syncPolicy": sync_policy(),

@@ -2,11 +2,13 @@
 plan follow from this list.
 
 Each host is served by an Ingress (or IngressRoute) of the product it belongs to, with a
-certificate cert-manager issues for that Ingress over HTTP-01 (its ``tls`` hosts and the
-``cert-manager.io/cluster-issuer`` annotation): the connector's DSP endpoint and public
-data API always, the portal, its backend and the central identity provider when the portal
-is enabled. The plan checks that the rendered Ingresses serve exactly these names
-(offline/rendered_checks.py ``hosts_are_served_named_probed_and_certified``).
+certificate cert-manager issues for that Ingress (its ``tls`` hosts and the
+``cert-manager.io/cluster-issuer`` annotation; over DNS-01 in the hosted zone, whose IAM
+role may write only these names' challenge records, or HTTP-01 without one,
+components/certificates.py): the connector's DSP endpoint and public data API always, the
+portal, its backend and the central identity provider when the portal is enabled. The
+plan checks that the rendered Ingresses serve exactly these names (offline/rendered_checks.py
+``hosts_are_served_named_probed_and_certified``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from components import charts
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.namespaces import Namespaces
+from components.registry import ImageRegistry
 from components.traffic import INTERNET, Need, Pods, api_client, scraped
 
 NAMESPACE = "traefik"
@@ -57,10 +58,13 @@ class IngressArgs:
     cluster: Cluster
     namespaces: Namespaces
     depends_on: Sequence[pulumi.Resource]  # the monitoring CRDs (ServiceMonitor)
+    images: ImageRegistry
 
 
-def chart_values() -> dict[str, Any]:
+def chart_values(images: ImageRegistry) -> dict[str, Any]:
     return {
+        # Traefik is a Docker Hub official image (library/traefik).
+        "image": images.chart_image("docker.io/traefik"),
         "deployment": {"replicas": REPLICAS},
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "topologySpreadConstraints": [
@@ -121,7 +125,7 @@ class Ingress(pulumi.ComponentResource):
             release=RELEASE_NAME,
             chart=charts.TRAEFIK,
             namespace=NAMESPACE,
-            values=chart_values(),
+            values=chart_values(args.images),
             parent=self,
             provider=provider,
             depends_on=[args.namespaces.namespace(NAMESPACE), self.ingress_class, *args.depends_on],

@@ -25,6 +25,7 @@ from components.hosts import ServedHost
 from components.iam import policy_document
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.registry import ImageRegistry
 from components.settings import AlertingSettings
 from components.traffic import (
     CONTROL_PLANE,
@@ -155,6 +156,7 @@ class MonitoringArgs:
     secret_rotation: int
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource]
+    images: ImageRegistry
     replication: ReplicationMetrics | None = None
     # On the dr stack: the primary's load balancer (its ingressHostname output), which the
     # blackbox exporter probes from this region (alerts.PRIMARY_EDGE_JOB).
@@ -192,8 +194,19 @@ EKS_UNSCRAPED: Mapping[str, str] = {
 def stack_values(args: MonitoringArgs) -> dict[str, Any]:
     """kube-prometheus-stack values carrying the playbook's numbers."""
     volume = {"storageClassName": STORAGE_CLASS, "accessModes": ["ReadWriteOnce"]}
+    quay = {"registry": args.images.registry("quay.io")}
     return {
         "crds": {"enabled": True},
+        # Every image of the chart and its subcharts from the stack's cache (the chart's
+        # own registry keys; global.imageRegistry would give all of them one registry).
+        "prometheusOperator": {
+            "image": quay,
+            "prometheusConfigReloader": {"image": quay},
+            "thanosImage": quay,
+            "admissionWebhooks": {"patch": {"image": {"registry": args.images.registry("ghcr.io")}}},
+        },
+        "kube-state-metrics": {"image": {"registry": args.images.registry("registry.k8s.io")}},
+        "prometheus-node-exporter": {"image": quay},
         # The chart's default rules stay on (node, kubelet, etcd...), except the ones that
         # page for exactly what a platform alert covers with the playbook's thresholds:
         # each incident would otherwise arrive twice under two names.
@@ -205,6 +218,7 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
             # A drain takes one Prometheus pod of the six (3 replicas x 2 shards) at a time.
             "podDisruptionBudget": {"enabled": True, "minAvailable": PROMETHEUS_REPLICAS * PROMETHEUS_SHARDS - 1},
             "prometheusSpec": {
+                "image": quay,
                 "replicas": PROMETHEUS_REPLICAS,
                 "shards": PROMETHEUS_SHARDS,
                 "retention": PROMETHEUS_RETENTION,
@@ -225,7 +239,11 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 "additionalAlertRelabelConfigs": [{"action": "labeldrop", "regex": SHARD_LABEL}],
                 # Sidecar only (no objectStorageConfig): it serves the StoreAPI over gRPC
                 # to Thanos Query; nothing is uploaded.
-                "thanos": {"image": THANOS_IMAGE, "version": THANOS_VERSION, "resources": THANOS_SIDECAR_RESOURCES},
+                "thanos": {
+                    "image": args.images.image(THANOS_IMAGE),
+                    "version": THANOS_VERSION,
+                    "resources": THANOS_SIDECAR_RESOURCES,
+                },
                 # Pick up every rule, ServiceMonitor, PodMonitor and Probe of the cluster,
                 # not only those labelled for this release.
                 "ruleSelectorNilUsesHelmValues": False,
@@ -239,6 +257,7 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
         "alertmanager": {
             "podDisruptionBudget": {"enabled": True, "minAvailable": ALERTMANAGER_REPLICAS - 1},
             "alertmanagerSpec": {
+                "image": quay,
                 "replicas": ALERTMANAGER_REPLICAS,
                 # The whole configuration comes from the Secret this component writes;
                 # the credentials it names are mounted from their own Secret.
@@ -261,12 +280,14 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
             },
         },
         "grafana": {
+            "image": {"registry": args.images.registry("docker.io")},
             "admin": {
                 "existingSecret": GRAFANA_ADMIN_SECRET,
                 "userKey": "admin-user",
                 "passwordKey": "admin-password",
             },
             "sidecar": {
+                "image": quay,
                 "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "searchNamespace": "ALL"},
                 # The chart's default Prometheus datasource, pointed at the query layer.
                 "datasources": {"url": THANOS_QUERY_URL},
@@ -298,7 +319,7 @@ def thanos_query_args() -> list[str]:
     ]
 
 
-def _thanos_query_pod() -> k8s.core.v1.PodSpecArgs:
+def _thanos_query_pod(images: ImageRegistry) -> k8s.core.v1.PodSpecArgs:
     def probe(path: str) -> k8s.core.v1.ProbeArgs:
         return k8s.core.v1.ProbeArgs(
             http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"), period_seconds=10, failure_threshold=3
@@ -306,7 +327,7 @@ def _thanos_query_pod() -> k8s.core.v1.PodSpecArgs:
 
     container = k8s.core.v1.ContainerArgs(
         name=THANOS_QUERY,
-        image=THANOS_IMAGE,
+        image=images.image(THANOS_IMAGE),
         args=thanos_query_args(),
         ports=[
             k8s.core.v1.ContainerPortArgs(name="http", container_port=THANOS_QUERY_HTTP_PORT),
@@ -362,11 +383,12 @@ def primary_edge_module(host: ServedHost) -> dict[str, Any]:
     }
 
 
-def blackbox_values(primary_host: ServedHost | None = None) -> dict[str, Any]:
+def blackbox_values(images: ImageRegistry, primary_host: ServedHost | None = None) -> dict[str, Any]:
     modules = {BLACKBOX_MODULE: BLACKBOX_MODULE_CONFIG}
     if primary_host is not None:
         modules[PRIMARY_EDGE_MODULE] = primary_edge_module(primary_host)
     return {
+        "image": {"registry": images.registry("quay.io")},
         "config": {"modules": modules},
         "replicas": BLACKBOX_REPLICAS,
         "podDisruptionBudget": {"maxUnavailable": 1},
@@ -484,9 +506,14 @@ def _yace_config_input(region: str, environment: str, replication: ReplicationMe
 
 
 def yace_values(
-    region: str, environment: str, role_arn: Any, replication: ReplicationMetrics | None = None
+    region: str,
+    environment: str,
+    role_arn: Any,
+    images: ImageRegistry,
+    replication: ReplicationMetrics | None = None,
 ) -> dict[str, Any]:
     return {
+        "image": {"registry": images.registry("quay.io")},
         "serviceAccount": {
             "create": True,
             "name": YACE_SERVICE_ACCOUNT,
@@ -609,7 +636,7 @@ class Monitoring(pulumi.ComponentResource):
         blackbox = self._release(
             "blackbox",
             (BLACKBOX_RELEASE, charts.BLACKBOX_EXPORTER),
-            blackbox_values(args.hosts[0] if args.primary_edge is not None else None),
+            blackbox_values(args.images, args.hosts[0] if args.primary_edge is not None else None),
             [namespace],
         )
         k8s.apiextensions.CustomResource(
@@ -659,7 +686,7 @@ class Monitoring(pulumi.ComponentResource):
         self._release(
             "cloudwatch",
             (YACE_RELEASE, charts.CLOUDWATCH_EXPORTER),
-            yace_values(args.ctx.region, args.environment, role.arn, args.replication),
+            yace_values(args.ctx.region, args.environment, role.arn, args.images, args.replication),
             [namespace, self.stack],
         )
         for dashboard, panels in DASHBOARDS.items():
@@ -705,7 +732,8 @@ class Monitoring(pulumi.ComponentResource):
                 replicas=THANOS_QUERY_REPLICAS,
                 selector=selector,
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=THANOS_QUERY_LABELS), spec=_thanos_query_pod()
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=THANOS_QUERY_LABELS),
+                    spec=_thanos_query_pod(self._args.images),
                 ),
             ),
             opts=opts,

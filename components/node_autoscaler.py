@@ -22,6 +22,7 @@ from components.aws_context import AwsContext
 from components.cluster import Cluster
 from components.helm import chart_release
 from components.iam import policy_document
+from components.registry import ImageRegistry
 from components.traffic import INTERNET, Need, Pods, api_client, name_resolution
 
 # Chart 9.59.0 ships cluster-autoscaler 1.35.0; the image tag is set per Kubernetes minor.
@@ -44,6 +45,7 @@ class NodeAutoscalerArgs:
     kubernetes_version: str
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource]
+    images: ImageRegistry
 
 
 def autoscaler_policy(cluster_name: str) -> str:
@@ -88,12 +90,14 @@ def autoscaler_policy(cluster_name: str) -> str:
     )
 
 
-def chart_values(cluster_name: str, region: str, kubernetes_version: str, role_arn: Any) -> Mapping[str, Any]:
+def chart_values(
+    cluster_name: str, region: str, kubernetes_version: str, role_arn: Any, images: ImageRegistry
+) -> Mapping[str, Any]:
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster_name},
-        "image": {"repository": IMAGE_REPOSITORY, "tag": IMAGE_TAGS[kubernetes_version]},
+        "image": {"repository": images.image(IMAGE_REPOSITORY), "tag": IMAGE_TAGS[kubernetes_version]},
         # Two replicas with leader election: a node drain never leaves the cluster
         # without an autoscaler.
         "replicaCount": REPLICAS,
@@ -153,7 +157,7 @@ class NodeAutoscaler(pulumi.ComponentResource):
             release=RELEASE_NAME,
             chart=charts.CLUSTER_AUTOSCALER,
             namespace=NAMESPACE,
-            values=chart_values(args.cluster_name, args.ctx.region, args.kubernetes_version, role.arn),
+            values=chart_values(args.cluster_name, args.ctx.region, args.kubernetes_version, role.arn, args.images),
             parent=self,
             provider=args.cluster.k8s_provider,
             depends_on=args.depends_on,

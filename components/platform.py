@@ -10,6 +10,7 @@ from components import (
     autoscaling,
     backup,
     certificates,
+    chart_mirror,
     database,
     edc,
     gitops,
@@ -27,7 +28,14 @@ from components.autoscaling import Autoscaling, AutoscalingArgs, ScaledDeploymen
 from components.aws_context import AwsContext
 from components.backup import Backup, BackupArgs
 from components.backup_image import RDS_CA_BUNDLE, BackupImage, BackupImageArgs
-from components.certificates import Certificates, CertificatesArgs
+from components.certificates import Certificates, CertificatesArgs, Dns01Zone
+from components.chart_mirror import (
+    ArgoCdChartAccess,
+    ArgoCdChartAccessArgs,
+    ChartMirror,
+    ChartRepositories,
+    ChartRepositoriesArgs,
+)
 from components.cluster import Cluster, ClusterArgs
 from components.database import EDC_DATABASE, PORT, PORTAL_DATABASES, Database, DatabaseArgs, ReplicaSource, databases
 from components.edc import Connector, ConnectorArgs
@@ -44,6 +52,7 @@ from components.node_autoscaler import NodeAutoscaler, NodeAutoscalerArgs
 from components.portal import Portal, PortalArgs, SmtpRelay
 from components.primary_stack import PrimaryStack
 from components.redis import Redis, RedisArgs
+from components.registry import ImageCache, ImageCacheArgs, ImageRegistry
 from components.replication import RULE_ID, BackupReplication, BackupReplicationArgs, BucketEnd
 from components.secrets import Secrets, SecretsArgs
 from components.security import Security, SecurityArgs
@@ -58,8 +67,20 @@ class Platform(pulumi.ComponentResource):
     def __init__(
         self, name: str, settings: Settings, ctx: AwsContext, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Every Helm release below reads its chart from the stack's own copy (README "Charts").
+        mirror = ChartMirror.of_stack(ctx, settings.name_prefix)
+        if settings.uses_chart_mirror:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(transformations=[mirror.release_transformation])
+            )
         super().__init__("tractusx:platform:Platform", name, None, opts)
         tags = settings.resource_tags
+        self.chart_mirror = mirror
+        self.chart_repositories = ChartRepositories(
+            f"{name}-charts",
+            ChartRepositoriesArgs(mirror=mirror, ctx=ctx, tags=tags),
+            pulumi.ResourceOptions(parent=self),
+        )
         cluster_name = f"{settings.name_prefix}-eks"
         # A dr stack reads the primary's exports through this one reference.
         self.primary = PrimaryStack(str(settings.primary_stack)) if settings.is_dr else None
@@ -74,6 +95,18 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
             service_statements=[cloudwatch_logs_statement(ctx)],
         )
+        # Every image the stack runs comes through its own ECR (components/registry.py).
+        self.image_cache = ImageCache(
+            f"{name}-image-cache",
+            ImageCacheArgs(
+                registry=ImageRegistry.of(ctx, settings.name_prefix),
+                credentials=settings.registry_credentials,
+                ctx=ctx,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        images = self.image_cache.registry
         self.network = Network(
             f"{name}-network",
             NetworkArgs(
@@ -106,6 +139,7 @@ class Platform(pulumi.ComponentResource):
                 deletion_protection=settings.deletion_protection,
                 ctx=ctx,
                 tags=tags,
+                image_cache=self.image_cache,
                 node_group_sizes=(
                     self.primary.require("nodeGroupSizes") if self.primary is not None and settings.dr_active else None
                 ),
@@ -144,6 +178,7 @@ class Platform(pulumi.ComponentResource):
                 # KEDA's webhooks and metrics API are reached only once the policies
                 # that let the API server in exist.
                 depends_on=[*self.cluster.node_groups, self.security],
+                images=images,
                 portal=(
                     ScaledDeployment(
                         portal_values.PORTAL_DEPLOYMENT, portal_values.PORTAL_POD_LABELS, portal_values.PORTAL_NAMESPACE
@@ -162,6 +197,7 @@ class Platform(pulumi.ComponentResource):
                 kubernetes_version=settings.kubernetes_version,
                 ctx=ctx,
                 depends_on=self.cluster.node_groups,
+                images=images,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -190,13 +226,19 @@ class Platform(pulumi.ComponentResource):
                 ca_bundle_path=RDS_CA_BUNDLE,
                 ctx=ctx,
                 tags=tags,
+                images=images,
                 replica_of=self._replica_source(settings),
             ),
             pulumi.ResourceOptions(parent=self),
         )
         self.redis = Redis(
             f"{name}-redis",
-            RedisArgs(cluster=self.cluster, namespaces=self.namespaces, secret_rotation=settings.secret_rotation),
+            RedisArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                secret_rotation=settings.secret_rotation,
+                images=images,
+            ),
             pulumi.ResourceOptions(parent=self),
         )
         self.backup = Backup(
@@ -240,6 +282,7 @@ class Platform(pulumi.ComponentResource):
                 standby=settings.is_pilot_light,
                 namespaces=self.namespaces,
                 provider=self.cluster.k8s_provider,
+                images=images,
                 depends_on=[self.monitoring.stack],
             ),
             pulumi.ResourceOptions(parent=self),
@@ -250,19 +293,20 @@ class Platform(pulumi.ComponentResource):
             self.applications.extend(self.portal.applications)
         # After every product added its ChildApplications: their seeds, Secrets, policies.
         self.secrets = self._secrets(name, settings, ctx)
-        self.failover = self._failover(name, settings)
-        self.gitops = self._gitops(name)
+        self.failover = self._failover(name, settings, ctx)
+        self.gitops = self._gitops(name, settings)
         self.exports = self._exports(settings)
         self.register_outputs(self.exports)
 
     def _edge_and_monitoring(self, name: str, settings: Settings, ctx: AwsContext) -> None:
         """Monitoring first: its CRDs (ServiceMonitor) are used by the edge's charts."""
+        hosts = served_hosts(settings.domain, _portal_runs(settings))
         self.monitoring = Monitoring(
             f"{name}-monitoring",
             MonitoringArgs(
                 cluster=self.cluster,
                 namespaces=self.namespaces,
-                hosts=served_hosts(settings.domain, _portal_runs(settings)),
+                hosts=hosts,
                 name_prefix=settings.name_prefix,
                 environment=settings.environment,
                 alerting=settings.alerting,
@@ -276,6 +320,7 @@ class Platform(pulumi.ComponentResource):
                 secret_rotation=settings.secret_rotation,
                 ctx=ctx,
                 depends_on=self.cluster.node_groups,
+                images=self.image_cache.registry,
                 replication=self._replication_metrics(),
                 primary_edge=self.primary.require("ingressHostname") if self.primary is not None else None,
             ),
@@ -283,7 +328,12 @@ class Platform(pulumi.ComponentResource):
         )
         self.ingress = Ingress(
             f"{name}-ingress",
-            IngressArgs(cluster=self.cluster, namespaces=self.namespaces, depends_on=[self.monitoring.stack]),
+            IngressArgs(
+                cluster=self.cluster,
+                namespaces=self.namespaces,
+                depends_on=[self.monitoring.stack],
+                images=self.image_cache.registry,
+            ),
             pulumi.ResourceOptions(parent=self),
         )
         self.certificates = Certificates(
@@ -293,14 +343,38 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 acme_email=settings.acme_email,
                 depends_on=[self.monitoring.stack, self.ingress.release],
+                images=self.image_cache.registry,
+                # With a hosted zone: DNS-01 there, for exactly the names the stack serves.
+                dns01=(
+                    Dns01Zone(settings.dns.hosted_zone_id, tuple(host.name for host in hosts))
+                    if settings.dns is not None
+                    else None
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _gitops(self, name: str) -> GitOps:
+    def _gitops(self, name: str, settings: Settings) -> GitOps:
         """Argo CD after the node groups and the monitoring CRDs; the root Application
         with every product's ChildApplication, after Vault, its bootstrap and External
-        Secrets (the applications' Secrets exist before Argo CD syncs them)."""
+        Secrets (the applications' Secrets exist before Argo CD syncs them) and, reading
+        the stack's copy of the charts, after Argo CD's credential for it."""
+        access = (
+            ArgoCdChartAccess(
+                f"{name}-chart-access",
+                ArgoCdChartAccessArgs(
+                    mirror=self.chart_mirror,
+                    repositories=self.chart_repositories,
+                    cluster=self.cluster,
+                    namespaces=self.namespaces,
+                    region=settings.region,
+                    depends_on=[self.secrets.external_secrets],
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if settings.uses_chart_mirror
+            else None
+        )
         return GitOps(
             f"{name}-gitops",
             GitOpsArgs(
@@ -308,7 +382,9 @@ class Platform(pulumi.ComponentResource):
                 namespaces=self.namespaces,
                 applications=tuple(self.applications),
                 release_depends_on=[*self.cluster.node_groups, self.monitoring.stack],
-                depends_on=self.secrets.ready,
+                images=self.image_cache.registry,
+                depends_on=[*self.secrets.ready, *([access.secret] if access is not None else [])],
+                chart_mirror=self.chart_mirror if access is not None else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -327,6 +403,7 @@ class Platform(pulumi.ComponentResource):
                 ctx=ctx,
                 tags=settings.resource_tags,
                 depends_on=[self.monitoring.stack, self.certificates.release, *self.cluster.node_groups],
+                images=self.image_cache.registry,
                 primary_unseal_key_arn=(
                     self.primary.require("vaultUnsealKeyArn") if self.primary is not None else None
                 ),
@@ -363,6 +440,7 @@ class Platform(pulumi.ComponentResource):
                 depends_on=[self.ingress.release, self.certificates],
                 ca_bundle_image=self.backup_image.ref,
                 ca_bundle_path=RDS_CA_BUNDLE,
+                images=self.image_cache.registry,
                 primary_generated=self.primary.require("portalGeneratedSecrets") if self.primary is not None else None,
                 running=_portal_runs(settings),
             ),
@@ -418,12 +496,13 @@ class Platform(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _failover(self, name: str, settings: Settings) -> DnsRecords | None:
+    def _failover(self, name: str, settings: Settings, ctx: AwsContext) -> DnsRecords | None:
         """With a hosted zone: this stack's half of the failover records of every host it
         serves (PRIMARY on the primary stack, SECONDARY on the dr stack, in the primary's
-        zone)."""
+        zone), and its health check's page from us-east-1."""
         if settings.dns is None:
             return None
+        page_url = settings.alerting.pagerduty_cloudwatch_url
         return DnsRecords(
             f"{name}-failover",
             DnsRecordsArgs(
@@ -433,6 +512,10 @@ class Platform(pulumi.ComponentResource):
                 load_balancer=self.ingress.load_balancer_hostname,
                 region=settings.region,
                 tags=settings.resource_tags,
+                name_prefix=settings.name_prefix,
+                ctx=ctx,
+                aws_profile=settings.aws_profile,
+                page_url=page_url.output() if page_url is not None else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -443,6 +526,11 @@ class Platform(pulumi.ComponentResource):
         exports: dict[str, Any] = {
             "region": settings.region,
             "role": settings.role,
+            # Where the Helm releases and Argo CD read the pinned charts.
+            "chartSource": settings.chart_source,
+            "chartRepository": self.chart_mirror.path,
+            # Where every image the stack runs is pulled from: its pull-through cache.
+            "imageRegistry": f"{self.image_cache.registry.host}/{settings.name_prefix}",
             "environment": settings.environment,
             # On a dr stack, checked against the primary's: both serve the same hosts.
             "domain": _domain_as_primary(self.primary, settings) if self.primary is not None else settings.domain,
@@ -520,6 +608,12 @@ def _portal_runs(settings: Settings) -> bool:
     return settings.portal is not None and not settings.is_pilot_light
 
 
+def _solves_http01(settings: Settings) -> bool:
+    """The issuers solve HTTP-01 through the edge unless the stack has a hosted zone, where
+    they solve DNS-01 (components/certificates.py)."""
+    return settings.dns is None
+
+
 def _primary_region(primary: PrimaryStack, settings: Settings) -> pulumi.Output[str]:
     """The primary stack's region; a dr stack in that same region protects nothing."""
 
@@ -571,16 +665,17 @@ def declared_flows(settings: Settings) -> tuple[Need, ...]:
     return (
         *network_policies.shared_needs([spec.name for spec in PLATFORM_NAMESPACES]),
         *ingress.flows(),
-        *certificates.flows(),
+        *certificates.flows(http01=_solves_http01(settings)),
         *monitoring.flows(),
         *autoscaling.flows(),
         *node_autoscaler.flows(),
         *gitops.flows(),
         *secrets.flows(),
+        *(chart_mirror.flows() if settings.uses_chart_mirror else ()),
         *backup.flows(vault_restore=settings.is_dr),
         *(database.flows() if not settings.is_pilot_light else ()),  # a replica is not initialised
-        *edc.flows(),
-        *(portal.flows() if _portal_runs(settings) else ()),
+        *edc.flows(http01=_solves_http01(settings)),
+        *(portal.flows(http01=_solves_http01(settings)) if _portal_runs(settings) else ()),
     )
 
 

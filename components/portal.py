@@ -42,6 +42,7 @@ from components.ingress import TRAEFIK_PODS
 from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.registry import ImageRegistry
 from components.settings import PortalSettings
 from components.traffic import INTERNET, VPC, Need, Pods, ServiceRef, api_client
 
@@ -79,6 +80,7 @@ class PortalArgs:
     # realm seeding Job waits for Keycloak with its python3.
     ca_bundle_image: pulumi.Input[str]
     ca_bundle_path: str
+    images: ImageRegistry
     # On a dr stack: the primary's generated values (its portalGeneratedSecrets export).
     primary_generated: pulumi.Input[Mapping[str, str]] | None = None
     # False while the database is a read-only replica (pilot light).
@@ -178,6 +180,7 @@ class Portal(pulumi.ComponentResource):
                 found[0],
                 pv.CaBundle(image=found[1], path=ca_path),
                 replicas=pv.CENTRALIDP_REPLICAS,
+                images=args.images,
             )
         )
         return ChildApplication(
@@ -249,6 +252,7 @@ class Portal(pulumi.ComponentResource):
                 operator_bpn=settings.operator_bpn,
                 operator_name=settings.operator_name,
                 replicas=PORTAL_REPLICAS,
+                images=args.images,
             )
         )
         return ChildApplication(
@@ -275,7 +279,11 @@ class Portal(pulumi.ComponentResource):
         settings = args.settings
         spec = pulumi.Output.from_input(args.ca_bundle_image).apply(
             lambda image: pv.realm_seeding_job(
-                self.hosts, services=settings.services, operator_bpn=settings.operator_bpn, wait_image=image
+                self.hosts,
+                services=settings.services,
+                operator_bpn=settings.operator_bpn,
+                wait_image=image,
+                images=args.images,
             )
         )
         return k8s.batch.v1.Job(
@@ -366,12 +374,13 @@ def _pick(values: pulumi.Output[Mapping[str, str]], key: str) -> pulumi.Output[s
 FRONTEND_ROUTE = "users reach the portal's frontends and services through Traefik"
 
 
-def flows() -> tuple[Need, ...]:
+def flows(http01: bool) -> tuple[Need, ...]:
     """The portal and its identity provider, while they run: Traefik in; out, the identity
     providers, the data space's services and mail over HTTPS and SMTP submission, and their
     databases (RDS). The portal chart's Jobs and CronJobs (migrations, maintenance, the
     processes worker) carry none of its labels, so the outbound flows are every pod's of
-    the portal's namespace, its only workload."""
+    the portal's namespace, its only workload. Its Ingresses' certificates are solved in
+    its namespace when the issuers solve HTTP-01 (``http01``)."""
     portal_pods = Pods(pv.PORTAL_NAMESPACE, pv.PORTAL_SELECTOR_LABELS)
     every_portal_pod = Pods(pv.PORTAL_NAMESPACE)
     keycloak = Pods(pv.CENTRALIDP_NAMESPACE, pv.CENTRALIDP_POD_LABELS)
@@ -392,5 +401,5 @@ def flows() -> tuple[Need, ...]:
         # centralidp's keycloak.rbac grants Keycloak's account get/list on pods.
         api_client(keycloak, "Keycloak (it finds its cluster members among the pods)"),
         Need(seeding, keycloak_service, 80, "the realm seeding Job configures Keycloak"),
-        certificates.http01_challenges(pv.PORTAL_NAMESPACE),
+        *certificates.challenge_flows(pv.PORTAL_NAMESPACE, http01),
     )

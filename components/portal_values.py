@@ -97,6 +97,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import charts
+from components.registry import ImageRegistry
 
 PORTAL_CHART = charts.PORTAL
 CENTRALIDP_CHART = charts.CENTRALIDP
@@ -151,6 +152,22 @@ KEYCLOAK_IMAGE: Mapping[str, str] = {
     "registry": "docker.io",
     "repository": "bitnamilegacy/keycloak",
     "tag": "25.0.6-debian-12-r0",
+}
+# The portal chart's images (portal 2.5.0's `<frontend|backend>.<component>.image.name`),
+# named here so that the stack's cache serves them; the tags stay the chart's.
+PORTAL_IMAGES: Mapping[tuple[str, str], str] = {
+    ("frontend", "portal"): "docker.io/tractusx/portal-frontend",
+    ("frontend", "registration"): "docker.io/tractusx/portal-frontend-registration",
+    ("frontend", "assets"): "docker.io/tractusx/portal-assets",
+    ("backend", "registration"): "docker.io/tractusx/portal-registration-service",
+    ("backend", "administration"): "docker.io/tractusx/portal-administration-service",
+    ("backend", "appmarketplace"): "docker.io/tractusx/portal-marketplace-app-service",
+    ("backend", "portalmigrations"): "docker.io/tractusx/portal-portal-migrations",
+    ("backend", "portalmaintenance"): "docker.io/tractusx/portal-maintenance-service",
+    ("backend", "notification"): "docker.io/tractusx/portal-notification-service",
+    ("backend", "services"): "docker.io/tractusx/portal-services-service",
+    ("backend", "provisioningmigrations"): "docker.io/tractusx/portal-provisioning-migrations",
+    ("backend", "processesworker"): "docker.io/tractusx/portal-processes-worker",
 }
 KEYCLOAK_PORT = 8080  # Bitnami keycloak containerPorts.http
 # Keycloak's Service (common.names.fullname: `<release>-keycloak`, service.ports.http)
@@ -355,12 +372,12 @@ def _rds_ca_init(ca: CaBundle) -> dict[str, Any]:
     return init
 
 
-def _themes_init() -> dict[str, Any]:
+def _themes_init(images: ImageRegistry) -> dict[str, Any]:
     """centralidp 4.2.1's own `import` init container (keycloak.initContainers, with the
     `themes` volume and mount): the values' initContainers, extraVolumes and
     extraVolumeMounts replace the chart's lists, so the CX-Central theme is copied here."""
     copy = "cp -R /import/themes/catenax-central/* /themes"
-    return _copy_init("themes", PORTAL_IAM_IMAGE, ["sh", "-c", copy], THEMES_VOLUME, "/themes")
+    return _copy_init("themes", images.image(PORTAL_IAM_IMAGE), ["sh", "-c", copy], THEMES_VOLUME, "/themes")
 
 
 def _tls_annotations(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -386,14 +403,16 @@ def portal_values(
     operator_bpn: str,
     operator_name: str,
     replicas: int,
+    images: ImageRegistry,
 ) -> dict[str, Any]:
-    """The portal chart's values: addresses, ingress, external database, Secret names."""
+    """The portal chart's values: addresses, ingress, external database, Secret names,
+    images from the stack's cache."""
     https = {name: f"https://{host}" for name, host in vars(hosts).items()}
     cors = {
         "nginx.ingress.kubernetes.io/enable-cors": "true",
         "nginx.ingress.kubernetes.io/cors-allow-origin": https["portal"],
     }
-    return {
+    values: dict[str, Any] = {
         "portalAddress": https["portal"],
         "portalBackendAddress": https["backend"],
         "centralidp": {"address": https["centralidp"]},
@@ -490,14 +509,19 @@ def portal_values(
         },
         "replicaCount": replicas,
     }
+    for (section, component), image in PORTAL_IMAGES.items():
+        values[section].setdefault(component, {})["image"] = {"name": images.image(image)}
+    return values
 
 
-def centralidp_values(hosts: Hosts, database: Database, ca: CaBundle, *, replicas: int) -> dict[str, Any]:
+def centralidp_values(
+    hosts: Hosts, database: Database, ca: CaBundle, *, replicas: int, images: ImageRegistry
+) -> dict[str, Any]:
     """The centralidp chart's values: Keycloak on RDS behind the ingress, every Secret
     named, the chart's realm seeding off (``realm_seeding_job`` seeds the realm)."""
     return {
         "keycloak": {
-            "image": dict(KEYCLOAK_IMAGE),
+            "image": {**KEYCLOAK_IMAGE, "registry": images.registry(KEYCLOAK_IMAGE["registry"])},
             "auth": {
                 "adminUser": CENTRALIDP_ADMIN_USER,
                 "existingSecret": CENTRALIDP_ADMIN_SECRET,
@@ -532,7 +556,7 @@ def centralidp_values(hosts: Hosts, database: Database, ca: CaBundle, *, replica
             # which an init container copies into the emptyDir at RDS_CA_FILE. The
             # CX-Central theme is copied by the chart's own init container (_themes_init).
             "extraEnvVars": [{"name": "KEYCLOAK_JDBC_PARAMS", "value": KEYCLOAK_JDBC_PARAMS}],
-            "initContainers": [_themes_init(), _rds_ca_init(ca)],
+            "initContainers": [_themes_init(images), _rds_ca_init(ca)],
             "extraVolumes": [
                 {"name": THEMES_VOLUME, "emptyDir": {"sizeLimit": "64Mi"}},
                 {"name": RDS_CA_VOLUME, "emptyDir": {"sizeLimit": "2Mi"}},
@@ -649,7 +673,7 @@ def _wait_for_keycloak(image: str) -> dict[str, Any]:
 
 
 def realm_seeding_job(
-    hosts: Hosts, *, services: Mapping[str, str], operator_bpn: str, wait_image: str
+    hosts: Hosts, *, services: Mapping[str, str], operator_bpn: str, wait_image: str, images: ImageRegistry
 ) -> dict[str, Any]:
     """The spec of the Job that creates and updates the CX-Central realm: the realm files
     copied from PORTAL_IAM_IMAGE, Keycloak awaited (``wait_image`` has python3), then the
@@ -657,7 +681,7 @@ def realm_seeding_job(
     copy = f"cp -R /import/catenax-central/realms/* {REALM_DIR}"
     seeding = {
         "name": "realm-seeding",
-        "image": REALM_SEEDING_IMAGE,
+        "image": images.image(REALM_SEEDING_IMAGE),
         "env": realm_seeding_env(hosts, services=services, operator_bpn=operator_bpn),
         "securityContext": _restricted(),
         # centralidp 4.2.1's realmSeeding.resources.
@@ -678,7 +702,7 @@ def realm_seeding_job(
                 "automountServiceAccountToken": False,
                 "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                 "initContainers": [
-                    _copy_init("realms", PORTAL_IAM_IMAGE, ["sh", "-c", copy], REALM_VOLUME, REALM_DIR),
+                    _copy_init("realms", images.image(PORTAL_IAM_IMAGE), ["sh", "-c", copy], REALM_VOLUME, REALM_DIR),
                     _wait_for_keycloak(wait_image),
                 ],
                 "containers": [seeding],

@@ -26,6 +26,7 @@ import pulumi_kubernetes as k8s
 from components.cluster import Cluster
 from components.namespaces import Namespaces
 from components.passwords import generated_password
+from components.registry import ImageRegistry
 from components.traffic import ServiceRef
 
 # Valkey 9.0 (BSD-3-Clause), Alpine variant; tag and digest pinned together.
@@ -75,6 +76,7 @@ class RedisArgs:
     cluster: Cluster
     namespaces: Namespaces
     secret_rotation: int
+    images: ImageRegistry
 
 
 class Redis(pulumi.ComponentResource):
@@ -122,7 +124,7 @@ class Redis(pulumi.ComponentResource):
                 ),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=self._pod_spec(),
+                    spec=self._pod_spec(args.images),
                 ),
                 volume_claim_templates=[
                     k8s.core.v1.PersistentVolumeClaimArgs(
@@ -140,7 +142,7 @@ class Redis(pulumi.ComponentResource):
         self.endpoint = f"{NAME}.{NAMESPACE}.svc.cluster.local:{PORT}"
         self.register_outputs({"endpoint": self.endpoint})
 
-    def _pod_spec(self) -> k8s.core.v1.PodSpecArgs:
+    def _pod_spec(self, images: ImageRegistry) -> k8s.core.v1.PodSpecArgs:
         password_ref = k8s.core.v1.EnvVarSourceArgs(
             secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=SECRET_NAME, key="password")
         )
@@ -160,7 +162,7 @@ class Redis(pulumi.ComponentResource):
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="valkey",
-                    image=IMAGE,
+                    image=images.image(IMAGE),
                     command=["sh", "-c", START_SCRIPT],
                     env=[
                         k8s.core.v1.EnvVarArgs(name=variable, value_from=password_ref)

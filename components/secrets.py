@@ -32,6 +32,7 @@ from components.iam import policy_document
 from components.jobs import REPLACE_UNREADY, wait_timeouts
 from components.keys import customer_key, replica_key
 from components.namespaces import Namespaces
+from components.registry import ImageRegistry
 from components.schedules import BACKUP_NAMESPACE
 from components.traffic import CONTROL_PLANE, INTERNET, Need, Pods, api_client, scraped
 from components.vault_spec import (
@@ -177,7 +178,7 @@ def _restricted_container() -> dict[str, Any]:
     }
 
 
-def vault_values(config: pulumi.Input[str], role_arn: pulumi.Input[str]) -> dict[str, Any]:
+def vault_values(config: pulumi.Input[str], role_arn: pulumi.Input[str], images: ImageRegistry) -> dict[str, Any]:
     pod_labels = dict(VAULT_POD_LABELS)
     return {
         "global": {"tlsDisable": False, "serverTelemetry": {"prometheusOperator": True}},
@@ -187,7 +188,7 @@ def vault_values(config: pulumi.Input[str], role_arn: pulumi.Input[str]) -> dict
         "csi": {"enabled": False},
         "ui": {"enabled": False},
         "server": {
-            "image": {"repository": VAULT_IMAGE, "tag": VAULT_IMAGE_TAG},
+            "image": {"repository": images.image(VAULT_IMAGE), "tag": VAULT_IMAGE_TAG},
             "logFormat": "json",
             "resources": {
                 "requests": {"cpu": "250m", "memory": "256Mi"},
@@ -270,7 +271,7 @@ def vault_values(config: pulumi.Input[str], role_arn: pulumi.Input[str]) -> dict
     }
 
 
-def external_secrets_values() -> dict[str, Any]:
+def external_secrets_values(images: ImageRegistry) -> dict[str, Any]:
     security = {**_restricted_container(), "enabled": True, "runAsUser": 1000}
     small = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 
@@ -296,6 +297,9 @@ def external_secrets_values() -> dict[str, Any]:
         }
 
     return {
+        # The controller, webhook and cert controller run the one image (the chart's
+        # global.repository replaces each component's image.repository).
+        "global": {"repository": images.image("ghcr.io/external-secrets/external-secrets")},
         # CRDs come with the chart: the ClusterSecretStore and ExternalSecrets need them.
         "installCRDs": True,
         **component("external-secrets"),
@@ -428,6 +432,7 @@ class SecretsArgs:
     tags: Mapping[str, str]
     # cert-manager (Issuer, Certificate CRDs) and the monitoring stack (ServiceMonitor CRD).
     depends_on: Sequence[pulumi.Resource]
+    images: ImageRegistry
     # On a dr stack: the primary's unseal key, a multi-Region key replicated here, so
     # this Vault unseals a restored snapshot of the primary's Vault.
     primary_unseal_key_arn: pulumi.Input[str] | None = None
@@ -461,7 +466,7 @@ class Secrets(pulumi.ComponentResource):
             release=VAULT_RELEASE,
             chart=charts.VAULT,
             namespace=NAMESPACE,
-            values=vault_values(config, role.arn),
+            values=vault_values(config, role.arn, args.images),
             parent=self,
             provider=self._provider,
             depends_on=[args.namespaces.namespace(NAMESPACE), tls, role, *args.depends_on],
@@ -471,7 +476,7 @@ class Secrets(pulumi.ComponentResource):
             release=ESO_RELEASE,
             chart=charts.EXTERNAL_SECRETS,
             namespace=ESO_NAMESPACE,
-            values=external_secrets_values(),
+            values=external_secrets_values(args.images),
             parent=self,
             provider=self._provider,
             depends_on=[args.namespaces.namespace(ESO_NAMESPACE), *args.depends_on],

@@ -22,6 +22,8 @@ PROJECT = "tractusx-platform"
 
 ROLE_PRIMARY = "primary"
 ROLE_DR = "dr"
+# Where a stack reads the pinned charts: its own copy in ECR first (components/chart_mirror.py).
+CHART_SOURCES = ("mirror", "upstream")
 ROLES = (ROLE_PRIMARY, ROLE_DR)
 
 # Environment names that must meet the playbook's "Production Recommended" size.
@@ -102,6 +104,8 @@ INSTANCE_TYPES: dict[str, tuple[int, int]] = _catalog(
     ("m6i", "m6a", "m7i", "m7a", "c6i", "c6a", "c7i", "r6i", "r6a", "r7i")
 )
 
+# tx-<environment>/docker-hub, the longest pull-through cache prefix, within ECR's 30.
+MAX_CACHED_ENVIRONMENT = 16
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -273,6 +277,9 @@ class AlertingSettings:
     """Playbook "Alerting Channels": critical to PagerDuty, warning to Slack, all to email.
 
     A credential left unset (only outside production) drops its receiver; email stays.
+    The heartbeat URL receives the always-firing Watchdog (a dead man's switch outside the
+    cluster); the PagerDuty CloudWatch URL receives the Route 53 health-check alarm from
+    us-east-1 (components/health_alarm.py), which pages without the cluster or its region.
     """
 
     email_to: tuple[str, ...]
@@ -283,6 +290,8 @@ class AlertingSettings:
     pagerduty_routing_key: Secret | None = None
     slack_webhook_url: Secret | None = None
     smtp_password: Secret | None = None
+    heartbeat_url: Secret | None = None
+    pagerduty_cloudwatch_url: Secret | None = None
 
 
 # Route 53 failover: the records' TTL (alias records take the load balancer's own 60 s)
@@ -300,6 +309,11 @@ class DnsSettings:
     hosted_zone_id: str
     health_check_interval_seconds: int = DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS
     failure_threshold: int = DEFAULT_DNS_FAILURE_THRESHOLD
+
+
+def name_prefix(environment: str) -> str:
+    """The prefix of a stack's named cloud resources (its chart repositories included)."""
+    return f"tx-{environment}"
 
 
 @dataclass(frozen=True)
@@ -336,6 +350,15 @@ class Settings:
     dns: DnsSettings | None = None
     # The portal and the central identity provider; None: not deployed (the default).
     portal: PortalSettings | None = None
+    # Where the stack's Helm releases and Argo CD read the pinned charts: its own copy in
+    # ECR (components/chart_mirror.py) or the charts' public repositories.
+    chart_source: str = CHART_SOURCES[0]
+    # The upstream accounts of the image cache, by REGISTRY_CREDENTIALS name.
+    registry_credentials: Mapping[str, RegistryCredentials] = field(default_factory=dict)
+
+    @property
+    def uses_chart_mirror(self) -> bool:
+        return self.chart_source == CHART_SOURCES[0]
 
     @property
     def is_dr(self) -> bool:
@@ -358,7 +381,7 @@ class Settings:
     @property
     def name_prefix(self) -> str:
         """Prefix of every named cloud resource: unique per stack within an account."""
-        return f"tx-{self.environment}"
+        return name_prefix(self.environment)
 
     @property
     def min_vcpu(self) -> int:
@@ -397,11 +420,19 @@ SECRET_KEYS: tuple[str, ...] = (
     "pagerdutyRoutingKey",
     "slackWebhookUrl",
     "smtpPassword",
+    "heartbeatUrl",
+    "pagerdutyCloudwatchUrl",
     "portalSharedIdpClientSecret",
     "portalDimClientSecret",
     "portalClearinghouseClientSecret",
     "portalBpnDidResolverApiKey",
+    "dockerHubAccessToken",
+    "githubAccessToken",
 )
+
+# Upstream registries whose ECR pull-through cache rule needs an account
+# (components/registry.py): `<name>Username` and the secret `<name>AccessToken` of each.
+REGISTRY_CREDENTIALS: tuple[str, ...] = ("dockerHub", "github")
 
 # Settings of the connector generation before DCP, and what replaced each.
 REPLACED_KEYS: Mapping[str, str] = {
@@ -457,6 +488,8 @@ KNOWN_KEYS = (
     "pagerdutyRoutingKey",
     "slackWebhookUrl",
     "smtpPassword",
+    "heartbeatUrl",
+    "pagerdutyCloudwatchUrl",
     # `pulumi config set dr.active true` (without --path) stores the literal key
     # `tractusx-platform:dr.active`, the dot part of the name, and the string "true"
     # (Pulumi CLI docs, `pulumi config set`: only --path parses a key as a path into a
@@ -465,10 +498,15 @@ KNOWN_KEYS = (
     "dr.active",
     "dns",
     "portal",
+    "chartSource",
     "portalSharedIdpClientSecret",
     "portalDimClientSecret",
     "portalClearinghouseClientSecret",
     "portalBpnDidResolverApiKey",
+    "dockerHubUsername",
+    "dockerHubAccessToken",
+    "githubUsername",
+    "githubAccessToken",
 )
 
 
@@ -481,6 +519,15 @@ class Secret:
     def output(self) -> pulumi.Output[str]:
         """The value as a secret Output, so the engine keeps it encrypted in state."""
         return pulumi.Output.secret(self.value)
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """An upstream registry account the stack's pull-through cache pulls with: its user
+    name and a read-only access token (README, "Images")."""
+
+    username: str
+    access_token: Secret
 
 
 class _Reader:
@@ -599,6 +646,12 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         r.fail("environment", "is required: a DNS label such as prod or dr")
     elif not _DNS_LABEL.match(environment):
         r.fail("environment", f"{environment!r} must be a lowercase DNS label of at most 32 characters")
+    elif len(environment) > MAX_CACHED_ENVIRONMENT:
+        r.fail(
+            "environment",
+            f"{environment!r} is longer than {MAX_CACHED_ENVIRONMENT} characters: the image cache's ECR "
+            "repository prefixes, tx-<environment>/<registry>, may have 30",
+        )
 
     domain = r.string("domain")
     if domain is None:
@@ -619,6 +672,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
     if dr_active and role != ROLE_DR:
         r.fail("dr.active", "is only allowed when role is dr: it promotes the dr stack's database replica")
     dns = _parse_dns(r)
+    registry_credentials = _parse_registry_credentials(r)
 
     vpc_cidr = _parse_vpc_cidr(r)
     service_cidr = _parse_service_cidr(r, vpc_cidr)
@@ -667,8 +721,17 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         r.fail("prometheusUrl", f"{prometheus_url!r} is not an http(s) URL such as {DEFAULT_PROMETHEUS_URL}")
     edc = _parse_edc(r, str(environment))
     acme_email = _email(r, "acmeEmail", r.string("acmeEmail"))
-    alerting = _parse_alerting(r, is_production=str(environment) in PRODUCTION_ENVIRONMENTS)
+    alerting = _parse_alerting(
+        r, is_production=str(environment) in PRODUCTION_ENVIRONMENTS, has_health_check=dns is not None
+    )
     portal = _parse_portal(r, alerting)
+    chart_source = r.string("chartSource", CHART_SOURCES[0]) or CHART_SOURCES[0]
+    if chart_source not in CHART_SOURCES:
+        r.fail(
+            "chartSource",
+            f"{chart_source!r} is not a chart source; allowed: {', '.join(CHART_SOURCES)} "
+            "(upstream only until `make mirror-charts` has filled the stack's copy, README 'Charts')",
+        )
 
     if r.problems or edc is None or alerting is None:
         # The parsers return None only after recording what is wrong.
@@ -701,9 +764,31 @@ def parse_settings(raw: Mapping[str, Any], stack: str, secret_keys: Collection[s
         dr_active=dr_active,
         dns=dns,
         portal=portal,
+        chart_source=chart_source,
+        registry_credentials=registry_credentials,
     )
     _check_capacity(settings)
     return settings
+
+
+# Docker Hub user names: 4-30 lowercase letters and digits; GitHub's: letters, digits and
+# single hyphens, at most 39.
+_REGISTRY_USERNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+
+
+def _parse_registry_credentials(r: _Reader) -> dict[str, RegistryCredentials]:
+    found = {}
+    for name in REGISTRY_CREDENTIALS:
+        user_key, token_key = f"{name}Username", f"{name}AccessToken"
+        username = r.string(user_key)
+        token = r.secret(token_key, required=True)
+        if username is None:
+            r.fail(user_key, f"is required: the account whose read-only access token is {token_key}")
+        elif not _REGISTRY_USERNAME.match(username):
+            r.fail(user_key, f"{username!r} is not a registry user name (letters, digits, '-')")
+        elif token is not None:
+            found[name] = RegistryCredentials(username, token)
+    return found
 
 
 def _k8s_name(r: _Reader, key: str, default: str) -> str:
@@ -728,7 +813,7 @@ def _email(r: _Reader, key: str, value: Any) -> str:
     return value
 
 
-def _parse_alerting(r: _Reader, is_production: bool) -> AlertingSettings | None:
+def _parse_alerting(r: _Reader, is_production: bool, has_health_check: bool) -> AlertingSettings | None:
     raw = r.structured("alerting", None)
     allowed = {"emailTo", "emailFrom", "smtpSmarthost", "smtpUsername", "slackChannel"}
     if not isinstance(raw, dict):
@@ -756,6 +841,9 @@ def _parse_alerting(r: _Reader, is_production: bool) -> AlertingSettings | None:
     pagerduty = r.secret("pagerdutyRoutingKey", required=is_production)
     slack = r.secret("slackWebhookUrl", required=is_production)
     smtp_password = r.secret("smtpPassword", required=is_production)
+    heartbeat = r.secret("heartbeatUrl", required=is_production)
+    # The health check exists only with a hosted zone (dns); its alarm pages in production.
+    cloudwatch = r.secret("pagerdutyCloudwatchUrl", required=is_production and has_health_check)
     return AlertingSettings(
         email_to=email_to,
         email_from=email_from,
@@ -765,6 +853,8 @@ def _parse_alerting(r: _Reader, is_production: bool) -> AlertingSettings | None:
         pagerduty_routing_key=pagerduty,
         slack_webhook_url=slack,
         smtp_password=smtp_password,
+        heartbeat_url=heartbeat,
+        pagerduty_cloudwatch_url=cloudwatch,
     )
 
 

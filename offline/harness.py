@@ -208,6 +208,9 @@ class PlatformMocks(pulumi_mocks.Mocks):
         # The provider functions the program called, in order: what a plan or an up reads
         # from the account rather than from the code.
         self.invokes: list[str] = []
+        # The region of each explicit AWS provider, by its id: a resource's ARN is in its
+        # provider's region.
+        self.provider_regions: dict[str, str] = {}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token, inputs = args.token, args.args
@@ -248,12 +251,15 @@ class PlatformMocks(pulumi_mocks.Mocks):
         resource_id = f"{args.name}-id"
         state.setdefault("name", args.name)
         module = args.typ.split(":")[1].split("/")[0]
+        if args.typ == "pulumi:providers:aws" and state.get("region"):
+            self.provider_regions[resource_id] = str(state["region"])
         if args.typ.startswith("aws:"):
             if module == "iam":
                 kind = args.typ.rsplit(":", 1)[-1].lower()
                 state.setdefault("arn", f"arn:aws:iam::{MOCK_ACCOUNT_ID}:{kind}/{args.name}")
             else:
-                state.setdefault("arn", f"arn:aws:{module}:{self.region}:{MOCK_ACCOUNT_ID}:{args.name}")
+                region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[-1], self.region)
+                state.setdefault("arn", f"arn:aws:{module}:{region}:{MOCK_ACCOUNT_ID}:{args.name}")
         state.update(self._computed(args, state))
         return resource_id, state
 
@@ -313,6 +319,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
             }
         if args.typ == "aws:ecr/repository:Repository":
             return {
+                # ECR's ARN form (AWS ECR User Guide, "Resource types defined by Amazon ECR").
+                "arn": f"arn:aws:ecr:{self.region}:{MOCK_ACCOUNT_ID}:repository/{state['name']}",
                 "registryId": MOCK_ACCOUNT_ID,
                 "repositoryUrl": f"{MOCK_ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{state['name']}",
             }

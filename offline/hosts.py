@@ -10,7 +10,8 @@ object. What the plan reports:
 - a served name the program does not list (it would get no DNS record and no probe), and a
   listed name nothing serves (its record and probe point at a 404);
 - a served name without a certificate, and a certificate for a name nothing serves (its
-  HTTP-01 challenge can never be answered);
+  challenge can never be answered: HTTP-01 reaches no route, and DNS-01's role may write
+  only the records of served names, components/certificates.py);
 - DNS: with a hosted zone, the stack's Route 53 records; without one, the records it asks
   the operator to create (the ``dnsRecords`` output): either must be exactly the served
   names;
@@ -119,7 +120,7 @@ def host_findings(run: StackRun, objects: Iterable[Placed]) -> list[str]:
     ]
     findings += [f"{host} is served without a certificate" for host in sorted(set(served) - set(certificates))]
     findings += [
-        f"{host}: {', '.join(by)} asks a certificate for a name nothing serves (HTTP-01 cannot pass)"
+        f"{host}: {', '.join(by)} asks a certificate for a name nothing serves (its challenge cannot pass)"
         for host, by in sorted(certificates.items())
         if host not in served
     ]

@@ -1,6 +1,8 @@
 """The alert rules and the Alertmanager configuration a stack would deploy, checked by
 the real tools: ``promtool check rules``, ``amtool check-config`` and
-``amtool config routes test`` (Debian packages prometheus, prometheus-alertmanager).
+``amtool config routes test`` (promtool from Debian's prometheus package; amtool 0.28
+from tools/install-amtool: Debian 12's 0.25 refuses ``url_file``, which the configuration
+uses and the chart's Alertmanager v0.34 reads).
 
 Without the tools (a machine where ``make test`` has not installed them) the checks
 report nothing and the plan says so; the test suite requires them.
@@ -17,18 +19,26 @@ from typing import Any
 
 import yaml
 
-from components.alerting import CONFIG_KEY, CONFIG_SECRET, EMAIL, PAGERDUTY, SLACK
+from components.alerting import CONFIG_KEY, CONFIG_SECRET, EMAIL, HEARTBEAT, NULL, PAGERDUTY, SLACK
 from offline.harness import StackRun
 
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 SECRET = "kubernetes:core/v1:Secret"
 RULES_FILE = "prometheus-rules.yaml"
 ALERTMANAGER_FILE = "alertmanager.yaml"
+# The pinned amtool (tools/install-amtool), never another on PATH.
+INSTALLED_AMTOOL = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "amtool"
 
 # Playbook "Alerting Channels": where each severity must arrive.
 EXPECTED_ROUTES: Mapping[str, tuple[str, ...]] = {
     "critical": (PAGERDUTY, EMAIL),
     "warning": (SLACK, EMAIL),
+}
+# The always-firing alerts reach no human channel: Watchdog only the external heartbeat
+# (nobody, on a stack without one), InfoInhibitor nobody.
+ALWAYS_FIRING_ROUTES: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "Watchdog": ((HEARTBEAT,), (NULL,)),
+    "InfoInhibitor": ((NULL,),),
 }
 
 
@@ -67,7 +77,10 @@ def write_files(run: StackRun, target: Path) -> None:
         (target / ALERTMANAGER_FILE).write_text(config)
 
 
-def _tool(name: str) -> str | None:
+def tool(name: str) -> str | None:
+    """The path of ``promtool`` or ``amtool`` as the checks run it, None when it is missing."""
+    if name == "amtool":
+        return str(INSTALLED_AMTOOL) if INSTALLED_AMTOOL.exists() else None
     return shutil.which(name)
 
 
@@ -77,7 +90,7 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def alert_rules_pass_promtool(run: StackRun) -> list[str]:
     """``promtool check rules`` accepts the stack's rule groups (syntax, duplicates)."""
-    promtool, rules = _tool("promtool"), rules_document(run)
+    promtool, rules = tool("promtool"), rules_document(run)
     if promtool is None or rules is None:
         return []
     with tempfile.TemporaryDirectory() as directory:
@@ -99,9 +112,9 @@ def routes_for(amtool: str, config: Path, labels: Mapping[str, str]) -> tuple[st
 
 
 def alertmanager_config_passes_amtool(run: StackRun) -> list[str]:
-    """``amtool check-config`` accepts the configuration, and each severity reaches the
-    receivers "Alerting Channels" names."""
-    amtool, config = _tool("amtool"), alertmanager_text(run)
+    """``amtool check-config`` accepts the configuration, each severity reaches the
+    receivers "Alerting Channels" names, and the always-firing alerts none of them."""
+    amtool, config = tool("amtool"), alertmanager_text(run)
     if amtool is None or config is None:
         return []
     findings = []
@@ -117,8 +130,13 @@ def alertmanager_config_passes_amtool(run: StackRun) -> list[str]:
                 findings.append(
                     f"severity={severity} goes to {', '.join(got) or 'nothing'}, not {', '.join(receivers)}"
                 )
+        for alertname, allowed in ALWAYS_FIRING_ROUTES.items():
+            got = routes_for(amtool, path, {"alertname": alertname, "severity": "none"})
+            if got not in allowed:
+                expected = " or ".join(", ".join(receivers) for receivers in allowed)
+                findings.append(f"{alertname} goes to {', '.join(got) or 'nothing'}, not {expected}")
     return findings
 
 
 def tools_present() -> dict[str, bool]:
-    return {tool: _tool(tool) is not None for tool in ("promtool", "amtool")}
+    return {name: tool(name) is not None for name in ("promtool", "amtool")}

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 import kubernetes_validate
 import yaml
 
+from components.chart_mirror import pinned
 from components.charts import Chart
 from offline.charts import ChartError, chart_archive, helm
 from offline.checks import kubernetes_version, plain
@@ -57,6 +58,9 @@ class ChartSource:
     api_versions: frozenset[str] = frozenset()
     # Argo CD applies with server-side apply (the Application's ServerSideApply=true).
     server_side_apply: bool = False
+    # Where the deployer reads the chart: the chart repository's URL, or the OCI
+    # repository of the stack's copy (components/chart_mirror.py).
+    reference: str = ""
 
 
 @dataclass
@@ -206,16 +210,31 @@ class _Graph:
 
 def _release_source(resource: RegisteredResource, api_versions: frozenset[str]) -> ChartSource:
     inputs = plain(resource.inputs)
+    # An OCI chart is its own reference; a repository chart is read from repositoryOpts.repo.
+    chart = str(inputs["chart"])
+    reference = chart if chart.startswith("oci://") else str((inputs.get("repositoryOpts") or {}).get("repo", ""))
     return ChartSource(
         origin=f"helm release {resource.name}",
         deployer=PULUMI,
         name=resource.name,
         release=str(inputs["name"]),
         namespace=str(inputs["namespace"]),
-        chart=Chart(str(inputs["repositoryOpts"]["repo"]), str(inputs["chart"]), str(inputs["version"])),
+        chart=deployed_chart(reference, str(inputs["chart"]).rsplit("/", 1)[-1], str(inputs["version"])),
         values=inputs.get("values") or {},
         api_versions=api_versions,
+        reference=reference,
     )
+
+
+def deployed_chart(reference: str, name: str, version: str) -> Chart:
+    """The pinned chart a deployer reads at ``reference``: a chart repository's URL, or
+    the stack's OCI copy of it (the same archive, so it renders the same)."""
+    if reference.startswith("https://"):
+        return Chart(reference, name, version)
+    try:
+        return pinned(name, version)
+    except ValueError as error:
+        raise ChartError(f"{reference}: {error}") from error
 
 
 def application_source(application: Mapping[str, Any], api_versions: frozenset[str]) -> ChartSource:
@@ -223,16 +242,20 @@ def application_source(application: Mapping[str, Any], api_versions: frozenset[s
     spec = application["spec"]
     source = spec["source"]
     helm_spec = source.get("helm") or {}
+    repository = str(source["repoURL"])
     return ChartSource(
         origin=f"Argo CD Application {application['metadata']['name']}",
         deployer=ARGO_CD,
         name=str(application["metadata"]["name"]),
         release=str(helm_spec.get("releaseName") or application["metadata"]["name"]),
         namespace=str(spec["destination"]["namespace"]),
-        chart=Chart(str(source["repoURL"]), str(source["chart"]), str(source["targetRevision"])),
+        chart=deployed_chart(repository, str(source["chart"]), str(source["targetRevision"])),
         values=helm_spec.get("valuesObject") or {},
         api_versions=api_versions,
         server_side_apply="ServerSideApply=true" in ((spec.get("syncPolicy") or {}).get("syncOptions") or []),
+        # A Helm OCI repository: Argo CD pulls oci://<repoURL>/<chart> (Argo CD user guide,
+        # "Helm" > "Helm OCI"); a chart repository: the chart from its index.
+        reference=repository if repository.startswith("https://") else f"oci://{repository}/{source['chart']}",
     )
 
 
@@ -378,7 +401,7 @@ def write_rendered(rendering: StackRendering, target: Path) -> None:
     for chart in rendering.charts:
         source = chart.source
         header = (
-            f"# {source.origin}: chart {source.chart.name} {source.chart.version} ({source.chart.repository}), "
+            f"# {source.origin}: chart {source.chart.name} {source.chart.version} ({source.reference}), "
             f"release {source.release}, namespace {source.namespace}, Kubernetes {rendering.kube_version}\n"
         )
         body = f"# helm refused to render it:\n# {chart.error}\n" if chart.error else ""

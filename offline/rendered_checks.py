@@ -14,14 +14,16 @@ from typing import Any
 
 import kubernetes_validate
 
-from components.charts import BITNAMI_IMAGES, PLACEHOLDER_CREDENTIALS
+from components import backup_image, registry
+from components.charts import BITNAMI_IMAGES, PINNED, PLACEHOLDER_CREDENTIALS
 from components.monitoring import EKS_UNSCRAPED
 from components.namespaces import PLATFORM_NAMESPACES
 from offline import connectivity, hosts, pod_security, wiring
 from offline.charts import chart_archive
 from offline.checks import run_checks
 from offline.crd_schemas import duplicate_list_key_findings
-from offline.harness import StackRun
+from offline.harness import MOCK_ACCOUNT_ID, StackRun
+from offline.irsa import irsa_findings
 from offline.operated import operated_objects
 from offline.render import ARGO_CD, ChartSource, Placed, StackRendering, helm_template, render_stack
 from offline.values_usage import unread_values
@@ -240,7 +242,9 @@ def image_findings(image: str) -> list[str]:
     if tag == "latest":
         findings.append(f"image {image} is tagged latest, which moves")
     bitnami = {"bitnami", "bitnamilegacy"} & set(repository.split("/"))
-    if bitnami and repository not in BITNAMI_IMAGES:
+    # BITNAMI_IMAGES names Docker Hub repositories; the stack pulls them through its cache.
+    known = any(repository == known or repository.endswith(f"/{known.split('/', 1)[1]}") for known in BITNAMI_IMAGES)
+    if bitnami and not known:
         findings.append(
             f"image {image} is a Bitnami image (no longer maintained for free); "
             "add it to components/charts.BITNAMI_IMAGES with the reason, or replace it"
@@ -257,6 +261,60 @@ def images_pinned(rendering: StackRendering) -> list[str]:
             continue
         for image in _images(obj):
             findings |= {f"{origin}: {describe(obj)}: {finding}" for finding in image_findings(image)}
+    return sorted(findings)
+
+
+# An image passed to a program as a flag (cert-manager's --acme-http01-solver-image,
+# prometheus-operator's --prometheus-config-reloader): a registry host with a dot, a
+# repository path, and a tag or a digest (which tells it from a class name such as
+# Traefik's k8s.io/ingress-nginx).
+_IMAGE_FLAG = re.compile(
+    r"^--[\w.-]+=(?P<image>[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/[\w./-]+"
+    r"(?::[\w.-]+(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64}))$"
+)
+
+
+def _flag_images(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        match = _IMAGE_FLAG.match(value)
+        if match:
+            yield match["image"]
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _flag_images(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _flag_images(item)
+
+
+def stack_registry_findings(image: str, stack_registry: str) -> list[str]:
+    """An image comes from the stack's own registry (``<account>.dkr.ecr.<region>.amazonaws.com/
+    <name prefix>``): through one of its pull-through cache rules, or its backup image's
+    repository."""
+    repositories = [upstream.name for upstream in registry.UPSTREAMS] + [backup_image.REPOSITORY]
+    if any(image.startswith(f"{stack_registry}/{repository}/") for repository in repositories):
+        return []
+    if any(image.startswith(f"{stack_registry}/{repository}@") for repository in repositories):
+        return []
+    return [
+        f"image {image} is not pulled through the stack's registry {stack_registry}/"
+        f"{{{','.join(repositories)}}}: set the chart's image values with components/registry.ImageRegistry "
+        "(a new upstream needs its rule in components/registry.UPSTREAMS)"
+    ]
+
+
+def images_from_the_stacks_registry(rendering: StackRendering, stack_registry: str) -> list[str]:
+    """Every image the stack runs, in pod templates, in the custom resources operators turn
+    into pods and in the flags that name images to a program, is pulled from the stack's own
+    ECR in its own region: a chart bump that brings an image from elsewhere, or a reference
+    to another stack's registry, is a finding (an activation would pull it from the
+    internet, or from the lost region)."""
+    findings: set[str] = set()
+    for origin, _, obj in deployed(rendering):
+        if obj.get("kind") == "CustomResourceDefinition":
+            continue
+        for image in {*_images(obj), *_flag_images(obj)}:
+            findings |= {f"{origin}: {describe(obj)}: {f}" for f in stack_registry_findings(image, stack_registry)}
     return sorted(findings)
 
 
@@ -283,6 +341,31 @@ def pods_meet_pod_security(rendering: StackRendering) -> list[str]:
             f"{origin}: {finding} (namespace {namespace} enforces {levels[namespace]})"
             for finding in pod_security.pod_security_findings(obj, levels[namespace])
         ]
+    return findings
+
+
+def charts_come_from_the_stack_copy(run: StackRun, rendering: StackRendering) -> list[str]:
+    """With ``chartSource: mirror`` (the default), every Helm release and Argo CD
+    Application reads its chart from the stack's own copy, in the ECR registry of the
+    stack's account and region, at the pinned version (README "Charts"): a dr stack's
+    activation then reads no public chart repository."""
+    if run.exports.get("chartSource") != "mirror":
+        return []
+    copy = f"oci://{MOCK_ACCOUNT_ID}.dkr.ecr.{run.exports['region']}.amazonaws.com/tx-{run.exports['environment']}"
+    pinned = {(chart.name, chart.version) for chart in PINNED}
+    findings = []
+    for source in (chart.source for chart in rendering.charts):
+        expected = f"{copy}/charts/{source.chart.name}"
+        if source.reference != expected:
+            findings.append(
+                f"{source.origin} reads {source.chart.name} {source.chart.version} from {source.reference}, "
+                f"not from the stack's copy {expected}"
+            )
+        elif (source.chart.name, source.chart.version) not in pinned:
+            findings.append(
+                f"{source.origin} reads {source.chart.name} at {source.chart.version}, "
+                "which components/charts.py does not pin"
+            )
     return findings
 
 
@@ -318,11 +401,21 @@ def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
     rendering = render_stack(run)
     findings = run_checks(run)
     findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
+    findings += [
+        f"images_from_the_stacks_registry: {finding}"
+        for finding in images_from_the_stacks_registry(rendering, str(run.exports["imageRegistry"]))
+    ]
+    findings += [
+        f"charts_come_from_the_stack_copy: {finding}" for finding in charts_come_from_the_stack_copy(run, rendering)
+    ]
     if "servedHosts" in run.exports:
         findings += [
             f"hosts_are_served_named_probed_and_certified: {finding}"
             for finding in hosts.host_findings(run, deployed(rendering))
         ]
+    findings += [
+        f"irsa_roles_trust_their_service_accounts: {finding}" for finding in irsa_findings(run, deployed(rendering))
+    ]
     if run.flows:
         objects = list(deployed(rendering))
         network = connectivity.stack_network(run)

@@ -41,6 +41,7 @@ RDS_CLUSTER = "aws:rds/cluster:Cluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+SNS_TOPIC = "aws:sns/topic:Topic"
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 
 # Where each workload kind keeps its pod spec.
@@ -372,6 +373,21 @@ def kms_keys_rotate(resource: Resource) -> list[str]:
     return []
 
 
+def sns_topics_customer_key(resource: Resource) -> list[str]:
+    """SNS topics are encrypted with a customer-managed KMS key: the AWS managed key
+    aws/sns cannot be used by the AWS services that publish to the platform's topics
+    (CloudWatch alarms), since its policy cannot be changed (SNS developer guide, "Enable
+    compatibility between event sources from AWS services and encrypted topics")."""
+    if resource.type != SNS_TOPIC:
+        return []
+    key = resource.props.get("kmsMasterKeyId")
+    if not key:
+        return ["not encrypted (no kmsMasterKeyId)"]
+    if str(key).endswith("alias/aws/sns"):
+        return ["encrypted with the AWS managed key aws/sns, which CloudWatch cannot use: use a customer-managed key"]
+    return []
+
+
 # --- secrets in Helm values and Argo CD Applications ------------------------------
 
 # A key that names a credential (compared lower-case, without - _ . separators)...
@@ -500,6 +516,7 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ResourceRule("rds-protected", rds_protected.__doc__ or "", rds_protected),
     ResourceRule("eks-cluster-hardened", eks_cluster_hardened.__doc__ or "", eks_cluster_hardened),
     ResourceRule("kms-keys-rotate", kms_keys_rotate.__doc__ or "", kms_keys_rotate),
+    ResourceRule("sns-topics-customer-key", sns_topics_customer_key.__doc__ or "", sns_topics_customer_key),
     ResourceRule("no-secrets-in-values", no_secrets_in_values.__doc__ or "", no_secrets_in_values),
 )
 STACK_RULES: tuple[StackRule, ...] = (

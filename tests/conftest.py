@@ -9,7 +9,7 @@ import pytest
 
 from components.settings import PORTAL_SERVICES
 from offline.crd_schemas import CrdIndex
-from offline.harness import StackRun, run_stack, run_stacks
+from offline.harness import MOCK_ACCOUNT_ID, RegisteredResource, StackRun, run_stack, run_stacks
 from offline.render import StackRendering, render_stack
 
 # The Vault world of the Vault programs' and the dr activation's tests.
@@ -31,6 +31,21 @@ def dr(runs: dict[str, StackRun]) -> StackRun:
     return runs["dr"]
 
 
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
+
+
+@pytest.fixture(scope="session")
+def prod_with_zone() -> StackRun:
+    """prod with a Route 53 hosted zone: failover records, health check and its alarm, DNS-01."""
+    return run_stack("prod", overrides={"dns": {"hostedZoneId": ZONE_ID}})
+
+
+@pytest.fixture(scope="session")
+def with_zone(prod_with_zone: StackRun) -> StackRun:
+    """dr with the same hosted zone."""
+    return run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod_with_zone})
+
+
 @pytest.fixture(params=["prod", "dr"])
 def stack(request: pytest.FixtureRequest, runs: dict[str, StackRun]) -> StackRun:
     return runs[request.param]
@@ -48,10 +63,35 @@ def crds(renderings: dict[str, StackRendering]) -> CrdIndex:
     return renderings["prod"].crds
 
 
+def chart_of(release: RegisteredResource) -> str:
+    """The name of the chart a Helm release installs: the last segment of its OCI reference
+    (the stack's copy, components/chart_mirror.py) or the repository chart's name."""
+    return str(release.inputs["chart"]).rsplit("/", 1)[-1]
+
+
+def stack_copy_path(run: StackRun) -> str:
+    """Where the stack's own copy of the charts is (Argo CD's repoURL): the harness's
+    account, the stack's region, the stack's name prefix (README "Charts")."""
+    region, environment = run.exports["region"], run.exports["environment"]
+    return f"{MOCK_ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/tx-{environment}/charts"
+
+
+def stack_copy(run: StackRun, chart: str) -> str:
+    """The OCI reference of ``chart`` in the stack's own copy (a Helm release's chart)."""
+    return f"oci://{stack_copy_path(run)}/{chart}"
+
+
 def policy(document: Any) -> dict[str, Any]:
     """An IAM or KMS policy document as a dict, whether given as JSON text or not."""
     return json.loads(document) if isinstance(document, str) else dict(document)
 
+
+# Where each stack pulls every image from (components/registry.py): its own ECR, in its
+# own region, in the offline plan's account (AWS's documentation example account).
+IMAGE_REGISTRIES = {
+    "prod": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/tx-prod",
+    "dr": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tx-dr",
+}
 
 # The portal and its identity provider enabled (off in the stack files): the services
 # and credentials an operator configures for it (README "Portal and identity provider").

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ import pytest
 import yaml
 
 from components.alerts import AlertParameters, RuleGroup, rule_groups, rules_file
+from offline.observability import tool
 
 PARAMETERS = AlertParameters(
     database_identifier="tx-prod-postgres",
@@ -24,11 +24,11 @@ PARAMETERS = AlertParameters(
 GROUPS: tuple[RuleGroup, ...] = rule_groups(PARAMETERS)
 
 
-def require(tool: str) -> str:
+def require(name: str) -> str:
     """The tool's path; without it the test fails (make test installs it) rather than skips."""
-    path = shutil.which(tool)
+    path = tool(name)
     if path is None:
-        pytest.fail(f"{tool} is not installed: run `make test` (tools/install-system-packages installs it)")
+        pytest.fail(f"{name} is not installed: run `make test` (tools/install-system-packages, tools/install-amtool)")
     return path
 
 

@@ -16,6 +16,7 @@ from components.portal_values import PORTAL_DEPLOYMENT
 from offline.checks import plain
 from offline.crd_schemas import CrdIndex
 from offline.harness import StackRun, run_stack
+from tests.conftest import chart_of, stack_copy
 
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -150,16 +151,13 @@ def test_the_connector_autoscalers_hold_it_at_zero_on_a_pilot_light_dr_stack(pro
 
 
 def test_metrics_server_and_keda_are_pinned_highly_available_and_hardened(stack: StackRun) -> None:
-    releases = {r.inputs["chart"]: plain(r.inputs) for r in stack.of_type(RELEASE)}
-    for chart, version, namespace, repository in (
-        ("metrics-server", "3.13.1", "kube-system", "https://kubernetes-sigs.github.io/metrics-server/"),
-        ("keda", "2.20.2", "keda", "https://kedacore.github.io/charts"),
-    ):
+    releases = {chart_of(r): plain(r.inputs) for r in stack.of_type(RELEASE)}
+    for chart, version, namespace in (("metrics-server", "3.13.1", "kube-system"), ("keda", "2.20.2", "keda")):
         release = releases[chart]
-        assert (release["version"], release["namespace"], release["repositoryOpts"]["repo"]) == (
+        assert (release["chart"], release["version"], release["namespace"]) == (
+            stack_copy(stack, chart),
             version,
             namespace,
-            repository,
         )
     metrics = releases["metrics-server"]["values"]
     assert metrics["image"]["tag"] == METRICS_SERVER_IMAGE_TAG == "v0.8.1"

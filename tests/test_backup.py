@@ -19,6 +19,7 @@ from components.backup_image import (
     IMAGE_SOURCES,
     KEEP_IMAGES,
     PROJECT_DIR,
+    REPOSITORY,
     SOURCE_DATE_EPOCH,
     image_files,
     source_tag,
@@ -322,7 +323,11 @@ def test_cron_job_environment_follows_the_programs_contract(stack: StackRun) -> 
 
 
 def test_backup_image_repository_is_encrypted_scanned_and_immutable(stack: StackRun) -> None:
-    repository = stack.one("aws:ecr/repository:Repository").inputs
+    (repository,) = [
+        r.inputs
+        for r in stack.of_type("aws:ecr/repository:Repository")
+        if r.inputs["name"] == f"tx-{stack.exports['environment']}/{REPOSITORY}"
+    ]
     assert repository["imageTagMutability"] == "IMMUTABLE"
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
     (encryption,) = repository["encryptionConfigurations"]

@@ -274,7 +274,10 @@ def test_vault_and_external_secrets_reach_what_they_need_and_no_more(models: dic
         assert allowed(model, VAULT, INTERNET_HOST, 443), "KMS for auto-unseal"
         assert not allowed(model, VAULT, METADATA, 80)
         assert allowed(model, ESO, Endpoint("service", "vault", "vault"), 8200)
-        assert not allowed(model, ESO, INTERNET_HOST, 443)
+        # ECR and STS over HTTPS: Argo CD's token for the stack's chart copy (components/chart_mirror.py).
+        assert allowed(model, ESO, INTERNET_HOST, 443)
+        assert not allowed(model, ESO, INTERNET_HOST, 80)
+        assert not allowed(model, ESO, METADATA, 80)
         assert not allowed(model, ESO, Endpoint("service", "vault", "vault"), 8201)
 
 

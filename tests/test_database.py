@@ -26,7 +26,7 @@ from components.settings import (
 )
 from offline.checks import is_secret, plain, rds_encrypted_and_private, secrets_stay_secret
 from offline.harness import RegisteredResource, StackRun, run_stack
-from tests.conftest import policy
+from tests.conftest import IMAGE_REGISTRIES, policy
 
 INSTANCE = "aws:rds/instance:Instance"
 SECRET = "kubernetes:core/v1:Secret"
@@ -242,7 +242,9 @@ def test_init_job_reruns_on_rotation_and_connects_with_verified_tls(prod: StackR
     assert annotations["tractusx-platform/sql-sha256"] == hashlib.sha256(init_sql().encode()).hexdigest()
     pod = spec["template"]["spec"]
     (container,) = pod["containers"]
-    assert container["image"] == INIT_IMAGE and "@sha256:" in INIT_IMAGE
+    # The official image (Docker Hub's library/), through the stack's cache, by digest.
+    assert container["image"] == f"{IMAGE_REGISTRIES['prod']}/docker-hub/library/{INIT_IMAGE}"
+    assert "@sha256:" in INIT_IMAGE
     assert INIT_IMAGE.startswith(f"postgres:{ENGINE_VERSION.split('.')[0]}.")  # psql of the server's major
     env = {e["name"]: e for e in container["env"]}
     assert env["PGSSLMODE"]["value"] == "verify-full"

@@ -9,14 +9,20 @@ from typing import Any
 
 import pytest
 
+from components import certificates
+from components.certificates import SOLVER_LABELS, Dns01Zone, challenge_flows, dns01_policy, route53_record_name
 from components.ingress import HEALTH_CHECK_PATH
 from components.replication import REPLICATION_TIME_MINUTES
 from components.settings import SettingsError
+from components.traffic import INTERNET, Pods
 from offline.checks import is_secret, kms_keys_rotate, plain, policy_pack
+from offline.connectivity import observed_flows, required_flows_are_allowed, stack_model, stack_network
 from offline.harness import RegisteredResource, StackRun, run_stack
+from offline.render import StackRendering
+from offline.rendered_checks import check_stack, deployed
 from policy import rules
 from policy.rules import Resource, rds_protected
-from tests.conftest import policy
+from tests.conftest import ZONE_ID, chart_of, policy
 
 INSTANCE = "aws:rds/instance:Instance"
 SECRET = "kubernetes:core/v1:Secret"
@@ -26,7 +32,8 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
-ZONE_ID = "Z0123456789ABCDEFGHIJ"
+ROLE = "aws:iam/role:Role"
+
 # The Network Load Balancers' canonical hosted zones (AWS General Reference, "Elastic
 # Load Balancing endpoints and quotas").
 NLB_ZONES = {"eu-central-1": "Z3F0SRJ5LGBH90", "eu-west-1": "Z2IFOLAFXWLO4F"}
@@ -36,16 +43,6 @@ NLB_ZONES = {"eu-central-1": "Z3F0SRJ5LGBH90", "eu-west-1": "Z2IFOLAFXWLO4F"}
 def active(prod: StackRun) -> StackRun:
     """The dr stack after `pulumi config set dr.active true -s dr`."""
     return run_stack("dr", overrides={"dr.active": True}, references={"prod": prod})
-
-
-@pytest.fixture(scope="module")
-def prod_with_zone() -> StackRun:
-    return run_stack("prod", overrides={"dns": {"hostedZoneId": ZONE_ID}})
-
-
-@pytest.fixture(scope="module")
-def with_zone(prod_with_zone: StackRun) -> StackRun:
-    return run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod_with_zone})
 
 
 def secret_data(run: StackRun, name: str, namespace: str) -> dict[str, Any]:
@@ -389,10 +386,313 @@ def test_each_stack_creates_its_half_of_the_failover_records_for_every_served_ho
 
 
 def test_traefik_answers_the_health_check_on_the_load_balancers_name(stack: StackRun) -> None:
-    (release,) = [r for r in stack.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "traefik"]
+    (release,) = [r for r in stack.of_type("kubernetes:helm.sh/v3:Release") if chart_of(r) == "traefik"]
     healthcheck = plain(release.inputs["values"])["ingressRoute"]["healthcheck"]
     assert healthcheck == {"enabled": True, "entryPoints": ["websecure"], "matchRule": f"Path(`{HEALTH_CHECK_PATH}`)"}
     assert stack.exports["ingressHostname"].endswith(f".elb.{stack.exports['region']}.amazonaws.com")
+
+
+# --- certificates before failover: DNS-01 in the hosted zone ----------------------------
+
+
+@pytest.fixture(scope="module")
+def with_zone_checked(with_zone: StackRun) -> tuple[StackRendering, list[str]]:
+    """The dr stack with a hosted zone, every chart rendered with the real helm, and every
+    finding of the plan's checks."""
+    return check_stack(with_zone)
+
+
+def test_with_a_hosted_zone_the_issuers_solve_dns01_in_it(prod_with_zone: StackRun, with_zone: StackRun) -> None:
+    """Let's Encrypt checks a TXT record in the zone instead of the edge DNS points at, so
+    dr holds its certificates before failover (over HTTP-01 its challenges would reach prod)."""
+    for run in (prod_with_zone, with_zone):
+        issuers = {
+            r.inputs["metadata"]["name"]: plain(r.inputs["spec"])["acme"]
+            for r in run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer")
+        }
+        assert set(issuers) == {"letsencrypt-prod", "letsencrypt-staging"}, run.stack
+        for name, acme in issuers.items():
+            assert acme["solvers"] == [{"dns01": {"route53": {"hostedZoneID": ZONE_ID}}}], (run.stack, name)
+            assert acme["privateKeySecretRef"] == {"name": name}
+
+
+def test_the_dns01_role_writes_only_the_challenge_records_of_the_served_hosts(
+    prod_with_zone: StackRun, with_zone: StackRun, dr: StackRun
+) -> None:
+    """cert-manager's Route53 guide, tightened to what the provider calls with a named zone:
+    no ListHostedZonesByName, no ListResourceRecordSets, TXT records `_acme-challenge.<host>`
+    of this stack's hosts only, UPSERT and DELETE only, in the one zone."""
+    for run in (prod_with_zone, with_zone):
+        document = policy(
+            run.one("aws:iam/rolePolicy:RolePolicy", "tractusx-certificates-dns01-policy").inputs["policy"]
+        )
+        keys = {
+            "route53:ChangeResourceRecordSetsActions": ["DELETE", "UPSERT"],
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                "_acme-challenge.edc-data.tractus-x.example.com",
+                "_acme-challenge.edc.tractus-x.example.com",
+            ],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+        }
+        assert document["Statement"] == [
+            {
+                "Sid": "ChallengeRecords",
+                "Effect": "Allow",
+                "Action": "route53:ChangeResourceRecordSets",
+                "Resource": f"arn:aws:route53:::hostedzone/{ZONE_ID}",
+                "Condition": {"ForAllValues:StringEquals": keys, "Null": dict.fromkeys(keys, "false")},
+            },
+            {
+                "Sid": "ChangeStatus",
+                "Effect": "Allow",
+                "Action": "route53:GetChange",
+                "Resource": "arn:aws:route53:::change/*",
+            },
+        ], run.stack
+        (statement,) = policy(run.one(ROLE, "tractusx-certificates-dns01").inputs["assumeRolePolicy"])["Statement"]
+        host = run.exports["oidcIssuerUrl"].removeprefix("https://")
+        assert statement["Principal"] == {"Federated": run.exports["oidcProviderArn"]}
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{host}:sub": "system:serviceaccount:cert-manager:cert-manager",
+                f"{host}:aud": "sts.amazonaws.com",
+            }
+        }
+    # Without a zone the issuers solve HTTP-01 and cert-manager has no AWS role.
+    assert [r.name for r in dr.of_type(ROLE) if r.name.startswith("tractusx-certificates")] == []
+
+
+def test_challenge_record_names_are_in_route53s_normal_form() -> None:
+    """Route 53 compares the condition key with the request's names normalised: lower case,
+    no trailing dot, other characters than a-z 0-9 - _ . as octal escapes."""
+    assert (
+        route53_record_name("_acme-challenge.EDC.Tractus-X.example.com.") == "_acme-challenge.edc.tractus-x.example.com"
+    )
+    assert route53_record_name("*.example.com") == "\\052.example.com"
+    zone = Dns01Zone(ZONE_ID, ("portal.example.org", "centralidp.example.org"))
+    names = policy(dns01_policy(zone))["Statement"][0]["Condition"]["ForAllValues:StringEquals"]
+    assert names["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == [
+        "_acme-challenge.centralidp.example.org",
+        "_acme-challenge.portal.example.org",
+    ]
+
+
+def test_the_controller_uses_the_role_and_self_checks_through_the_clusters_resolver(
+    with_zone: StackRun, with_zone_checked: tuple[StackRendering, list[str]]
+) -> None:
+    """In the real chart's objects: the service account the trust policy names is the
+    controller's, annotated with the role; no other cert-manager account is; the controller
+    asks only the recursive resolvers, so it needs no DNS egress out of the cluster."""
+    rendering, _ = with_zone_checked
+    (chart,) = [chart for chart in rendering.charts if chart.source.chart.name == "cert-manager"]
+    cert_manager = chart.objects
+    accounts = {obj["metadata"]["name"]: obj for obj in cert_manager if obj["kind"] == "ServiceAccount"}
+    role_arn = accounts["cert-manager"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role_arn.endswith("/tractusx-certificates-dns01")
+    with_role = [
+        n for n, obj in accounts.items() if "eks.amazonaws.com/role-arn" in (obj["metadata"].get("annotations") or {})
+    ]
+    assert with_role == ["cert-manager"]
+    (controller,) = [
+        obj
+        for obj in cert_manager
+        if obj["kind"] == "Deployment" and obj["metadata"]["labels"]["app.kubernetes.io/component"] == "controller"
+    ]
+    pod = controller["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "cert-manager"
+    (container,) = pod["containers"]
+    assert "--dns01-recursive-nameservers-only=true" in container["args"]
+    assert not [arg for arg in container["args"] if arg.startswith("--dns01-recursive-nameservers=")]
+
+
+def test_both_stacks_with_a_hosted_zone_pass_every_check(
+    prod_with_zone: StackRun, with_zone_checked: tuple[StackRendering, list[str]]
+) -> None:
+    """The DNS-01 issuers against the real cert-manager CRD, the chart values it reads, the
+    IRSA account against the rendered chart, the NetworkPolicies against the flows, the
+    hosts against their certificates."""
+    _, findings = with_zone_checked
+    assert findings == []
+    _, findings = check_stack(prod_with_zone)
+    assert findings == []
+
+
+def test_dns01_stacks_declare_no_http01_flows_and_the_plan_catches_either_mismatch(
+    prod_with_zone: StackRun,
+    with_zone: StackRun,
+    with_zone_checked: tuple[StackRendering, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No solver pod runs with DNS-01 and the controller requests nothing on port 80. A
+    solver flow declared anyway names pods the stack does not run; HTTP-01 issuers with
+    DNS-01's flows leave Let's Encrypt's requests blocked at the solver."""
+    controller = Pods(
+        "cert-manager", {"app.kubernetes.io/instance": "cert-manager", "app.kubernetes.io/component": "controller"}
+    )
+    out = [need for need in with_zone.flows if need.source == controller and need.destination == INTERNET]
+    assert [need.port for need in out] == [443]
+    assert "Route 53 and STS" in out[0].why
+    assert not [need for need in with_zone.flows if dict(getattr(need.destination, "labels", {})) == SOLVER_LABELS]
+
+    rendering, _ = with_zone_checked
+    objects = list(deployed(rendering))
+    network = stack_network(with_zone)
+    model = stack_model(objects, network)
+    planted = (*with_zone.flows, *challenge_flows("tractus-x", http01=True))
+    (finding,) = required_flows_are_allowed(planted, model, network, observed_flows(objects, model))
+    assert finding.startswith("Let's Encrypt's HTTP-01 request reaches the solver through Traefik: ")
+    assert "selects no pod of the stack" in finding
+
+    http01_issuer = certificates.cluster_issuer_spec
+    monkeypatch.setattr(
+        certificates, "cluster_issuer_spec", lambda server, name, email, _zone: http01_issuer(server, name, email)
+    )
+    mismatched = run_stack("dr", overrides={"dns": {"hostedZoneId": ZONE_ID}}, references={"prod": prod_with_zone})
+    _, findings = check_stack(mismatched)
+    assert [finding.split(" is blocked: ")[0] for finding in findings] == [
+        "required_flows_are_allowed: an HTTP-01 challenge: "
+        "traefik/Deployment/traefik -> tractus-x/Pod/cm-acme-http-solver TCP 8089"
+    ]
+
+
+# --- each health check pages from us-east-1 -----------------------------------------------
+
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+PAGE_TYPES = (METRIC_ALARM, TOPIC, TOPIC_POLICY, SUBSCRIPTION, KEY, ALIAS)
+ACCOUNT = "123456789012"  # the harness's account
+# What the page says, per failover half.
+PAGE_DESCRIPTIONS = {
+    "primary": "The primary edge (eu-central-1) fails Route 53's HTTPS check of /ping: Route 53 answers with the "
+    "dr stack's SECONDARY records, where there are any; decide on activating dr (README, Disaster recovery)",
+    "secondary": "The secondary edge (eu-west-1) fails Route 53's HTTPS check of /ping: a failover from prod would "
+    "reach no healthy edge (README, Disaster recovery)",
+}
+
+
+def page(run: StackRun, role: str) -> dict[str, RegisteredResource]:
+    """The health-check page of the stack's failover half, by type (one of each)."""
+    prefix = f"tractusx-failover-{role}-page"
+    found = [r for r in run.resources if r.type in PAGE_TYPES and r.name.startswith(prefix)]
+    assert len(found) == len({r.type for r in found}), [r.name for r in found]
+    return {r.type: r for r in found}
+
+
+def provider_region(run: StackRun, resource: RegisteredResource) -> str:
+    """The region of the resource's provider; the stack's own when it has none set."""
+    urn = resource.provider.rsplit("::", 1)[0]
+    (provider,) = [r for r in run.resources if r.urn == urn]
+    return str(plain(provider.inputs).get("region", run.exports["region"]))
+
+
+def test_each_health_check_pages_from_us_east_1_within_two_minutes(
+    prod_with_zone: StackRun, with_zone: StackRun
+) -> None:
+    """Route 53 publishes HealthCheckStatus only in us-east-1 and an alarm notifies only a
+    topic of its own region: alarm, topic, key and subscription are created there, so an
+    edge that fails pages without its region or its cluster. One minute below 1 raises it
+    (the check has already seen 3 failures); a minute without data is a breach."""
+    for role, run, prefix in (("primary", prod_with_zone, "tx-prod"), ("secondary", with_zone, "tx-dr")):
+        resources = page(run, role)
+        assert set(resources) == set(PAGE_TYPES), run.stack
+        for type_, resource in resources.items():
+            assert provider_region(run, resource) == "us-east-1", (run.stack, type_)
+        alarm = plain(resources[METRIC_ALARM].inputs)
+        assert alarm["name"] == f"{prefix}-edge-health-check"
+        assert alarm["alarmDescription"] == PAGE_DESCRIPTIONS[role]
+        assert (alarm["namespace"], alarm["metricName"]) == ("AWS/Route53", "HealthCheckStatus")
+        (check,) = run.of_type(HEALTH_CHECK)
+        assert alarm["dimensions"] == {"HealthCheckId": f"tractusx-failover-{role}-id"}  # the health check's id
+        assert check.name == f"tractusx-failover-{role}"
+        assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (
+            "Minimum",
+            60,
+            1,
+            1,
+        )
+        assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+        assert alarm["treatMissingData"] == "breaching"
+        topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:tractusx-failover-{role}-page-topic"
+        assert alarm["alarmActions"] == alarm["okActions"] == [topic]  # PagerDuty opens and resolves
+        subscription = resources[SUBSCRIPTION].inputs
+        assert (subscription["topic"], subscription["protocol"], subscription["endpointAutoConfirms"]) == (
+            topic,
+            "https",
+            True,
+        )
+        assert is_secret(subscription["endpoint"])
+        # The topic admits the alarm before the alarm's first state change.
+        assert resources[TOPIC_POLICY].urn in resources[METRIC_ALARM].dependencies
+
+
+def test_the_pages_topic_is_encrypted_with_its_own_key_that_cloudwatch_may_use(prod_with_zone: StackRun) -> None:
+    """The AWS managed aws/sns key does not let CloudWatch publish: a customer key whose
+    policy grants CloudWatch kms:Decrypt and kms:GenerateDataKey*, rotated, in us-east-1."""
+    resources = page(prod_with_zone, "primary")
+    key = plain(resources[KEY].inputs)
+    assert (
+        plain(resources[TOPIC].inputs)["kmsMasterKeyId"]
+        == f"arn:aws:kms:us-east-1:{ACCOUNT}:tractusx-failover-primary-page-key"
+    )
+    assert key["enableKeyRotation"] is True
+    assert policy(key["policy"])["Statement"] == [
+        {
+            "Sid": "AccountIamDelegation",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublishEncrypted",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        },
+    ]
+    assert plain(resources[ALIAS].inputs)["name"] == "alias/tx-prod-edge-health-alarms"
+
+
+def test_only_the_stacks_alarm_may_publish_to_its_pages_topic(prod_with_zone: StackRun) -> None:
+    resources = page(prod_with_zone, "primary")
+    document = plain(resources[TOPIC_POLICY].inputs)
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:tractusx-failover-primary-page-topic"
+    assert document["arn"] == topic
+    assert policy(document["policy"])["Statement"] == [
+        {
+            "Sid": "CloudWatchAlarmOfThisStack",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnEquals": {
+                    "aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:tx-prod-edge-health-check"
+                },
+            },
+        }
+    ]
+
+
+def test_without_a_page_url_the_alarm_stays_and_nobody_is_subscribed(
+    with_zone: StackRun, prod_with_zone: StackRun
+) -> None:
+    """Outside production the URL may be left unset (settings): the alarm and its topic
+    exist, to be seen in CloudWatch, and nothing is subscribed."""
+    run = run_stack(
+        "dr",
+        overrides={"dns": {"hostedZoneId": ZONE_ID}, "pagerdutyCloudwatchUrl": None},
+        references={"prod": prod_with_zone},
+    )
+    resources = page(run, "secondary")
+    assert SUBSCRIPTION not in resources and {METRIC_ALARM, TOPIC} <= set(resources)
+    assert SUBSCRIPTION in page(with_zone, "secondary")
 
 
 # --- backups: the Secrets of replicated config and certificates backups decrypt in dr ----

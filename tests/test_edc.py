@@ -18,10 +18,12 @@ from offline.checks import plain
 from offline.crd_schemas import CrdIndex
 from offline.harness import ApplicationRun, StackRun, run_stack
 from policy import rules
+from tests.conftest import IMAGE_REGISTRIES
 
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+JOB = "kubernetes:batch/v1:Job"
 
 
 def connector(run: StackRun) -> ApplicationRun:
@@ -253,6 +255,22 @@ def test_pilot_light_keeps_the_connector_at_zero_until_activation(prod: StackRun
     active = run_stack("dr", overrides={"dr.active": True}, references={"prod": prod})
     for plane in chart.PLANES:
         assert values(active)[plane]["replicaCount"] == 2
+    # ... while a Job pulls its images into dr's cache, so the activation pulls nothing
+    # from Docker Hub; prod and an activated dr stack run the connector itself.
+    assert warmup_images(prod) == warmup_images(active) == []
+    cache = f"{IMAGE_REGISTRIES['dr']}/docker-hub/tractusx"
+    assert warmup_images(dr) == [
+        f"{cache}/edc-controlplane-postgresql-hashicorp-vault:0.12.1",
+        f"{cache}/edc-dataplane-hashicorp-vault:0.12.1",
+    ]
+    for plane in chart.PLANES:
+        image = values(dr)[plane]["image"]
+        assert f"{image['repository']}:{image['tag']}" in warmup_images(dr)
+
+
+def warmup_images(run: StackRun) -> list[str]:
+    jobs = [plain(j.inputs) for j in run.of_type(JOB) if plain(j.inputs)["metadata"].get("name") == "edc-image-warmup"]
+    return [c["image"] for job in jobs for c in job["spec"]["template"]["spec"]["containers"]]
 
 
 # --- NetworkPolicies: exactly the connector's flows ---------------------------------------

@@ -35,6 +35,7 @@ from offline.plan import write_plan
 from offline.render import StackRendering, render_stack, rendered_applications
 from offline.rendered_checks import objects_match_schema
 from policy import rules
+from tests.conftest import chart_of, stack_copy, stack_copy_path
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
@@ -75,7 +76,7 @@ APPS = (
 
 
 def argocd_values(run: StackRun) -> dict[str, Any]:
-    (release,) = [r for r in run.of_type(RELEASE) if r.inputs.get("chart") == "argo-cd"]
+    (release,) = [r for r in run.of_type(RELEASE) if chart_of(r) == "argo-cd"]
     return dict(plain(release.inputs))
 
 
@@ -93,11 +94,9 @@ def project_specs(run: StackRun) -> dict[str, dict[str, Any]]:
 
 def test_argo_cd_is_the_pinned_argo_helm_chart_in_its_restricted_namespace(stack: StackRun) -> None:
     release = argocd_values(stack)
-    assert (release["chart"], release["version"], release["repositoryOpts"]["repo"]) == (
-        "argo-cd",
-        "10.1.1",
-        "https://argoproj.github.io/argo-helm",
-    )
+    # The pinned argo-helm chart, read from the stack's own copy of it.
+    assert (release["chart"], release["version"]) == (stack_copy(stack, "argo-cd"), "10.1.1")
+    assert "repositoryOpts" not in release
     assert release["namespace"] == NAMESPACE and release["createNamespace"] is False
     (spec,) = [s for s in PLATFORM_NAMESPACES if s.name == NAMESPACE]
     assert spec.pod_security == RESTRICTED
@@ -148,8 +147,8 @@ def test_argo_cd_is_scraped_and_not_exposed(stack: StackRun) -> None:
 
 
 def test_argo_cd_comes_after_the_node_groups_and_the_monitoring_crds(stack: StackRun) -> None:
-    (release,) = [r for r in stack.of_type(RELEASE) if r.inputs.get("chart") == "argo-cd"]
-    (monitoring,) = [r for r in stack.of_type(RELEASE) if r.inputs.get("chart") == "kube-prometheus-stack"]
+    (release,) = [r for r in stack.of_type(RELEASE) if chart_of(r) == "argo-cd"]
+    (monitoring,) = [r for r in stack.of_type(RELEASE) if chart_of(r) == "kube-prometheus-stack"]
     node_groups = [r.urn for r in stack.of_type("aws:eks/nodeGroup:NodeGroup")]
     assert monitoring.urn in release.dependencies
     assert node_groups and set(node_groups) <= set(release.dependencies)
@@ -173,7 +172,9 @@ def test_each_product_project_allows_exactly_its_chart_repositories_and_namespac
 
 def test_the_root_project_may_only_create_applications_in_argocd_from_argocd_apps(stack: StackRun) -> None:
     spec = project_specs(stack)[ROOT_PROJECT]["spec"]
-    assert spec["sourceRepos"] == [APPS_CHART.repository]
+    # The stack's copy holds only the pinned charts; whichever of them the root read, it
+    # could create nothing but Applications in argocd.
+    assert spec["sourceRepos"] == [stack_copy_path(stack)]
     assert spec["destinations"] == [{"server": IN_CLUSTER, "namespace": NAMESPACE}]
     assert spec["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
     assert spec["clusterResourceWhitelist"] == []
@@ -201,7 +202,7 @@ def test_root_application_is_tractus_x_umbrella_from_the_pinned_argocd_apps_char
     spec = manifest["spec"]
     assert spec["project"] == ROOT_PROJECT
     assert (spec["source"]["repoURL"], spec["source"]["chart"], spec["source"]["targetRevision"]) == (
-        APPS_CHART.repository,
+        stack_copy_path(stack),
         "argocd-apps",
         APPS_CHART.version,
     )
@@ -211,7 +212,7 @@ def test_root_application_is_tractus_x_umbrella_from_the_pinned_argocd_apps_char
 
 
 def test_root_application_waits_for_argo_cd_and_its_projects(stack: StackRun) -> None:
-    (release,) = [r for r in stack.of_type(RELEASE) if r.inputs.get("chart") == "argo-cd"]
+    (release,) = [r for r in stack.of_type(RELEASE) if chart_of(r) == "argo-cd"]
     dependencies = set(root(stack).dependencies)
     assert release.urn in dependencies
     assert {r.urn for r in stack.of_type(APP_PROJECT)} <= dependencies

@@ -71,7 +71,7 @@ def test_a_certificate_for_a_name_nothing_serves_is_reported(
     }
     findings = host_findings(run, [*objects(renderings), Placed("test", "tractus-x", certificate)])
     unservable = (
-        "Certificate tractus-x/tractus-x-tls asks a certificate for a name nothing serves (HTTP-01 cannot pass)"
+        "Certificate tractus-x/tractus-x-tls asks a certificate for a name nothing serves (its challenge cannot pass)"
     )
     assert findings == [f"api.{domain}: {unservable}", f"{domain}: {unservable}"]
 

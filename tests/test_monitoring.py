@@ -20,6 +20,7 @@ from offline.checks import is_secret, plain
 from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
 from offline.observability import alertmanager_config_passes_amtool, alertmanager_text, routes_for
 from offline.render import StackRendering
+from tests.conftest import IMAGE_REGISTRIES, chart_of
 from tests.promtool import require
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -27,7 +28,7 @@ SECRET = "kubernetes:core/v1:Secret"
 
 
 def release(run: StackRun, chart: str) -> RegisteredResource:
-    (found,) = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == chart]
+    (found,) = [r for r in run.of_type(RELEASE) if chart_of(r) == chart]
     return found
 
 
@@ -82,7 +83,7 @@ def test_grafana_admin_password_is_generated_into_the_secret_the_chart_reads(sta
 
 def test_alerting_credentials_live_only_in_their_secret(stack: StackRun) -> None:
     data = secret_values(secret(stack, alerting.CREDENTIALS_SECRET)["stringData"])
-    assert set(data) == {alerting.PAGERDUTY_KEY, alerting.SLACK_KEY, alerting.SMTP_PASSWORD_KEY}
+    assert set(data) == {alerting.PAGERDUTY_KEY, alerting.SLACK_KEY, alerting.SMTP_PASSWORD_KEY, "heartbeat-url"}
     assert all(is_secret(value) for value in data.values())
     config = alertmanager_text(stack)
     assert config is not None and SECRET_PLACEHOLDER not in config
@@ -214,6 +215,7 @@ SETTINGS = AlertingSettings(
     pagerduty_routing_key=Secret("key"),
     slack_webhook_url=Secret("https://hooks.slack.com/services/T0/B0/X"),
     smtp_password=Secret("password"),
+    heartbeat_url=Secret("https://hc-ping.com/0f6e1f3a-5c1d-4b1e-9a7d-3b0c2f1e4d5a"),
 )
 
 
@@ -229,11 +231,50 @@ def test_each_severity_reaches_the_alerting_channels(severity: str, receivers: t
         assert routes_for(require("amtool"), path, {"alertname": "X", "severity": severity}) == receivers
 
 
-def test_the_always_firing_watchdog_notifies_nobody() -> None:
+@pytest.mark.parametrize(
+    ("heartbeat", "alertname", "receivers"),
+    [(True, "Watchdog", ("watchdog-heartbeat",)), (False, "Watchdog", ("null",)),
+     (True, "InfoInhibitor", ("null",)), (False, "InfoInhibitor", ("null",))],
+)  # fmt: skip
+def test_the_always_firing_watchdog_goes_to_the_heartbeat_alone_and_info_inhibitor_nowhere(
+    heartbeat: bool, alertname: str, receivers: tuple[str, ...]
+) -> None:
+    """The dead man's switch: Watchdog pings the external heartbeat and no human channel."""
+    settings = SETTINGS if heartbeat else dataclasses.replace(SETTINGS, heartbeat_url=None)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "alertmanager.yaml"
-        path.write_text(alerting.alertmanager_yaml(SETTINGS))
-        assert routes_for(require("amtool"), path, {"alertname": "Watchdog", "severity": "none"}) == ("null",)
+        path.write_text(alerting.alertmanager_yaml(settings))
+        assert routes_for(require("amtool"), path, {"alertname": alertname, "severity": "none"}) == receivers
+
+
+def test_the_heartbeat_pings_every_minute_from_a_file_and_never_as_resolved() -> None:
+    config = alerting.alertmanager_config(SETTINGS)
+    (route,) = [r for r in config["route"]["routes"] if r["receiver"] == "watchdog-heartbeat"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("0s", "1m", "1m")
+    (receiver,) = [r for r in config["receivers"] if r["name"] == "watchdog-heartbeat"]
+    assert receiver["webhook_configs"] == [
+        {"url_file": "/etc/alertmanager/secrets/alertmanager-credentials/heartbeat-url", "send_resolved": False}
+    ]
+    assert "hc-ping.com" not in alerting.alertmanager_yaml(SETTINGS)
+
+
+def test_the_pinned_amtool_reads_url_file_and_still_refuses_a_bad_configuration(prod: StackRun) -> None:
+    """Debian 12's amtool 0.25 refuses url_file (`field url_file not found`); the pinned one
+    (tools/install-amtool) reads it, and still refuses a receiver it cannot use."""
+    amtool = require("amtool")
+    version = subprocess.run([amtool, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("amtool, version 0.28.1")
+    assert "url_file: /etc/alertmanager/secrets/alertmanager-credentials/heartbeat-url" in str(alertmanager_text(prod))
+    assert alertmanager_config_passes_amtool(prod) == []
+    config = next(r for r in prod.of_type(SECRET) if r.inputs["metadata"]["name"] == alerting.CONFIG_SECRET)
+    document = alerting.alertmanager_config(SETTINGS)
+    (heartbeat,) = [r for r in document["receivers"] if r["name"] == "watchdog-heartbeat"]
+    heartbeat["webhook_configs"][0]["url"] = "https://hc-ping.com/0f6e1f3a-5c1d-4b1e-9a7d-3b0c2f1e4d5a"
+    broken = dataclasses.replace(
+        config, inputs={**config.inputs, "stringData": {alerting.CONFIG_KEY: yaml.safe_dump(document)}}
+    )
+    (finding,) = alertmanager_config_passes_amtool(dataclasses.replace(prod, resources=[broken]))
+    assert finding.startswith("amtool check-config:") and "at most one of url & url_file must be configured" in finding
 
 
 def test_the_plan_check_fails_when_a_severity_misses_its_channel(prod: StackRun) -> None:
@@ -247,6 +288,19 @@ def test_the_plan_check_fails_when_a_severity_misses_its_channel(prod: StackRun)
     run = dataclasses.replace(prod, resources=[broken])
     assert alertmanager_config_passes_amtool(run) == [
         "severity=warning goes to email-alerts, not slack-warnings, email-alerts"
+    ]
+
+
+def test_the_plan_check_fails_when_the_watchdog_reaches_a_human_channel(prod: StackRun) -> None:
+    config = next(r for r in prod.of_type(SECRET) if r.inputs["metadata"]["name"] == alerting.CONFIG_SECRET)
+    document = alerting.alertmanager_config(SETTINGS)
+    heartbeat = next(r for r in document["route"]["routes"] if r["receiver"] == "watchdog-heartbeat")
+    heartbeat["receiver"] = "email-alerts"
+    broken = dataclasses.replace(
+        config, inputs={**config.inputs, "stringData": {alerting.CONFIG_KEY: yaml.safe_dump(document)}}
+    )
+    assert alertmanager_config_passes_amtool(dataclasses.replace(prod, resources=[broken])) == [
+        "Watchdog goes to email-alerts, not watchdog-heartbeat or null"
     ]
 
 
@@ -297,7 +351,7 @@ def test_every_prometheus_pod_serves_its_series_to_the_query_layer_through_a_sid
     assert prometheus["thanosService"] == {"enabled": True}  # the headless discovery Service
     assert prometheus["thanosServiceMonitor"] == {"enabled": True}  # sidecar metrics scraped
     thanos = prometheus["prometheusSpec"]["thanos"]
-    assert thanos["image"] == f"quay.io/thanos/thanos:{thanos['version']}"
+    assert thanos["image"] == f"{IMAGE_REGISTRIES[stack.stack]}/quay/thanos/thanos:{thanos['version']}"
     assert thanos["version"] == monitoring.THANOS_VERSION and thanos["version"] != "latest"
     assert set(thanos["resources"]) == {"requests", "limits"}
     assert "objectStorageConfig" not in thanos  # query fan-out only: nothing is uploaded
@@ -320,7 +374,7 @@ def test_thanos_query_reaches_every_sidecar_and_merges_only_the_replicas_of_a_sh
     assert replica_labels == ["prometheus_replica"]  # never the shard label
     assert f"--http-address=0.0.0.0:{monitoring.THANOS_QUERY_HTTP_PORT}" in args
     assert f"--grpc-address=0.0.0.0:{monitoring.THANOS_GRPC_PORT}" in args
-    assert container["image"] == monitoring.THANOS_IMAGE
+    assert container["image"] == f"{IMAGE_REGISTRIES[stack.stack]}/quay/thanos/thanos:v0.40.1"
 
 
 def test_thanos_query_is_highly_available_hardened_and_probed(stack: StackRun) -> None:

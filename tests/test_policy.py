@@ -359,6 +359,25 @@ def test_kms_keys_rotate_except_where_kms_cannot() -> None:
 # --- the pack over both stacks ---------------------------------------------------------
 
 
+AWS_MANAGED_SNS_KEY = (
+    "encrypted with the AWS managed key aws/sns, which CloudWatch cannot use: use a customer-managed key"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "violations"),
+    [
+        ("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", []),
+        (None, ["not encrypted (no kmsMasterKeyId)"]),
+        ("alias/aws/sns", [AWS_MANAGED_SNS_KEY]),
+        ("arn:aws:kms:us-east-1:123456789012:alias/aws/sns", [AWS_MANAGED_SNS_KEY]),
+    ],
+)
+def test_sns_topics_are_encrypted_with_a_customer_key(key: str | None, violations: list[str]) -> None:
+    props = {"name": "alarms"} if key is None else {"name": "alarms", "kmsMasterKeyId": key}
+    assert rules.sns_topics_customer_key(Resource(rules.SNS_TOPIC, "t", props)) == violations
+
+
 def test_both_stacks_have_no_mandatory_violation(stack: StackRun) -> None:
     assert policy_pack(stack) == []
 
@@ -393,7 +412,7 @@ def test_the_pack_is_a_mandatory_python_policy_pack_of_every_rule() -> None:
     named = [(rule.name, rule.description) for rule in rules.RESOURCE_RULES] + [
         (rule.name, rule.description) for rule in rules.STACK_RULES
     ]
-    assert len({name for name, _ in named}) == len(named) == 8
+    assert len({name for name, _ in named}) == len(named) == 9
     assert all(description for _, description in named)
     requirements = (folder / "requirements.txt").read_text()
     assert "pulumi-policy==" in requirements

@@ -23,6 +23,7 @@ from offline.harness import StackRun, resolve
 from offline.render import ChartSource, Placed, StackRendering, helm_template, parse_objects
 from offline.rendered_checks import check_stack
 from policy import rules
+from tests.conftest import IMAGE_REGISTRIES
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -484,22 +485,24 @@ def test_keycloak_runs_the_pinned_keycloak_image_with_the_cx_central_theme(
     portal_rendering: tuple[StackRendering, list[str]], portal_stack: StackRun
 ) -> None:
     keycloak = portal_stack.application_values["centralidp"]["keycloak"]
+    cache = f"{IMAGE_REGISTRIES[portal_stack.stack]}/docker-hub"
     assert keycloak["image"] == {
-        "registry": "docker.io",
+        "registry": cache,
         "repository": "bitnamilegacy/keycloak",
         "tag": "25.0.6-debian-12-r0",
     }
-    rendering, _ = portal_rendering
+    rendering, _ = portal_rendering  # prod's
+    cache = f"{IMAGE_REGISTRIES['prod']}/docker-hub"
     ((_, statefulset),) = workloads(rendering, "centralidp")
     pod = statefulset["spec"]["template"]["spec"]
     assert {c["name"]: c["image"] for c in pod["containers"]} == {
-        "keycloak": "docker.io/bitnamilegacy/keycloak:25.0.6-debian-12-r0"
+        "keycloak": f"{cache}/bitnamilegacy/keycloak:25.0.6-debian-12-r0"
     }
     # The values' initContainers and extra volumes replace the chart's lists: the theme
     # copy that centralidp's own values carry is kept.
     init = {c["name"]: c for c in pod["initContainers"]}
     assert set(init) == {"prepare-write-dirs", "themes", "rds-ca"}
-    assert init["themes"]["image"] == "docker.io/tractusx/portal-iam:v4.2.0"
+    assert init["themes"]["image"] == f"{cache}/tractusx/portal-iam:v4.2.0"
     assert init["themes"]["command"] == ["sh", "-c", "cp -R /import/themes/catenax-central/* /themes"]
     assert init["themes"]["volumeMounts"] == [{"name": "themes", "mountPath": "/themes"}]
     (keycloak_container,) = pod["containers"]
@@ -517,10 +520,11 @@ def test_the_realm_seeding_job_runs_pinned_images_with_the_platforms_secrets(por
     assert (job["metadata"]["namespace"], job["metadata"]["name"]) == ("tractus-x", "centralidp-realm-seeding")
     pod = job["spec"]["template"]["spec"]
     images = {c["name"]: c["image"] for c in (*pod["initContainers"], *pod["containers"])}
+    cache = f"{IMAGE_REGISTRIES[portal_stack.stack]}/docker-hub"
     assert images == {
-        "realms": "docker.io/tractusx/portal-iam:v4.2.0",
+        "realms": f"{cache}/tractusx/portal-iam:v4.2.0",
         "wait-for-keycloak": backup_image(portal_stack),  # the platform's image, by digest
-        "realm-seeding": "docker.io/tractusx/portal-iam-seeding:v4.2.0-iam",
+        "realm-seeding": f"{cache}/tractusx/portal-iam-seeding:v4.2.0-iam",
     }
     assert re.fullmatch(r".+@sha256:[0-9a-f]{64}", images["wait-for-keycloak"])
     wait = pod["initContainers"][1]["command"]

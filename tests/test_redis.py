@@ -7,6 +7,7 @@ from typing import Any
 from components.redis import IMAGE, MAXMEMORY, SECRET_NAME
 from offline.checks import is_secret, plain
 from offline.harness import StackRun
+from tests.conftest import IMAGE_REGISTRIES
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
@@ -34,7 +35,8 @@ def test_redis_runs_in_tractus_x_from_a_pinned_image_as_non_root(stack: StackRun
     sts = stateful_set(stack)
     assert sts["metadata"]["namespace"] == "tractus-x"
     valkey = container(stack)
-    assert valkey["image"] == IMAGE and "@sha256:" in IMAGE and ":9.0." in IMAGE
+    assert valkey["image"] == f"{IMAGE_REGISTRIES[stack.stack]}/docker-hub/{IMAGE}"
+    assert "@sha256:" in IMAGE and ":9.0." in IMAGE
     pod = sts["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}

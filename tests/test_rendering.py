@@ -30,6 +30,7 @@ from offline.rendered_checks import (
     charts_render,
     check_stack,
     image_findings,
+    images_from_the_stacks_registry,
     images_pinned,
     no_credential_in_plain_env,
     objects_match_schema,
@@ -279,6 +280,72 @@ def test_an_image_that_is_not_pinned_is_reported(image: str, finding: str) -> No
 )
 def test_pinned_images_pass(image: str) -> None:
     assert image_findings(image) == []
+
+
+PROD_REGISTRY = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/tx-prod"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "quay.io/jetstack/cert-manager-controller:v1.21.1",  # straight from its upstream
+        "tractusx/edc-controlplane-postgresql-hashicorp-vault:0.12.1",  # Docker Hub, implicitly
+        # dr's cache, in the region an activation has lost or is not in
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tx-dr/quay/prometheus/prometheus:v3.14.0",
+        f"{PROD_REGISTRY}/gcr/distroless/static:nonroot",  # no rule serves this prefix
+    ],
+)
+def test_an_image_not_pulled_through_the_stacks_own_registry_is_reported(image: str) -> None:
+    (reported,) = images_from_the_stacks_registry(rendered(deployment(image=image)), PROD_REGISTRY)
+    assert reported == (
+        f"helm release test: Deployment tractus-x/app: image {image} is not pulled through the stack's registry "
+        f"{PROD_REGISTRY}/{{docker-hub,ecr-public,ghcr,k8s,quay,backup}}: set the chart's image values with "
+        "components/registry.ImageRegistry (a new upstream needs its rule in components/registry.UPSTREAMS)"
+    )
+
+
+def test_images_of_the_stacks_cache_and_its_backup_image_pass() -> None:
+    cached = deployment(image=f"{PROD_REGISTRY}/docker-hub/library/traefik:v3.6.15")
+    backup = deployment(image=f"{PROD_REGISTRY}/backup@sha256:{'a' * 64}")
+    assert images_from_the_stacks_registry(rendered(cached, backup), PROD_REGISTRY) == []
+
+
+def test_an_image_a_program_gets_as_a_flag_comes_from_the_stacks_registry_too() -> None:
+    """cert-manager starts ACME solver pods from --acme-http01-solver-image."""
+    flag = "--acme-http01-solver-image=quay.io/jetstack/cert-manager-acmesolver:v1.21.1"
+    (reported,) = images_from_the_stacks_registry(
+        rendered(deployment(image=f"{PROD_REGISTRY}/quay/x:1", args=[flag])), PROD_REGISTRY
+    )
+    assert "image quay.io/jetstack/cert-manager-acmesolver:v1.21.1 is not pulled through" in reported
+    mirrored = f"--acme-http01-solver-image={PROD_REGISTRY}/quay/jetstack/cert-manager-acmesolver:v1.21.1"
+    # A flag naming a class, not an image (no tag): Traefik's ingress class controller.
+    other = "--providers.kubernetesingressnginx.controllerclass=k8s.io/ingress-nginx"
+    ok = deployment(image=f"{PROD_REGISTRY}/quay/x:1", args=[mirrored, other])
+    assert images_from_the_stacks_registry(rendered(ok), PROD_REGISTRY) == []
+
+
+def test_each_stacks_rendering_pulls_only_from_its_own_region(renderings: dict[str, StackRendering]) -> None:
+    """Every image of prod's charts, Applications and objects comes from prod's cache;
+    against dr's registry each one is a finding, so the check sees them all."""
+    dr_registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tx-dr"
+    assert images_from_the_stacks_registry(renderings["prod"], PROD_REGISTRY) == []
+    elsewhere = images_from_the_stacks_registry(renderings["prod"], dr_registry)
+    assert len(elsewhere) > 40
+    for image in (
+        "docker-hub/tractusx/edc-controlplane-postgresql-hashicorp-vault:0.12.1",  # the connector's Application
+        "quay/argoproj/argocd:v3.4.4",  # a Helm release
+        "backup@sha256:",  # the program's own Jobs
+    ):
+        assert any(f"image {PROD_REGISTRY}/{image}" in finding for finding in elsewhere), image
+
+
+def test_the_plan_fails_on_a_chart_image_from_a_public_registry() -> None:
+    """check_stack runs the check with the stack's own registry (its imageRegistry export)."""
+    keda = release("keda", charts.KEDA, "keda", {"image": {"keda": {"registry": "ghcr.io"}}})
+    run = StackRun("test", [cluster(), keda], {"imageRegistry": PROD_REGISTRY})
+    _, findings = check_stack(run)
+    reported = [f for f in findings if f.startswith("images_from_the_stacks_registry: ")]
+    assert any("Deployment keda/keda-operator: image ghcr.io/kedacore/keda:2.20.2 is not pulled" in f for f in reported)
 
 
 def test_helm_test_hooks_are_not_deployed_and_not_checked() -> None:

@@ -14,6 +14,7 @@ from components.settings import (
     PRODUCTION_RECOMMENDED_VCPU,
     SECRET_KEYS,
     ApiAccessSettings,
+    Secret,
     Settings,
     SettingsError,
     _Reader,
@@ -55,10 +56,15 @@ def raw(**overrides: Any) -> dict[str, Any]:
         "pagerdutyRoutingKey": "routing-key",
         "slackWebhookUrl": "https://hooks.slack.com/services/T0/B0/X",
         "smtpPassword": "smtp-password",
+        "heartbeatUrl": "https://hc-ping.com/0f6e1f3a-5c1d-4b1e-9a7d-3b0c2f1e4d5a",
         "portalSharedIdpClientSecret": "shared-idp-secret",
         "portalDimClientSecret": "dim-secret",
         "portalClearinghouseClientSecret": "clearinghouse-secret",
         "portalBpnDidResolverApiKey": "resolver-key",
+        "dockerHubUsername": "acmeplatform",
+        "dockerHubAccessToken": "dckr_pat_token",
+        "githubUsername": "acme-platform",
+        "githubAccessToken": "ghp_token",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -371,6 +377,25 @@ def test_credentials_outside_production_are_optional_and_never_plain_text() -> N
     assert "tractusx-platform:acmeEmail" in problems(acmeEmail="certificates")
 
 
+def test_production_needs_its_heartbeat_and_its_health_checks_page() -> None:
+    """The dead man's switch always; the health check's page where there is a health
+    check (a hosted zone); both are credentials, refused in plain text."""
+    assert "tractusx-platform:heartbeatUrl: is required" in problems(heartbeatUrl=None)
+    settings = parse(raw())
+    assert settings.alerting is not None and settings.alerting.pagerduty_cloudwatch_url is None
+    zone = {"hostedZoneId": "Z0123456789ABCDEFGHIJ"}
+    assert "tractusx-platform:pagerdutyCloudwatchUrl: is required" in problems(dns=zone)
+    url = "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"
+    settings = parse(raw(dns=zone, pagerdutyCloudwatchUrl=url))
+    assert settings.alerting is not None and settings.alerting.pagerduty_cloudwatch_url == Secret(url)
+    staging = parse(raw(environment="staging", dns=zone, heartbeatUrl=None))
+    assert staging.alerting is not None
+    assert (staging.alerting.heartbeat_url, staging.alerting.pagerduty_cloudwatch_url) == (None, None)
+    for key in ("heartbeatUrl", "pagerdutyCloudwatchUrl"):
+        with pytest.raises(SettingsError, match=f"{key}: is a credential stored in plain text"):
+            parse_settings(raw(dns=zone, pagerdutyCloudwatchUrl=url), "prod", set(SECRET_KEYS) - {key})
+
+
 PORTAL_ON = {
     "enabled": True,
     "operatorBpn": "BPNL000000000001",
@@ -411,6 +436,25 @@ def test_the_portals_outside_credentials_are_encrypted_config_and_it_mails_throu
         parse(without_relay)
 
 
+def test_the_image_caches_upstream_accounts_are_required_and_their_tokens_encrypted() -> None:
+    """Docker Hub and GitHub Container Registry pull-through cache rules need an account."""
+    settings = parse(raw())
+    assert settings.registry_credentials["dockerHub"].username == "acmeplatform"
+    assert settings.registry_credentials["github"].access_token.value == "ghp_token"
+    assert "ghp_token" not in repr(settings)
+    assert "dockerHubUsername: is required" in problems(dockerHubUsername=None)
+    assert "githubAccessToken: is required: set it with `pulumi config set --secret" in problems(githubAccessToken=None)
+    assert "githubUsername: 'acme platform' is not a registry user name" in problems(githubUsername="acme platform")
+    with pytest.raises(SettingsError, match="dockerHubAccessToken: is a credential stored in plain text"):
+        parse_settings(raw(), "prod", set(SECRET_KEYS) - {"dockerHubAccessToken"})
+
+
+def test_an_environment_too_long_for_the_image_caches_prefixes_is_refused() -> None:
+    """ECR allows 30 characters for a pull-through cache prefix: tx-<environment>/docker-hub."""
+    assert parse(raw(environment="a" * 16)).name_prefix == f"tx-{'a' * 16}"
+    assert "environment: 'aaaaaaaaaaaaaaaaa' is longer than 16 characters" in problems(environment="a" * 17)
+
+
 def _stack_file_config(stack: str) -> dict[str, str]:
     config, _ = load_stack_config(stack)
     return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("tractusx-platform:")}
@@ -423,12 +467,14 @@ def test_the_stack_files_example_values_are_all_found() -> None:
         "acmeEmail",
         "alerting",
         "apiPublicAccessCidrs",
+        "dockerHubUsername",
         "domain",
         "edcBdrsUrl",
         "edcParticipantDid",
         "edcStsTokenUrl",
         "edcStsUrl",
         "edcTrustedIssuers",
+        "githubUsername",
     ]
     own = {
         "domain": "tractus-x.acme-corp.eu",

@@ -58,7 +58,7 @@ def test_plan_writes_every_object_and_exports(tmp_path: Path, capsys: pytest.Cap
         (storage_class,) = (root / "kubernetes").rglob("StorageClass-*.yaml")
         assert yaml.safe_load(storage_class.read_text())["kind"] == "StorageClass"
         release = yaml.safe_load((root / "helm" / "tractusx-node-autoscaler-release.yaml").read_text())
-        assert release["chart"] == "cluster-autoscaler"
+        assert release["chart"].endswith("/charts/cluster-autoscaler")
         cluster = json.loads(next((root / "aws" / "eks_cluster").glob("*.json")).read_text())
         assert cluster["inputs"]["encryptionConfig"]["resources"] == ["secrets"]
         exports = json.loads((root / "exports.json").read_text())
@@ -252,8 +252,11 @@ def test_a_job_pulumi_waits_for_is_rerun_after_a_failure_and_waited_for_to_its_d
 
 def test_the_programs_jobs_are_rerun_and_waited_for(stack: StackRun) -> None:
     jobs = {r.name: r for r in stack.of_type("kubernetes:batch/v1:Job")}
-    # The dr stack's database is a read-only replica until activation: no init Job there.
-    expected = {"tractusx-secrets-bootstrap"} | ({"tractusx-database-init"} if stack.stack == "prod" else set())
+    # The dr stack's database is a read-only replica until activation: no init Job there;
+    # its connector stands by, and a Job pulls the connector's images into its cache.
+    expected = {"tractusx-secrets-bootstrap"} | (
+        {"tractusx-database-init"} if stack.stack == "prod" else {"tractusx-connector-image-warmup"}
+    )
     assert set(jobs) == expected
     for job in jobs.values():
         assert job.custom_timeouts == {"create": "20m", "update": "20m"}

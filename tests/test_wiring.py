@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from offline import wiring
+from offline.harness import StackRun
+from offline.irsa import ROLE_ARN_ANNOTATION, irsa_findings
 from offline.operated import acme_solver_namespaces, operated_objects
-from offline.render import Placed
+from offline.render import Placed, StackRendering
+from offline.rendered_checks import deployed
 
 LABELS = {"app": "web", "tier": "front"}
 
@@ -196,3 +199,50 @@ def test_prometheus_operator_pods_carry_the_labels_its_crd_documents() -> None:
         "operator.prometheus.io/name": "kps",
         "operator.prometheus.io/shard": "0",
     }
+
+
+def _account(placed: Placed) -> str:
+    metadata = placed.obj["metadata"]
+    return f"{metadata.get('namespace') or placed.namespace}/{metadata['name']}"
+
+
+def _with_account(placed: Placed, **metadata: Any) -> Placed:
+    return placed._replace(obj={**placed.obj, "metadata": {**placed.obj["metadata"], **metadata}})
+
+
+def test_every_irsa_service_account_is_admitted_by_the_trust_policy_of_its_role(
+    runs: dict[str, StackRun], renderings: dict[str, StackRendering]
+) -> None:
+    """The rendered ServiceAccounts (the charts' and the program's) that carry a role, each
+    admitted by that role's trust policy; an account a chart names differently, or a role
+    written for another account, is reported."""
+    run, objects = runs["prod"], list(deployed(renderings["prod"]))
+    annotated = [
+        p
+        for p in objects
+        if p.obj["kind"] == "ServiceAccount" and ROLE_ARN_ANNOTATION in (p.obj["metadata"].get("annotations") or {})
+    ]
+    assert {
+        "backup/backup-certificates",
+        "backup/backup-config",
+        "backup/backup-database",
+        "backup/backup-vault",
+        "backup/restore-test",
+        "kube-system/cluster-autoscaler",
+        "monitoring/cloudwatch-exporter",
+        "vault/vault",
+    } <= {_account(p) for p in annotated}
+    assert irsa_findings(run, objects) == []
+
+    (vault,) = [p for p in annotated if _account(p) == "vault/vault"]
+    renamed = [_with_account(p, name="vault-server") if p is vault else p for p in objects]
+    (finding,) = irsa_findings(run, renamed)
+    assert finding == (
+        f"{vault.origin}: ServiceAccount vault/vault-server uses role tractusx-secrets-vault, whose trust policy "
+        "admits ['system:serviceaccount:vault:vault']: AssumeRoleWithWebIdentity is denied"
+    )
+    elsewhere = {**vault.obj["metadata"]["annotations"], ROLE_ARN_ANNOTATION: "arn:aws:iam::123456789012:role/other"}
+    foreign = [_with_account(p, annotations=elsewhere) if p is vault else p for p in objects]
+    assert irsa_findings(run, foreign) == [
+        f"{vault.origin}: ServiceAccount vault/vault: arn:aws:iam::123456789012:role/other is no role of the stack"
+    ]
