@@ -9,7 +9,7 @@ STACK ?= all
 CHART_REPO ?= $(wildcard $(abspath ../shared/charts))
 export TRACTUSX_CHART_REPO := $(if $(CHART_REPO),$(abspath $(CHART_REPO)))
 
-.PHONY: plan test lint typecheck unit system-packages helm benchmark clean
+.PHONY: plan test lint typecheck unit system-packages helm amtool benchmark clean mirror-charts chart-login recovery-objectives
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ amtool: $(VENV)/.installed
 ## on a generated database of >= 1 GB (several minutes; not part of the tests).
 benchmark: $(VENV)/.installed system-packages
 	$(PY) -m benchmarks.backup_restore
+
+## recovery-objectives: docs/recovery-objectives.md, the RTO and RPO derived from the plan.
+recovery-objectives: $(VENV)/.installed
+	$(PY) -m offline.recovery_objectives --out docs/recovery-objectives.md
 
 clean:
 	rm -rf build

@@ -10,6 +10,7 @@ import pytest
 from components.settings import PORTAL_SERVICES
 from offline.crd_schemas import CrdIndex
 from offline.harness import MOCK_ACCOUNT_ID, RegisteredResource, StackRun, run_stack, run_stacks
+from offline.recovery_objectives import ZONE_ID
 from offline.render import StackRendering, render_stack
 
 # The Vault world of the Vault programs' and the dr activation's tests.
@@ -29,9 +30,6 @@ def prod(runs: dict[str, StackRun]) -> StackRun:
 @pytest.fixture(scope="session")
 def dr(runs: dict[str, StackRun]) -> StackRun:
     return runs["dr"]
-
-
-ZONE_ID = "Z0123456789ABCDEFGHIJ"
 
 
 @pytest.fixture(scope="session")

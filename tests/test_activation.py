@@ -113,6 +113,11 @@ class FakePulumi(PulumiCli):
     def config_get(self, key: str) -> str | None:
         return self.config.get(key)
 
+    def chart_login(self, ctx: activation.Context) -> str:
+        """What `make chart-login` does to helm's registry config, recorded."""
+        self.calls.append("chart login")
+        return "helm logged in"
+
     def config_set(self, key: str, value: str) -> None:
         self.calls.append(f"config set {key} {value}")
         self.config[key] = value
@@ -363,6 +368,7 @@ def drill(
         ctx = activation.Context(
             pulumi=pulumi,
             aws=lambda service, region: pulumi.rds if service == "rds" else aws.client(service, region),
+            chart_login=pulumi.chart_login,
             kube=lambda ctx: KubeClient(server, lambda: world.kube.token, str(kube_dir / "ca.crt")),
             edge=edge,
             work_dir=tmp_path,
@@ -386,6 +392,7 @@ def test_an_activation_runs_the_runbook_in_order_restores_prods_newest_snapshot_
         "primary-state-key": "already",  # prod's region answers
         "replica-ready": "done",
         "activate-config": "done",
+        "chart-login": "done",
         "pulumi-up": "done",
         "vault-restore": "done",
         "vault-unsealed": "done",
@@ -402,6 +409,7 @@ def test_an_activation_runs_the_runbook_in_order_restores_prods_newest_snapshot_
     assert drill.world.vault.restored, "the fake Vault received no snapshot"
     assert drill.pulumi.calls == [
         f"config set {DR_ACTIVE} true",
+        "chart login",
         "up --refresh",
         "export dr",
         "up --replace=urn:pulumi:dr::tractusx-platform::tractusx:secrets:Secrets$kubernetes:batch/v1:Job::x-bootstrap",
@@ -417,7 +425,7 @@ def test_an_activation_runs_the_runbook_in_order_restores_prods_newest_snapshot_
     rendered = timeline.render().splitlines()
     assert rendered[0].startswith("dr activation started ")
     assert rendered[-1].startswith("  total 00:")
-    assert json.loads(json.dumps(timeline.to_json()))["steps"][6]["step"] == "vault-restore"
+    assert json.loads(json.dumps(timeline.to_json()))["steps"][7]["step"] == "vault-restore"
 
     # Run again: what is done is recognised, nothing is restored or promoted a second time.
     restored = list(drill.world.vault.restored)
@@ -573,6 +581,8 @@ def test_with_prods_region_down_prods_state_is_pointed_at_the_keys_replica_in_dr
         "import organization/tractusx-platform/prod",
         "export organization/tractusx-platform/prod",
     ]
+    # No refresh: it would read the replication configuration on prod's bucket, in prod's region.
+    assert "up" in drill.pulumi.calls and "up --refresh" not in drill.pulumi.calls
 
 
 def test_prods_state_under_a_single_region_key_cannot_be_pointed_at_dr(drill: Drill) -> None:
@@ -698,3 +708,13 @@ def test_the_command_stops_with_exit_status_1_and_writes_the_timeline(
     steps = json.loads(timeline.read_text())["steps"]
     assert [(s["step"], s["outcome"]) for s in steps] == [("stack-outputs", "failed")]
     assert "has no output 'clusterName'" in steps[0]["detail"]
+
+
+def test_helm_is_logged_in_to_the_chart_copy_unless_the_stack_reads_the_public_repositories(drill: Drill) -> None:
+    drill.pulumi.config["tractusx-platform:chartSource"] = "upstream"
+
+    succeeded, timeline = drill.run()
+
+    assert succeeded, "\n".join(drill.lines)
+    assert drill.outcomes(timeline)["chart-login"] == "already"
+    assert "chart login" not in drill.pulumi.calls

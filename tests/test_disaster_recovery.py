@@ -18,11 +18,12 @@ from components.traffic import INTERNET, Pods
 from offline.checks import is_secret, kms_keys_rotate, plain, policy_pack
 from offline.connectivity import observed_flows, required_flows_are_allowed, stack_model, stack_network
 from offline.harness import RegisteredResource, StackRun, run_stack
+from offline.recovery_objectives import ZONE_ID
 from offline.render import StackRendering
 from offline.rendered_checks import check_stack, deployed
 from policy import rules
 from policy.rules import Resource, rds_protected
-from tests.conftest import ZONE_ID, chart_of, policy
+from tests.conftest import chart_of, policy
 
 INSTANCE = "aws:rds/instance:Instance"
 SECRET = "kubernetes:core/v1:Secret"

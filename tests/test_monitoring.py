@@ -197,7 +197,11 @@ def test_cloudwatch_exporter_is_scraped_through_the_service_its_service_monitor_
         assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
         (endpoint,) = monitor["spec"]["endpoints"]
         assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
-        assert endpoint["interval"] == "300s"
+        # ReplicaLag is published every minute: YACE asks CloudWatch and Prometheus asks YACE
+        # as often (at their defaults, 300 s each, a lag would reach the alert ten minutes late).
+        assert endpoint["interval"] == "60s"
+        (deployment,) = [o for o in chart.objects if o["kind"] == "Deployment"]
+        assert "--scraping-interval=60" in deployment["spec"]["template"]["spec"]["containers"][0]["command"]
 
 
 def test_grafana_has_a_dashboard_for_each_key_metric_area(stack: StackRun) -> None:

@@ -33,7 +33,7 @@ from txbackup.store import BackupStore
 from txbackup.vault_snapshot import PREFIX as VAULT_PREFIX
 from txbackup.vault_snapshot import primary_snapshot, require_restored
 from txdr.errors import ActivationError
-from txdr.pulumi_cli import DR_ACTIVE, PRIMARY_STACK, PulumiCli
+from txdr.pulumi_cli import CHART_SOURCE, DR_ACTIVE, PRIMARY_STACK, PulumiCli
 
 log = logging.getLogger("txdr")
 
@@ -108,6 +108,7 @@ class Context:
     pulumi: PulumiCli
     aws: Callable[[str, str], Any]  # (service, region) -> a boto3 client
     kube: Callable[[Context], KubeClient]  # dr's cluster, once its outputs are known
+    chart_login: Callable[[Context], str]  # logs helm in to the stack's chart copy (chartmirror)
     edge: Edge
     work_dir: Path
     primary_fenced: bool
@@ -319,6 +320,14 @@ def activate_config(ctx: Context) -> str:
     return f"{DR_ACTIVE} set to true"
 
 
+def chart_login(ctx: Context) -> str:
+    """``pulumi up`` reads the stack's charts from its copy in dr's ECR with helm's registry
+    credentials (README "Charts"; pulumi/pulumi-kubernetes#1914): an ECR token, valid 12 hours."""
+    if ctx.pulumi.config_get(CHART_SOURCE) == "upstream":
+        raise AlreadyDoneError(f"{CHART_SOURCE} is upstream: the charts come from their public repositories")
+    return ctx.chart_login(ctx)
+
+
 def _promoted(ctx: Context) -> str | None:
     """What the promoted database still lacks, or None."""
     database = _database(ctx)
@@ -336,18 +345,22 @@ def _promoted(ctx: Context) -> str | None:
 
 def pulumi_up(ctx: Context) -> str:
     """`pulumi up --refresh` of dr: promotes the replica, scales the node groups to prod's
-    sizes, resumes the backups and adds what only runs activated."""
+    sizes, resumes the backups and adds what only runs activated. With prod's region down
+    there is no refresh: it reads every resource of the stack, and the S3 replication
+    configuration the dr stack keeps on prod's bucket (components/replication.py) is read in
+    prod's region; an update without a refresh calls only what changes."""
     if ctx.outputs.get("drActive") is True and _promoted(ctx) is None:
         raise AlreadyDoneError("the stack is activated and its database promoted")
+    refresh = not ctx.primary_region_down
     try:
-        ctx.pulumi.up(refresh=True)
+        ctx.pulumi.up(refresh=refresh)
     except ActivationError:
         # A backup that began since the check refuses PromoteReadReplica: wait it out, once.
         if _database(ctx)["DBInstanceStatus"] not in PASSING_STATUSES:
             raise
         log.info("the database entered a backup during the update: waiting for it, then updating again")
         replica_ready(ctx)
-        ctx.pulumi.up(refresh=True)
+        ctx.pulumi.up(refresh=refresh)
     ctx.outputs = ctx.pulumi.outputs()
     if ctx.outputs.get("drActive") is not True:
         raise ActivationError("the stack's output drActive is not true after `pulumi up`")
@@ -668,6 +681,7 @@ STEPS: Sequence[tuple[str, Step]] = (
     ("primary-state-key", primary_state_key),
     ("replica-ready", replica_ready),
     ("activate-config", activate_config),
+    ("chart-login", chart_login),
     ("pulumi-up", pulumi_up),
     ("vault-restore", vault_restore),
     ("vault-unsealed", vault_unsealed),

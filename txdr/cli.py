@@ -18,7 +18,11 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from chartmirror.__main__ import ecr_registry
+from chartmirror.mirror import Helm, MirrorError
+from offline.charts import ChartError, helm
 from txdr import activation, eks
+from txdr.errors import ActivationError
 from txdr.pulumi_cli import PulumiCli
 
 AWS_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=60)
@@ -44,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def login_charts(ctx: activation.Context) -> str:
+    """helm logged in to the stack's chart copy in dr's ECR, as `make chart-login` does."""
+    registry = ecr_registry(ctx.client("ecr"))
+    try:
+        Helm(helm(), registry, None).login()
+    except (MirrorError, ChartError) as error:
+        raise ActivationError(str(error)) from None
+    return f"helm logged in to {registry.host} for 12 hours"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True)
@@ -55,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             kube=lambda ctx: eks.cluster_client(
                 ctx.client("eks"), ctx.client("sts"), str(ctx.output("clusterName")), Path(work)
             ),
+            chart_login=login_charts,
             edge=activation.Edge(resolve=activation.resolve),
             work_dir=Path(work),
             primary_fenced=args.primary_fenced,

@@ -18,6 +18,7 @@ from txdr.errors import ActivationError
 PROJECT = "tractusx-platform"
 DR_ACTIVE = f"{PROJECT}:dr.active"
 PRIMARY_STACK = f"{PROJECT}:primaryStack"
+CHART_SOURCE = f"{PROJECT}:chartSource"
 
 
 class PulumiCli:

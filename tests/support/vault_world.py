@@ -159,6 +159,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: AwsApi) -> Itera
         (seed_dir / key).write_text(value)
     monkeypatch.setattr(vault, "POLL_SECONDS", 0.01)
     monkeypatch.setattr(vault, "WAIT_SECONDS", 5.0)
+    # A 503 is retried for a minute in production; a refused request in a test gives up sooner.
+    monkeypatch.setattr(vault, "UNAVAILABLE_RETRY_SECONDS", 2.0)
     monkeypatch.setattr(vault_bootstrap, "RECOVERY_KEY_BACKOFF_SECONDS", 0.0)
     monkeypatch.setattr(store, "PART_SIZE", TEST_PART_SIZE)
     monkeypatch.setattr(txbackup.manifest, "utc_now", distinct_seconds)
