@@ -396,9 +396,10 @@ RENDERED_CHECKS: tuple[RenderedCheck, ...] = (
 )
 
 
-def check_stack(run: StackRun) -> tuple[StackRendering, list[str]]:
-    """Render the stack's charts; every finding of every check over the run and the rendering."""
-    rendering = render_stack(run)
+def check_stack(run: StackRun, rendering: StackRendering | None = None) -> tuple[StackRendering, list[str]]:
+    """Render the stack's charts (unless ``rendering`` is the run's, rendered already); every
+    finding of every check over the run and the rendering."""
+    rendering = rendering if rendering is not None else render_stack(run)
     findings = run_checks(run)
     findings += [f"{check.__name__}: {finding}" for check in RENDERED_CHECKS for finding in check(rendering)]
     findings += [

@@ -12,6 +12,7 @@ from offline.crd_schemas import CrdIndex
 from offline.harness import MOCK_ACCOUNT_ID, RegisteredResource, StackRun, run_stack, run_stacks
 from offline.recovery_objectives import ZONE_ID
 from offline.render import StackRendering, render_stack
+from offline.rendered_checks import check_stack
 
 # The Vault world of the Vault programs' and the dr activation's tests.
 from tests.support.vault_world import aws, dr_bucket, world  # noqa: F401
@@ -112,6 +113,20 @@ def portal_runs() -> dict[str, StackRun]:
         "dr": run_stack("dr", overrides=overrides, references=references),
         "dr-active": run_stack("dr", overrides={**overrides, "dr.active": "true"}, references=references),
     }
+
+
+@pytest.fixture(scope="session")
+def checked(
+    runs: dict[str, StackRun], renderings: dict[str, StackRendering]
+) -> dict[str, tuple[StackRendering, list[str]]]:
+    """Each stack's rendering and every finding of every check, as the plan checks it."""
+    return {name: check_stack(run, renderings[name]) for name, run in runs.items()}
+
+
+@pytest.fixture(scope="session")
+def portal_checked(portal_runs: dict[str, StackRun]) -> dict[str, tuple[StackRendering, list[str]]]:
+    """Each portal run rendered with the real helm, and every finding of every check."""
+    return {name: check_stack(run) for name, run in portal_runs.items()}
 
 
 @pytest.fixture(params=["prod", "dr-active"])

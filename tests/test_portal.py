@@ -21,7 +21,6 @@ from offline import pod_security, wiring
 from offline.checks import plain, run_checks
 from offline.harness import StackRun, resolve
 from offline.render import ChartSource, Placed, StackRendering, helm_template, parse_objects
-from offline.rendered_checks import check_stack
 from policy import rules
 from tests.conftest import IMAGE_REGISTRIES
 
@@ -79,9 +78,9 @@ def backup_image(run: StackRun) -> str:
 
 
 @pytest.fixture(scope="module")
-def portal_rendering(portal_runs: dict[str, StackRun]) -> tuple[StackRendering, list[str]]:
+def portal_rendering(portal_checked: dict[str, tuple[StackRendering, list[str]]]) -> tuple[StackRendering, list[str]]:
     """prod with the portal, every chart rendered with the real helm, and every finding."""
-    return check_stack(portal_runs["prod"])
+    return portal_checked["prod"]
 
 
 def rendered(rendering: StackRendering, application: str) -> list[tuple[str, dict[str, Any]]]:

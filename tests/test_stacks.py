@@ -50,7 +50,15 @@ def test_dr_without_a_prod_run_says_what_is_missing() -> None:
         run_stack("dr")
 
 
-def test_plan_writes_every_object_and_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_writes_every_object_and_exports(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    checked: dict[str, tuple[StackRendering, list[str]]],
+) -> None:
+    # The checks' results of the same runs (tests/test_rendering.py asserts they find nothing),
+    # computed once for the session rather than again here.
+    monkeypatch.setattr(plan, "check_stack", lambda run: checked[run.stack])
     assert plan.main(["--stack", "all", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     for stack in ("prod", "dr"):
@@ -71,7 +79,10 @@ def test_plan_writes_every_object_and_exports(tmp_path: Path, capsys: pytest.Cap
     assert "offline-plan-ca" not in (tmp_path / "prod" / "exports.json").read_text()
 
 
-def test_plan_of_one_stack_runs_prod_first_for_dr(tmp_path: Path) -> None:
+def test_plan_of_one_stack_runs_prod_first_for_dr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What is planned, not how it is checked (test_plan_writes_every_object_and_exports
+    # runs every check): dr reads prod's exports, so prod runs first, and only dr is written.
+    monkeypatch.setattr(plan, "check_stack", lambda run: (StackRendering("1.35", [], []), []))
     assert plan.main(["--stack", "dr", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dr" / "exports.json").exists()
     assert not (tmp_path / "prod").exists()
