@@ -60,7 +60,13 @@ def test_nodes_span_three_private_subnets_and_roll_a_quarter_at_a_time(stack: St
 
 
 def test_node_volumes_are_encrypted_gp3_and_metadata_needs_imdsv2(stack: StackRun) -> None:
-    for template in stack.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+    # Every node group launches from a template of the stack (the harness's ids are
+    # "<resource name>-id"); a group without one would get EKS's defaults: IMDSv1 allowed.
+    templates = {f"{r.name}-id": r for r in stack.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    groups = stack.of_type(NODE_GROUP)
+    assert groups
+    for group in groups:
+        template = templates[group.inputs["launchTemplate"]["id"]]
         (mapping,) = template.inputs["blockDeviceMappings"]
         assert mapping["ebs"]["volumeType"] == "gp3"
         assert mapping["ebs"]["encrypted"] == "true"
