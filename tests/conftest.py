@@ -68,6 +68,12 @@ def chart_of(release: RegisteredResource) -> str:
     return str(release.inputs["chart"]).rsplit("/", 1)[-1]
 
 
+def release(run: StackRun, chart: str) -> RegisteredResource:
+    """The stack's one Helm release of ``chart``."""
+    (found,) = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if chart_of(r) == chart]
+    return found
+
+
 def stack_copy_path(run: StackRun) -> str:
     """Where the stack's own copy of the charts is (Argo CD's repoURL): the harness's
     account, the stack's region, the stack's name prefix (README "Charts")."""

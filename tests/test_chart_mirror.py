@@ -41,7 +41,7 @@ from offline.harness import MOCK_ACCOUNT_ID, StackRun, load_stack_config, run_st
 from offline.render import ChartSource, StackRendering, application_source
 from offline.rendered_checks import charts_come_from_the_stack_copy
 from tests.conftest import stack_copy, stack_copy_path
-from tests.test_charts import local_repository
+from tests.support.chart_repository import local_repository
 
 USER, PASSWORD = "AWS", "registry-password"
 SMALL = (charts.METRICS_SERVER, charts.KEDA)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from components import charts
 from components.charts import Chart
 from offline import charts as fetch
 from offline.render import ARGO_CD, StackRendering
+from tests.support.chart_repository import local_repository
 
 METRICS_SERVER = charts.METRICS_SERVER
-
-
-def local_repository(folder: Path, chart: Chart, archive: Path, digest: str | None = None) -> Path:
-    """A chart repository holding ``archive`` listed as ``chart``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(archive, folder / archive.name)
-    entry = {
-        "name": chart.name,
-        "version": chart.version,
-        "urls": [archive.name],
-        "digest": digest or hashlib.sha256(archive.read_bytes()).hexdigest(),
-    }
-    (folder / "index.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "entries": {chart.name: [entry]}}))
-    return folder
 
 
 def test_every_pinned_chart_is_in_the_chart_repository_and_verified() -> None:

@@ -6,14 +6,7 @@ from typing import Any
 
 from offline.checks import plain
 from offline.harness import RegisteredResource, StackRun
-from tests.conftest import chart_of
-
-RELEASE = "kubernetes:helm.sh/v3:Release"
-
-
-def release(run: StackRun, chart: str) -> RegisteredResource:
-    (found,) = [r for r in run.of_type(RELEASE) if chart_of(r) == chart]
-    return found
+from tests.conftest import release
 
 
 def custom(run: StackRun, kind: str) -> list[RegisteredResource]:

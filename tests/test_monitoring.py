@@ -17,19 +17,14 @@ from components import alerting, monitoring, replication
 from components.alerts import Alert, AlertParameters, prometheus_rule_spec, rule_groups
 from components.settings import DEFAULT_PROMETHEUS_URL, AlertingSettings, Secret
 from offline.checks import is_secret, plain
-from offline.harness import SECRET_PLACEHOLDER, RegisteredResource, StackRun
+from offline.harness import SECRET_PLACEHOLDER, StackRun
 from offline.observability import alertmanager_config_passes_amtool, alertmanager_text, routes_for
 from offline.render import StackRendering
-from tests.conftest import IMAGE_REGISTRIES, chart_of
+from tests.conftest import IMAGE_REGISTRIES, release
 from tests.promtool import require
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
-
-
-def release(run: StackRun, chart: str) -> RegisteredResource:
-    (found,) = [r for r in run.of_type(RELEASE) if chart_of(r) == chart]
-    return found
 
 
 def secret(run: StackRun, name: str) -> dict[str, Any]:

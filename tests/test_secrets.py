@@ -16,8 +16,8 @@ from components import secrets, vault_spec
 from components.applications import ChildApplication, SyncedSecret, VaultPolicy, VaultSeed
 from components.charts import Chart
 from offline.checks import is_secret, plain, run_checks
-from offline.harness import RegisteredResource, StackRun, run_stacks
-from tests.conftest import IMAGE_REGISTRIES, chart_of, policy, stack_copy
+from offline.harness import StackRun, run_stacks
+from tests.conftest import IMAGE_REGISTRIES, policy, release, stack_copy
 from tests.support import vault_world
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -53,11 +53,6 @@ def with_app() -> Iterator[dict[str, StackRun]]:
 
     with mock.patch.object(platform_module, "SecretsArgs", args_with_app):
         yield run_stacks()
-
-
-def release(run: StackRun, chart: str) -> RegisteredResource:
-    (found,) = [r for r in run.of_type(RELEASE) if chart_of(r) == chart]
-    return found
 
 
 def vault_values(run: StackRun) -> dict[str, Any]:
