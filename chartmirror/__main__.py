@@ -12,7 +12,6 @@ the stack's own region (ECR API reference, GetAuthorizationToken).
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import boto3
 import yaml
 
-from chartmirror.mirror import Helm, MirrorError, Registry, mirror_charts
+from chartmirror.mirror import Helm, MirrorError, ecr_registry, mirror_charts
 from components.chart_mirror import ChartMirror
 from components.charts import PINNED
 from components.settings import name_prefix
@@ -40,14 +39,6 @@ def stack_target(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[str, str]
     if not region or not environment:
         raise MirrorError(f"{path.name} sets no aws:region or {PROJECT}:environment")
     return str(region), name_prefix(str(environment))
-
-
-def ecr_registry(ecr: Any) -> Registry:
-    """The account's registry in the client's region, with an authorization token
-    (base64 of ``AWS:<password>``) as the credential."""
-    (data,) = ecr.get_authorization_token()["authorizationData"]
-    username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
-    return Registry(str(data["proxyEndpoint"]).removeprefix("https://"), username, password)
 
 
 def missing_repositories(ecr: Any, names: list[str]) -> list[str]:

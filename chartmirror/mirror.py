@@ -16,12 +16,14 @@ helm reads the registry credential from a registry config file of its own, writt
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from components.charts import Chart
 
@@ -139,3 +141,11 @@ def _same(copy: Path, expected: str, reference: str, chart: Chart) -> None:
             f"{expected}; its tag is immutable: compare the two archives, then delete the image in ECR by hand "
             "if the copy is wrong"
         )
+
+
+def ecr_registry(ecr: Any) -> Registry:
+    """The account's registry in the client's region, with an authorization token
+    (base64 of ``AWS:<password>``) as the credential."""
+    (data,) = ecr.get_authorization_token()["authorizationData"]
+    username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    return Registry(str(data["proxyEndpoint"]).removeprefix("https://"), username, password)

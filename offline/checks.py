@@ -209,7 +209,8 @@ def rds_encrypted_and_private(run: StackRun) -> list[str]:
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
-def _seconds(duration: str) -> int | None:
+def duration_seconds(duration: str) -> int | None:
+    """Seconds of a Prometheus/Pulumi-style duration (1h, 2m, 30s, 1h30m); None if it is not one."""
     match = _DURATION.match(duration)
     if not duration or match is None:
         return None
@@ -228,7 +229,7 @@ def awaited_jobs_finish_or_are_rerun(run: StackRun) -> list[str]:
         if annotations.get("pulumi.com/replaceUnready") != "true":
             findings.append(f"{r.type} {r.name}: a failed run stays failed (no pulumi.com/replaceUnready)")
         deadline = (inputs.get("spec") or {}).get("activeDeadlineSeconds")
-        wait = _seconds(r.custom_timeouts.get("create", ""))
+        wait = duration_seconds(r.custom_timeouts.get("create", ""))
         if deadline is None or wait is None or wait < deadline:
             findings.append(
                 f"{r.type} {r.name}: pulumi up waits {r.custom_timeouts.get('create') or 'its default 10m'} "

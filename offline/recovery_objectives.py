@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from offline.checks import duration_seconds
 from offline.harness import StackRun, run_stack
 from offline.observability import alertmanager_text, rules_document
 
@@ -143,11 +144,10 @@ ACTIVATION: tuple[tuple[str, Estimate], ...] = (
 
 
 def _seconds(duration: str) -> int:
-    """Prometheus/Alertmanager durations as they appear here: 30s, 2m, 1h."""
-    match = re.fullmatch(r"(\d+)([smh])", duration)
-    if not match:
-        raise ValueError(f"duration {duration!r} is not <n>s, <n>m or <n>h")
-    return int(match[1]) * {"s": 1, "m": 60, "h": 3600}[match[2]]
+    seconds = duration_seconds(duration)
+    if seconds is None:
+        raise ValueError(f"{duration!r} is not a duration such as 30s, 2m or 1h")
+    return seconds
 
 
 def _inputs(run: StackRun, kind: str, **match: Any) -> list[dict[str, Any]]:

@@ -275,16 +275,9 @@ _IMAGE_FLAG = re.compile(
 
 
 def _flag_images(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        match = _IMAGE_FLAG.match(value)
-        if match:
+    for text in wiring.strings(value):
+        if match := _IMAGE_FLAG.match(text):
             yield match["image"]
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _flag_images(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _flag_images(item)
 
 
 def stack_registry_findings(image: str, stack_registry: str) -> list[str]:

@@ -199,22 +199,23 @@ _SERVICE_ADDRESS = re.compile(
 )
 
 
-def _strings(value: Any) -> Iterator[str]:
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a nested structure of mappings and lists."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from strings(item)
 
 
 def address_findings(cluster: Cluster, where: str, value: Any) -> list[str]:
     """Every in-cluster Service address in ``value`` (a program object's fields, a chart's
     values) names a Service the stack runs, on one of its ports."""
     findings = []
-    for text in _strings(value):
+    for text in strings(value):
         for match in _SERVICE_ADDRESS.finditer(text):
             name, namespace, port = match.group(1), match.group(3), int(match.group(5))
             if namespace in cluster.namespaces:

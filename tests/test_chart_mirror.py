@@ -30,7 +30,7 @@ import pytest
 from moto import mock_aws
 
 from chartmirror import __main__ as cli
-from chartmirror.mirror import COPIED, PRESENT, Helm, MirrorError, Registry, mirror_charts, sha256
+from chartmirror.mirror import COPIED, PRESENT, Helm, MirrorError, Registry, ecr_registry, mirror_charts, sha256
 from components import chart_mirror, charts
 from components.chart_mirror import ChartMirror
 from components.settings import SettingsError, parse_settings
@@ -223,7 +223,7 @@ def test_every_release_is_pointed_at_the_copy_and_only_a_pinned_chart_has_one() 
 @mock_aws
 def test_the_registry_is_the_stacks_region_with_the_tokens_credential() -> None:
     ecr = boto3.client("ecr", region_name="eu-west-1")
-    registry = cli.ecr_registry(ecr)
+    registry = ecr_registry(ecr)
     (data,) = ecr.get_authorization_token()["authorizationData"]
     user, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
     assert (registry.username, registry.password) == (user, password)

@@ -18,8 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from chartmirror.__main__ import ecr_registry
-from chartmirror.mirror import Helm, MirrorError
+from chartmirror.mirror import Helm, MirrorError, ecr_registry
 from offline.charts import ChartError, helm
 from txdr import activation, eks
 from txdr.errors import ActivationError

@@ -41,16 +41,19 @@ class PulumiCli:
             raise ActivationError(f"`{' '.join(command)}` failed with exit status {result.returncode}{detail}")
         return result.stdout or ""
 
+    def _json(self, args: Sequence[str], stack: str) -> dict[str, Any]:
+        """The JSON object a command prints; an error when it prints anything else."""
+        try:
+            answer = json.loads(self._run(args, stack=stack))
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise ActivationError(f"`pulumi {' '.join(args)} --stack {stack}` did not answer a JSON object")
+        return answer
+
     def outputs(self) -> dict[str, Any]:
         """The stack's outputs (secrets shown as ``[secret]``)."""
-        text = self._run(["stack", "output", "--json"])
-        try:
-            outputs = json.loads(text)
-        except ValueError:
-            raise ActivationError(f"`pulumi stack output --json --stack {self.stack}` did not answer JSON") from None
-        if not isinstance(outputs, dict):
-            raise ActivationError(f"stack {self.stack} has no outputs: has it been deployed?")
-        return outputs
+        return self._json(["stack", "output", "--json"], self.stack)
 
     def config_get(self, key: str) -> str | None:
         """The value of ``key`` in the stack's config, None when it is not set."""
@@ -84,12 +87,7 @@ class PulumiCli:
         return str(found[0])
 
     def export(self, stack: str) -> dict[str, Any]:
-        text = self._run(["stack", "export"], stack=stack)
-        try:
-            exported: dict[str, Any] = json.loads(text)
-        except ValueError:
-            raise ActivationError(f"`pulumi stack export --stack {stack}` did not answer JSON") from None
-        return exported
+        return self._json(["stack", "export"], stack)
 
     def import_(self, stack: str, deployment: dict[str, Any], directory: Path) -> None:
         path = directory / f"{stack.replace('/', '_')}.json"
