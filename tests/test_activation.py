@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from offline.crd_schemas import CrdIndex
 from offline.render import StackRendering
 from tests.support import kube_api
 from tests.support.clock import distinct_seconds
@@ -718,3 +719,16 @@ def test_helm_is_logged_in_to_the_chart_copy_unless_the_stack_reads_the_public_r
     assert succeeded, "\n".join(drill.lines)
     assert drill.outcomes(timeline)["chart-login"] == "already"
     assert "chart login" not in drill.pulumi.calls
+
+
+def test_the_sync_the_activation_asks_argo_cd_for_is_a_valid_application_operation(
+    renderings: dict[str, StackRendering], crds: CrdIndex
+) -> None:
+    (root,) = [
+        p.obj
+        for p in renderings["dr"].objects()
+        if p.obj.get("kind") == "Application" and p.obj["metadata"]["name"] == "tractus-x-umbrella"
+    ]
+    assert crds.findings({**root, "operation": activation.SYNC_OPERATION}) == []
+    misspelt = {**activation.SYNC_OPERATION, "sync": {"syncStrategey": {"hook": {}}}}
+    assert crds.findings({**root, "operation": misspelt}) == ["operation.sync.syncStrategey: unknown field"]

@@ -49,6 +49,10 @@ CONNECTOR_DEPLOYMENTS = ("edc-controlplane", "edc-dataplane")
 EXTERNAL_SECRETS = ApiResource("external-secrets.io/v1", "externalsecrets", "ExternalSecret", namespaced=True)
 APPLICATIONS = ApiResource("argoproj.io/v1alpha1", "applications", "Application", namespaced=True)
 CERTIFICATES = ApiResource("cert-manager.io/v1", "certificates", "Certificate", namespaced=True)
+# A sync as the argocd CLI asks for one: the Application's `operation` (fields of the
+# Application CRD's operation.sync and operation.initiatedBy; tests/test_activation.py
+# validates it against the pinned argo-cd chart's CRD).
+SYNC_OPERATION = {"initiatedBy": {"username": "txdr activate"}, "sync": {"syncStrategy": {"hook": {}}}}
 # The line `txbackup vault-restore` logs when Vault is back (txbackup/vault_snapshot.py).
 RESTORED_LINE = "Vault restored from snapshot "
 
@@ -458,8 +462,10 @@ def _last_line(text: str) -> str:
 
 
 def vault_unsealed(ctx: Context) -> str:
-    """Every Vault pod ready: the chart's readiness probe passes only when its Vault is
-    initialised and unsealed (vault chart, server readinessProbe `vault status`)."""
+    """Every Vault pod ready. The rendered readiness probe is an HTTPS GET of
+    ``/v1/sys/health?standbyok=true&uninitcode=204`` (build/plan/dr/rendered/pulumi-vault.yaml):
+    a sealed server answers 503 (Vault API docs, sys/health), so for the restored, initialised
+    Vault a ready pod is an unsealed one, active or standby."""
 
     def pending() -> str | None:
         vault = ctx.k8s.get(_path("apps/v1", VAULT_NAMESPACE, "statefulsets", VAULT_STATEFULSET))
@@ -583,8 +589,7 @@ def applications(ctx: Context) -> str:
     the Application CRD's ``operation.sync``)."""
     kube, namespace = ctx.k8s, str(ctx.output("argocdNamespace"))
     root = str(ctx.output("rootApplication"))
-    operation = {"initiatedBy": {"username": "txdr activate"}, "sync": {"syncStrategy": {"hook": {}}}}
-    kube.patch(_path("argoproj.io/v1alpha1", namespace, "applications", root), {"operation": operation})
+    kube.patch(_path("argoproj.io/v1alpha1", namespace, "applications", root), {"operation": SYNC_OPERATION})
 
     def pending() -> str | None:
         listed = [item for item in kube.list(APPLICATIONS) if item["metadata"].get("namespace") == namespace]
